@@ -1,0 +1,37 @@
+"""Open DuckDB connections with explicit resource limits.
+
+DuckDB's default takes 80% of RAM and every core; a scheduled job sharing a machine must
+not. With a `memory_limit` and a `temp_directory`, large joins spill to disk instead of
+failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import EngineConfig
+
+
+def connect(config: EngineConfig | None = None, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Return a DuckDB connection limited by `config` and set to UTC."""
+    config = config or EngineConfig()
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute(f"SET memory_limit = '{_checked_size(config.memory_limit)}'")
+    con.execute(f"SET threads = {int(config.threads)}")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    if config.temp_directory:
+        Path(config.temp_directory).mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = ?", [str(config.temp_directory)])
+    return con
+
+
+def _checked_size(size: str) -> str:
+    """Accept sizes like '4GB' or '512MB' only, so a config value cannot inject SQL."""
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", size.strip()):
+        raise ValueError(f"engine.memory_limit must look like '4GB', got {size!r}")
+    return size.strip()

@@ -1,0 +1,1 @@
+"""leadscore models: the points-table baseline, the calibrated LightGBM model and explanations."""

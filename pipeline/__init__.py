@@ -1,0 +1,1 @@
+"""leadscore pipeline: stages, configuration, command line and experiment tracking."""

@@ -1,0 +1,71 @@
+"""The `leadscore` command line: one subcommand per pipeline stage.
+
+Every command turns a `LeadscoreError` into a one-paragraph message on stderr and the
+error's exit code (2 bad input, 3 model/schema mismatch, 4 drift, 5 tracking), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from pipeline.errors import LeadscoreError
+
+app = typer.Typer(
+    name="leadscore",
+    help=(
+        "Predictive lead scoring from CRM activity histories.\n\n"
+        "Start with `leadscore demo`: it generates a synthetic B2B CRM, builds features, "
+        "trains and calibrates a model, compares it with the points-table baseline and "
+        "scores every open lead."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_err = Console(stderr=True)
+
+
+def _register_commands() -> None:
+    """Attach each stage's command; each lives in its own module under pipeline/commands."""
+    from pipeline.commands import COMMANDS
+
+    for name, function in COMMANDS:
+        app.command(name)(function)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising (for tests and the console script)."""
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except LeadscoreError as exc:
+        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click's own usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+def console_main() -> None:
+    """Entry point of the `leadscore` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    console_main()

@@ -1,0 +1,7 @@
+"""The CLI's subcommands, one module per stage; `COMMANDS` is the order --help lists them in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+COMMANDS: list[tuple[str, Callable]] = []

@@ -1,0 +1,208 @@
+"""Parse the YAML configuration once into typed objects.
+
+The packaged `conf/default.yaml` holds every default; a user file overrides any part of it.
+Unknown keys and wrong types are errors that name the file and the key, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import BadInputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineConfig(_Strict):
+    """Where feature queries run and with what resources."""
+
+    name: Literal["duckdb", "spark"] = "duckdb"
+    memory_limit: str = "4GB"
+    threads: int = Field(2, ge=1)
+    temp_directory: str | None = None
+    spark_master: str = "local[2]"
+
+
+class WindowConfig(_Strict):
+    """Snapshot schedule, lookback windows and prediction horizon (in days)."""
+
+    slide_days: int = Field(30, ge=1)
+    horizon_days: int = Field(90, ge=1)
+    gap_days: int = Field(0, ge=0)
+    lookback_days: tuple[int, ...] = (7, 30, 90)
+    half_lives_days: tuple[int, ...] = (7, 30, 90)
+    first_snapshot: str | None = None  # ISO date; default: earliest lead + longest lookback
+    last_snapshot: str | None = None  # ISO date; default: data end - horizon (uncensored)
+
+
+class FeatureConfig(_Strict):
+    """Options of the feature builders."""
+
+    extra_lead_columns: tuple[str, ...] = ()
+    recent_sends: int = Field(10, ge=1)
+    personal_email_domains: tuple[str, ...] = (
+        "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
+        "aol.com", "gmx.de", "web.de", "mail.ru", "yandex.ru", "proton.me", "live.com",
+    )
+    student_markers: tuple[str, ...] = ("student", "intern", "phd candidate")
+    competitor_domains: tuple[str, ...] = ()
+    competitor_markers: tuple[str, ...] = ("competitor",)
+
+
+class SplitConfig(_Strict):
+    """Time-based split of snapshot dates into train, calibration and test."""
+
+    calibration_share: float = Field(0.2, gt=0, lt=1)
+    test_share: float = Field(0.2, gt=0, lt=1)
+    min_won: int = Field(40, ge=1)
+    min_lost: int = Field(40, ge=1)
+
+
+class ModelConfig(_Strict):
+    """LightGBM parameters and calibration policy."""
+
+    params: dict[str, Any] = Field(default_factory=lambda: {
+        "n_estimators": 2000,
+        "learning_rate": 0.03,
+        "num_leaves": 31,
+        "min_child_samples": 50,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "reg_lambda": 1.0,
+        "verbose": -1,
+    })
+    early_stopping_rounds: int = Field(100, ge=1)
+    validation_share: float = Field(0.15, gt=0, lt=1)
+    isotonic_min_positives: int = Field(1000, ge=1)
+    seed: int = 0
+
+
+class TargetsConfig(_Strict):
+    """What Sales can take: the bar a threshold must meet not to be over-generous."""
+
+    min_conversion_rate: float = Field(0.15, gt=0, le=1)
+    max_share_to_sales: float = Field(0.10, gt=0, le=1)
+    leads_per_week: int | None = None
+
+
+class GradeConfig(_Strict):
+    """Probability floors of grades A-C (below C is D) and of the hot/nurture segments."""
+
+    a: float = 0.40
+    b: float = 0.20
+    c: float = 0.08
+    hot: float = 0.25
+    nurture: float = 0.05
+
+
+class TrackingConfig(_Strict):
+    """MLflow tracking store, experiment, registered model name and promotion margin."""
+
+    uri: str | None = None  # default: sqlite store in the working folder; MLFLOW_TRACKING_URI wins
+    experiment: str = "leadscore"
+    model_name: str = "leadscore"
+    promotion_metric: str = "roc_auc"
+    promotion_margin: float = 0.0
+
+
+class DriftConfig(_Strict):
+    """Population stability limits for batch scoring."""
+
+    psi_warn: float = 0.1
+    psi_fail: float = 0.25
+    bins: int = Field(10, ge=2)
+
+
+class ScoringConfig(_Strict):
+    """Batch scoring options."""
+
+    chunk_size: int = Field(200_000, ge=1)
+    reasons_top_share: float = Field(0.10, ge=0, le=1)
+    reasons_per_lead: int = Field(3, ge=1)
+    drift: DriftConfig = DriftConfig()
+
+
+class Config(_Strict):
+    """All of leadscore's settings."""
+
+    workdir: str = "leadscore-work"
+    engine: EngineConfig = EngineConfig()
+    windows: WindowConfig = WindowConfig()
+    features: FeatureConfig = FeatureConfig()
+    split: SplitConfig = SplitConfig()
+    model: ModelConfig = ModelConfig()
+    targets: TargetsConfig = TargetsConfig()
+    grades: GradeConfig = GradeConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
+
+    @property
+    def workdir_path(self) -> Path:
+        """Return the working folder that holds every artefact."""
+        return Path(self.workdir)
+
+    def tracking_uri(self) -> str:
+        """Return the MLflow tracking URI: environment, then config, then the local store."""
+        env = os.environ.get("MLFLOW_TRACKING_URI")
+        if env:
+            return env
+        if self.tracking.uri:
+            return self.tracking.uri
+        return f"sqlite:///{(self.workdir_path / 'mlflow.db').resolve()}"
+
+
+def _default_dict() -> dict[str, Any]:
+    text = resources.files("pipeline").joinpath("conf/default.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text) or {}
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Config:
+    """Return the packaged defaults, overridden by the YAML file at `path` and by `overrides`.
+
+    >>> load_config().windows.horizon_days
+    90
+    >>> load_config(workdir="/tmp/x").workdir
+    '/tmp/x'
+    """
+    data = _default_dict()
+    source = "the packaged conf/default.yaml"
+    if path is not None:
+        source = str(path)
+        try:
+            user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise BadInputError(f"{path}: configuration file not found") from None
+        except yaml.YAMLError as exc:
+            raise BadInputError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(user, dict):
+            raise BadInputError(f"{path}: the configuration must be a mapping of keys")
+        data = _merge(data, user)
+    data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"key '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
+        )
+        raise BadInputError(f"{source}: {problems}") from None
