@@ -1,0 +1,124 @@
+"""Compare a scoring population with the training population (population stability index).
+
+Training records a `DriftReference`: quantile bin edges and proportions for every numeric
+feature, category shares for categorical ones, and the score distribution. Batch scoring
+compares tonight's leads against it, so an operator learns that the inputs moved before
+the sales team learns that the scores stopped meaning anything.
+
+PSI = sum((actual - expected) * ln(actual / expected)) over bins. Rules of thumb: below 0.1
+stable, 0.1-0.25 moderate shift, above 0.25 a major shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+_EPS = 1e-4  # floor for empty bins, so one empty bin does not make PSI infinite
+
+
+@dataclass(frozen=True)
+class FeatureReference:
+    """Describe one feature's training distribution: numeric bin edges or category shares."""
+
+    name: str
+    kind: str  # "numeric" or "category"
+    edges: list[float] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    expected: list[float] = field(default_factory=list)  # shares per bin (last bin: missing)
+
+
+@dataclass(frozen=True)
+class DriftReference:
+    """Hold the training distributions batch scoring is compared with."""
+
+    features: list[FeatureReference]
+    score: FeatureReference
+    share_hot: float
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict (stored in the model bundle's manifest)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DriftReference:
+        """Rebuild a reference from `to_dict` output."""
+        return cls(
+            features=[FeatureReference(**f) for f in data["features"]],
+            score=FeatureReference(**data["score"]),
+            share_hot=float(data["share_hot"]),
+        )
+
+
+def reference_from_training(
+    features: pd.DataFrame, scores: np.ndarray, hot_floor: float, bins: int = 10
+) -> DriftReference:
+    """Record the training distribution of every feature column and of the scores."""
+    refs = [_reference(name, features[name], bins) for name in features.columns]
+    score_ref = _reference("score", pd.Series(np.asarray(scores, dtype=float)), bins)
+    return DriftReference(features=refs, score=score_ref, share_hot=float(np.mean(np.asarray(scores) >= hot_floor)))
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Return the population stability index between two vectors of bin shares.
+
+    >>> round(psi(np.array([0.5, 0.5]), np.array([0.5, 0.5])), 6)
+    0.0
+    >>> psi(np.array([0.9, 0.1]), np.array([0.5, 0.5])) > 0.25
+    True
+    """
+    e = np.clip(np.asarray(expected, dtype=float), _EPS, None)
+    a = np.clip(np.asarray(actual, dtype=float), _EPS, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def shares(reference: FeatureReference, values: pd.Series) -> np.ndarray:
+    """Return the shares of `values` in the bins of `reference` (missing values in the last bin)."""
+    n = max(len(values), 1)
+    if reference.kind == "numeric":
+        numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        missing = np.isnan(numeric)
+        idx = np.searchsorted(np.asarray(reference.edges), numeric[~missing], side="right")
+        counts = np.bincount(idx, minlength=len(reference.edges) + 1)
+        return np.append(counts, missing.sum()) / n
+    as_text = values.astype("string")
+    counts = [int((as_text == c).sum()) for c in reference.categories]
+    other = n - sum(counts) if len(values) else 0
+    return np.array(counts + [other]) / n
+
+
+def compare(reference: DriftReference, features: pd.DataFrame, scores: np.ndarray, hot_floor: float) -> pd.DataFrame:
+    """Return PSI per feature and for the score, plus the share of hot leads vs training.
+
+    One row per feature (column `psi`), a row named `score`, and the frame's attrs hold
+    `share_hot` and `share_hot_training`.
+    """
+    rows = []
+    for ref in reference.features:
+        if ref.name in features.columns:
+            rows.append({"name": ref.name, "psi": psi(np.asarray(ref.expected), shares(ref, features[ref.name]))})
+    score_series = pd.Series(np.asarray(scores, dtype=float))
+    rows.append({"name": "score", "psi": psi(np.asarray(reference.score.expected), shares(reference.score, score_series))})
+    result = pd.DataFrame(rows)
+    result.attrs["share_hot"] = float(np.mean(np.asarray(scores) >= hot_floor)) if len(scores) else 0.0
+    result.attrs["share_hot_training"] = reference.share_hot
+    return result
+
+
+def _reference(name: str, values: pd.Series, bins: int) -> FeatureReference:
+    n = max(len(values), 1)
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        finite = numeric[~np.isnan(numeric)]
+        if len(finite):
+            edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
+        else:
+            edges = np.array([])
+        ref = FeatureReference(name=name, kind="numeric", edges=[float(x) for x in edges])
+    else:
+        top = values.astype("string").value_counts(dropna=True).head(bins * 3).index
+        ref = FeatureReference(name=name, kind="category", categories=[str(c) for c in top])
+    expected = shares(ref, values) if len(values) else np.zeros(len(ref.edges) + 2)
+    return FeatureReference(**{**asdict(ref), "expected": [float(x) for x in expected * (len(values) / n)]})
