@@ -39,27 +39,23 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of raising (for tests and the console script)."""
+    """Run the CLI; return the exit code instead of exiting (for tests and the console script)."""
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="leadscore")
     except LeadscoreError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False, markup=True)
         return exc.exit_code
-    except typer.Exit as exc:
-        return exc.exit_code
-    except SystemExit as exc:  # click's own usage errors
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except SystemExit as exc:  # click ends every run with SystemExit, usage errors with code 2
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
     return 0
+
+
+@app.callback()
+def _root() -> None:
+    """Predictive lead scoring from CRM activity histories."""
 
 
 def console_main() -> None:

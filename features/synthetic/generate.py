@@ -88,7 +88,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
         "asset_id": events["asset_id"].to_numpy(),
     }).sort_values(["lead_id", "occurred_at"], kind="stable", ignore_index=True)
     activities = activities.astype({"lead_id": "string", "activity_type": "string", "channel": "string", "asset_id": "string"})
-    opportunities = _opportunities(runs, lead_ids, leads["company_size"].to_numpy(), t0, days, rng)
+    opportunities = _opportunities(runs, lead_ids, leads["company_size"].to_numpy(), closed_at, t0, rng)
     truth = _truth(runs, persona, lead_ids, t0)
     params = {"n_leads": n_leads, "seed": seed, "start": str(t0.date()), "months": months, "end": str(end.date())}
     return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params)
@@ -109,7 +109,7 @@ def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> d
 
 def _creation_days(t0: pd.Timestamp, days: int, n: int, rng: np.random.Generator) -> np.ndarray:
     months = (t0 + pd.to_timedelta(np.arange(days), unit="D")).month.to_numpy()
-    weekday = (t0 + pd.to_timedelta(np.arange(days), unit="D")).weekday.to_numpy()
+    weekday = (t0 + pd.to_timedelta(np.arange(days), unit="D")).day_of_week.to_numpy()
     weight = _MONTH_WEIGHT[months - 1] * np.where(weekday >= 5, 0.3, 1.0)
     # leads keep arriving, but most of the base exists early, as in a CRM with history
     weight = weight * np.linspace(1.6, 0.8, days)
@@ -176,7 +176,7 @@ def _closure_day(runs: pd.DataFrame, n: int, rng: np.random.Generator) -> np.nda
     return closed
 
 
-def _opportunities(runs: pd.DataFrame, lead_ids: np.ndarray, company_size, t0: pd.Timestamp, days: int,
+def _opportunities(runs: pd.DataFrame, lead_ids: np.ndarray, company_size, closure: np.ndarray, t0: pd.Timestamp,
                    rng: np.random.Generator) -> pd.DataFrame:
     opp = runs[runs["state"] == P.OPPORTUNITY].reset_index(drop=True)
     following = runs.set_index(["lead", "first_day"])["state"]
@@ -185,7 +185,7 @@ def _opportunities(runs: pd.DataFrame, lead_ids: np.ndarray, company_size, t0: p
     created = opp["first_day"].to_numpy() + rng.uniform(0.35, 0.75, len(opp))
     size = pd.to_numeric(pd.Series(company_size[opp["lead"].to_numpy()]), errors="coerce").fillna(50).to_numpy()
     amount = np.round(rng.lognormal(np.log(2000 + 40 * np.sqrt(size) * 100), 0.5), -1)
-    closed = np.where(outcome == "open", np.nan, opp["end_day"].to_numpy() + 0.0)
+    closed = np.where(outcome == "open", np.nan, closure[opp["lead"].to_numpy()])
     frame = pd.DataFrame({
         "opportunity_id": np.char.add("O", np.char.zfill(np.arange(1, len(opp) + 1).astype(str), 7)),
         "lead_id": lead_ids[opp["lead"].to_numpy()],

@@ -5,3 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 COMMANDS: list[tuple[str, Callable]] = []
+
+from pipeline.commands.generate import generate_command  # noqa: E402
+
+COMMANDS.append(("generate", generate_command))
