@@ -65,5 +65,5 @@ def _latest_timestamp(con: duckdb.DuckDBPyConnection) -> pd.Timestamp:
             (SELECT max(occurred_at) FROM activities),
             (SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM opportunities))
         """
-    ).fetchone()
+    ).fetchall()[0]
     return pd.Timestamp(row[0])

@@ -1,0 +1,133 @@
+"""Compile every feature declaration into one SQL query and run it for a set of snapshots.
+
+Point-in-time correctness is decided here and only here: `VISIBLE_EVENTS` is the one place
+that says which events a snapshot may see (strictly before `as_of`). Feature declarations
+never filter on time themselves; they see `e.age_days`, the age of a visible event.
+
+The query reads relations named `snapshots`, `leads` and `activities`, so the same text
+runs on DuckDB and (transpiled) on Spark SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+
+from features.crm import Crm
+from features.registry import Feature, all_features
+from pipeline.config import Config
+
+EVENT_ORDER = "e.occurred_at, e.activity_type"
+
+ORDERED_EVENTS = f"""
+    SELECT e.lead_id, e.occurred_at, e.activity_type, e.channel, e.value,
+           row_number() OVER (PARTITION BY e.lead_id ORDER BY {EVENT_ORDER}) AS event_order,
+           sum(CASE WHEN e.activity_type = 'email_sent' THEN 1 ELSE 0 END) OVER (
+               PARTITION BY e.lead_id, e.engaged_seq ORDER BY {EVENT_ORDER} ROWS UNBOUNDED PRECEDING) AS sends_since_engaged
+    FROM (
+        SELECT a.*, sum(CASE WHEN a.activity_type IN ('email_open', 'email_click') THEN 1 ELSE 0 END) OVER (
+                   PARTITION BY a.lead_id ORDER BY a.occurred_at, a.activity_type ROWS UNBOUNDED PRECEDING) AS engaged_seq
+        FROM activities a
+        WHERE a.lead_id IN (SELECT lead_id FROM snapshots)
+    ) e
+"""
+"""Events with per-lead running counters that depend only on earlier events (and ties)."""
+
+VISIBLE_EVENTS = """
+    SELECT s.lead_id, s.as_of, e.occurred_at, e.activity_type, e.channel, e.value,
+           e.event_order, e.sends_since_engaged,
+           (epoch(s.as_of) - epoch(e.occurred_at)) / 86400.0 AS age_days
+    FROM snapshots s
+    JOIN ordered_events e ON e.lead_id = s.lead_id AND e.occurred_at < s.as_of
+"""
+"""The point-in-time rule: a snapshot sees an event only if it occurred strictly before as_of."""
+
+
+def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
+    """Return the one query that computes `features` (default: all) for every snapshot."""
+    features = features if features is not None else all_features(config)
+    lead = [f for f in features if f.kind == "lead"]
+    event = [f for f in features if f.kind == "event"]
+    derived = [f for f in features if f.kind == "derived"]
+    event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in event) or "count(*) AS _events"
+    lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in lead)
+    event_cols = "".join(f",\n           {_fill_missing(f)} AS {f.name}" for f in event)
+    derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in derived)
+    order = ", ".join(["lead_id", "as_of"] + [f.name for f in features])
+    return f"""
+WITH ordered_events AS ({ORDERED_EVENTS}),
+visible_events AS ({VISIBLE_EVENTS}),
+event_features AS (
+    SELECT e.lead_id, e.as_of,
+           {event_aggs}
+    FROM visible_events e
+    GROUP BY e.lead_id, e.as_of
+),
+base AS (
+    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}
+    FROM snapshots s
+    JOIN leads l ON l.lead_id = s.lead_id
+    LEFT JOIN event_features ef ON ef.lead_id = s.lead_id AND ef.as_of = s.as_of
+)
+SELECT {order}
+FROM (SELECT base.*{derived_cols} FROM base) features
+ORDER BY lead_id, as_of
+"""
+
+
+def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Return one row per snapshot (lead_id, as_of) with every registered feature.
+
+    Categorical features are strings, booleans are bool, counts int64, the rest float64;
+    `days_since_*` and the email rates are NaN when the event never happened.
+    """
+    features = all_features(config)
+    frame = _snapshot_frame(snapshots)
+    name = f"snapshots_{uuid.uuid4().hex[:8]}"
+    crm.con.register(name, frame)
+    try:
+        sql = feature_sql(config, features).replace("FROM snapshots", f"FROM {name}")
+        result = crm.con.execute(sql).df()
+    finally:
+        crm.con.unregister(name)
+    return _typed(result, features)
+
+
+def _snapshot_frame(snapshots: pd.DataFrame) -> pd.DataFrame:
+    missing = {"lead_id", "as_of"} - set(snapshots.columns)
+    if missing:
+        raise ValueError(f"snapshots need columns lead_id and as_of; missing {sorted(missing)}")
+    return pd.DataFrame({
+        "lead_id": snapshots["lead_id"].astype("string").to_numpy(),
+        "as_of": pd.to_datetime(snapshots["as_of"], utc=True).astype("datetime64[us, UTC]").to_numpy(),
+    }).drop_duplicates()
+
+
+def _fill_missing(feature: Feature) -> str:
+    """Leads with no visible event get 0 for counts and sums, false for flags, NULL otherwise."""
+    column = f"ef.{feature.name}"
+    if feature.dtype == "int":
+        return f"coalesce({column}, 0)"
+    if feature.dtype == "bool":
+        return f"coalesce({column}, FALSE)"
+    if feature.name.startswith(("engagement_decay_", "web_seconds_")):
+        return f"coalesce({column}, 0)"
+    if feature.name == "activity_trend_30d_vs_prior_60d":
+        return f"coalesce({column}, 1.0)"
+    return column
+
+
+def _typed(frame: pd.DataFrame, features: list[Feature]) -> pd.DataFrame:
+    out = {"lead_id": frame["lead_id"].astype("string"), "as_of": pd.to_datetime(frame["as_of"], utc=True)}
+    for f in features:
+        column = frame[f.name]
+        if f.dtype == "category":
+            out[f.name] = column.astype("string")
+        elif f.dtype == "bool":
+            out[f.name] = column.fillna(False).astype(bool)
+        elif f.dtype == "int":
+            out[f.name] = column.fillna(0).astype("int64")
+        else:
+            out[f.name] = pd.to_numeric(column, errors="coerce").astype("float64")
+    return pd.DataFrame(out)

@@ -1,0 +1,87 @@
+"""Implicit features: what the lead does — visits, downloads, forms, webinars, offline events,
+sales calls and email engagement — counted in windows, with recency and decay.
+
+Decay is offered at several half-lives (7, 30, 90 days by default) so the model learns how
+fast interest fades instead of inheriting a hand-set decay from a points table.
+"""
+
+from __future__ import annotations
+
+from features.registry import Feature, count_events, days_since, event_filter, quoted
+from pipeline.config import Config
+
+COUNTED_TYPES: tuple[str, ...] = (
+    "email_open", "email_click", "web_visit", "form_submit", "content_download", "webinar_registered",
+    "webinar_attended", "event_attended", "sales_call", "meeting", "demo_request",
+)
+"""Activity types with window counts and recency features."""
+
+ENGAGEMENT_WEIGHTS: dict[str, float] = {
+    "web_visit": 1, "email_open": 0.5, "email_click": 2, "content_download": 5, "form_submit": 5,
+    "webinar_registered": 3, "webinar_attended": 8, "event_attended": 10, "demo_request": 20,
+    "meeting": 15, "sales_call": 10,
+}
+"""Weight of each lead-initiated event in the decayed engagement scores."""
+
+LEAD_INITIATED = f"e.activity_type IN {quoted(ENGAGEMENT_WEIGHTS)}"
+"""Events that show the lead's own interest (not sends, bounces or unsubscribes)."""
+
+_PHRASES = {
+    "email_open": ("email opens", "opened an email"),
+    "email_click": ("email clicks", "clicked an email"),
+    "web_visit": ("web visits", "visited the website"),
+    "form_submit": ("form submissions", "submitted a form"),
+    "content_download": ("content downloads", "downloaded content"),
+    "webinar_registered": ("webinar registrations", "registered for a webinar"),
+    "webinar_attended": ("webinars attended", "attended a webinar"),
+    "event_attended": ("offline events attended", "attended an offline event"),
+    "sales_call": ("sales calls", "had a sales call"),
+    "meeting": ("meetings", "had a meeting"),
+    "demo_request": ("demo requests", "requested a demo"),
+}
+
+
+def _window_label(days: int | None) -> str:
+    return "ever" if days is None else f"in the last {days} days"
+
+
+def declare(config: Config) -> list[Feature]:
+    """Return the implicit features."""
+    windows = list(config.windows.lookback_days)
+    features: list[Feature] = []
+    for activity_type in COUNTED_TYPES:
+        plural, verb = _PHRASES[activity_type]
+        for days in windows + [None]:
+            suffix = f"{days}d" if days is not None else "all"
+            features.append(count_events(
+                f"{activity_type}_count_{suffix}", "implicit", f"Number of {plural} {_window_label(days)}",
+                f"{{value:.0f}} {plural} {_window_label(days)}", activity_type=activity_type, days=days))
+    for days in (30, 90):
+        features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
+                                f"coalesce(sum(e.value) FILTER (WHERE {event_filter('web_visit', days)}), 0)", "float",
+                                f"{{value:.0f}} seconds on the website in the last {days} days"))
+        features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct days with activity in the last {days} days", "event",
+                                f"count(DISTINCT CAST(e.occurred_at AS DATE)) FILTER (WHERE {LEAD_INITIATED} AND e.age_days <= {days})",
+                                "int", f"active on {{value:.0f}} days in the last {days} days"))
+    for activity_type in COUNTED_TYPES:
+        plural, verb = _PHRASES[activity_type]
+        features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",
+                                   f"e.activity_type = '{activity_type}'", f"{verb} {{value:.0f}} days ago"))
+    features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
+                               LEAD_INITIATED, "last active {value:.0f} days ago"))
+    weights = " ".join(f"WHEN '{t}' THEN {w}" for t, w in ENGAGEMENT_WEIGHTS.items())
+    for half_life in config.windows.half_lives_days:
+        features.append(Feature(
+            f"engagement_decay_{half_life}d", "implicit",
+            f"Engagement score decayed with a {half_life}-day half-life", "event",
+            f"coalesce(sum((CASE e.activity_type {weights} ELSE 0 END) * pow(0.5, e.age_days / {half_life})), 0)",
+            "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)"))
+    features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
+                                 "{value:.0f} offline touches in the last 90 days", days=90, extra="e.channel = 'offline'"))
+    features.append(Feature(
+        "activity_trend_30d_vs_prior_60d", "implicit",
+        "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",
+        f"(count(*) FILTER (WHERE {LEAD_INITIATED} AND e.age_days <= 30) + 1.0)"
+        f" / (count(*) FILTER (WHERE {LEAD_INITIATED} AND e.age_days > 30 AND e.age_days <= 90) / 2.0 + 1.0)",
+        "float", "activity trend {value:.1f}x the previous two months"))
+    return features

@@ -1,0 +1,48 @@
+"""Negative features: what counts against a lead — unsubscribes, bounces, streaks of unopened
+email, low email engagement, long inactivity and disqualifying attributes.
+"""
+
+from __future__ import annotations
+
+from features.explicit import email_domain_sql, title_is_student_sql
+from features.registry import Feature, quoted
+from pipeline.config import Config
+
+
+def _rate(activity_type: str, days: int = 90) -> str:
+    """Return events of `activity_type` per email sent in the last `days` days, capped at 1; NULL if none sent."""
+    sends = f"count(*) FILTER (WHERE e.activity_type = 'email_sent' AND e.age_days <= {days})"
+    hits = f"count(*) FILTER (WHERE e.activity_type = '{activity_type}' AND e.age_days <= {days})"
+    return f"CASE WHEN {sends} > 0 THEN least(1.0, {hits} * 1.0 / {sends}) END"
+
+
+def declare(config: Config) -> list[Feature]:
+    """Return the negative features."""
+    personal = quoted(config.features.personal_email_domains)
+    markers = " OR ".join(
+        f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in config.features.competitor_markers
+    ) or "FALSE"
+    domains = config.features.competitor_domains
+    competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains else ""
+    return [
+        Feature("is_unsubscribed", "negative", "Unsubscribed from marketing email", "event",
+                "count(*) FILTER (WHERE e.activity_type = 'unsubscribe') > 0", "bool", "unsubscribed from email"),
+        Feature("is_bounced", "negative", "An email to the lead bounced", "event",
+                "count(*) FILTER (WHERE e.activity_type = 'email_bounce') > 0", "bool", "email address bounced"),
+        Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "event",
+                "coalesce(arg_max(e.sends_since_engaged, e.event_order), 0)", "int", "{value:.0f} unopened emails in a row"),
+        Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
+                _rate("email_open"),
+                "float", "opened {value:.0%} of recent emails"),
+        Feature("email_click_rate_recent", "negative", "Email clicks per email sent in the last 90 days (NaN if none sent)", "event",
+                _rate("email_click"),
+                "float", "clicked {value:.0%} of recent emails"),
+        Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
+                "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
+        Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(config), "bool",
+                "is a student"),
+        Feature("is_competitor", "negative", "Works for a competitor", "lead", f"({markers}{competitor_domain})", "bool",
+                "works for a competitor"),
+        Feature("is_personal_email", "negative", "Uses a personal email domain", "lead",
+                f"coalesce({email_domain_sql()} IN {personal}, FALSE)", "bool", "uses a personal email address"),
+    ]
