@@ -1,0 +1,32 @@
+"""Assemble a training set: snapshots on the schedule, their labels and their features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features.builder import build_features
+from features.crm import Crm
+from features.labels import label_snapshots
+from features.registry import feature_names
+from features.snapshots import training_snapshots
+from pipeline.config import Config
+
+
+@dataclass
+class TrainingSet:
+    """Labelled snapshots with every feature; `summary` says what was built and dropped."""
+
+    frame: pd.DataFrame
+    feature_names: list[str]
+    summary: dict = field(default_factory=dict)
+
+
+def build_training_set(crm: Crm, config: Config) -> TrainingSet:
+    """Return the labelled, uncensored training snapshots with their features."""
+    labelled, summary = label_snapshots(crm, training_snapshots(crm, config), config)
+    features = build_features(crm, labelled, config)
+    frame = labelled.merge(features, on=["lead_id", "as_of"], how="left", validate="one_to_one")
+    summary = {**summary, "first_as_of": str(frame["as_of"].min().date()), "last_as_of": str(frame["as_of"].max().date())}
+    return TrainingSet(frame=frame, feature_names=feature_names(config), summary=summary)

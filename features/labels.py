@@ -1,0 +1,49 @@
+"""Label snapshots with closed-won outcomes, and drop the ones whose outcome cannot be known yet.
+
+label = 1 iff the lead has a won opportunity with closed_at in (as_of + gap, as_of + gap + horizon].
+A snapshot whose window ends after the data's end is censored: a zero there would only mean
+"not yet", so it is dropped and counted rather than labelled a loss.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.crm import Crm
+from pipeline.config import Config
+
+LABEL_SQL = """
+    SELECT s.lead_id, s.as_of,
+           EXISTS (
+               SELECT 1 FROM opportunities o
+               WHERE o.lead_id = s.lead_id AND o.outcome = 'won'
+                 AND o.closed_at > s.as_of + to_days({gap})
+                 AND o.closed_at <= s.as_of + to_days({gap} + {horizon})
+           ) AS label
+    FROM {snapshots} s
+"""
+
+
+def label_snapshots(crm: Crm, snapshots: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, dict]:
+    """Return (labelled snapshots, summary) with censored snapshots removed and counted."""
+    w = config.windows
+    window_end = pd.to_datetime(snapshots["as_of"], utc=True) + pd.Timedelta(days=w.gap_days + w.horizon_days)
+    censored = window_end > crm.data_end
+    kept = snapshots.loc[~censored, ["lead_id", "as_of"]].reset_index(drop=True)
+    name = "label_snapshots_tmp"
+    crm.con.register(name, kept)
+    try:
+        labelled = crm.con.execute(LABEL_SQL.format(snapshots=name, gap=int(w.gap_days), horizon=int(w.horizon_days))).df()
+    finally:
+        crm.con.unregister(name)
+    labelled["label"] = labelled["label"].astype("int8")
+    labelled["lead_id"] = labelled["lead_id"].astype("string")
+    labelled["as_of"] = pd.to_datetime(labelled["as_of"], utc=True)
+    labelled = labelled.sort_values(["as_of", "lead_id"], ignore_index=True)
+    summary = {
+        "snapshots": int(len(labelled)),
+        "censored": int(censored.sum()),
+        "positives": int(labelled["label"].sum()),
+        "dates": int(labelled["as_of"].nunique()),
+    }
+    return labelled, summary
