@@ -43,16 +43,29 @@ VISIBLE_EVENTS = """
 """
 """The point-in-time rule: a snapshot sees an event only if it occurred strictly before as_of."""
 
+VISIBLE_OPPORTUNITIES = """
+    SELECT s.lead_id, s.as_of, o.created_at,
+           CASE WHEN o.closed_at < s.as_of THEN o.outcome ELSE 'open' END AS outcome,
+           (epoch(s.as_of) - epoch(o.created_at)) / 86400.0 AS age_days
+    FROM snapshots s
+    JOIN opportunities o ON o.lead_id = s.lead_id AND o.created_at < s.as_of
+"""
+"""The same rule for opportunities: opened strictly before as_of, and an outcome only if it
+was reached strictly before as_of (a later close is still 'open' to this snapshot)."""
+
 
 def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot."""
     features = features if features is not None else all_features(config)
     lead = [f for f in features if f.kind == "lead"]
     event = [f for f in features if f.kind == "event"]
+    opportunity = [f for f in features if f.kind == "opportunity"]
     derived = [f for f in features if f.kind == "derived"]
     event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in event) or "count(*) AS _events"
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in lead)
-    event_cols = "".join(f",\n           {_fill_missing(f)} AS {f.name}" for f in event)
+    event_cols = "".join(f",\n           {_fill_missing(f, 'ef')} AS {f.name}" for f in event)
+    opportunity_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in opportunity) or "count(*) AS _opportunities"
+    opportunity_cols = "".join(f",\n           {_fill_missing(f, 'op')} AS {f.name}" for f in opportunity)
     derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in derived)
     order = ", ".join(["lead_id", "as_of"] + [f.name for f in features])
     return f"""
@@ -64,11 +77,19 @@ event_features AS (
     FROM visible_events e
     GROUP BY e.lead_id, e.as_of
 ),
+visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
+opportunity_features AS (
+    SELECT o.lead_id, o.as_of,
+           {opportunity_aggs}
+    FROM visible_opportunities o
+    GROUP BY o.lead_id, o.as_of
+),
 base AS (
-    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}
+    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}{opportunity_cols}
     FROM snapshots s
     JOIN leads l ON l.lead_id = s.lead_id
     LEFT JOIN event_features ef ON ef.lead_id = s.lead_id AND ef.as_of = s.as_of
+    LEFT JOIN opportunity_features op ON op.lead_id = s.lead_id AND op.as_of = s.as_of
 )
 SELECT {order}
 FROM (SELECT base.*{derived_cols} FROM base) features
@@ -104,9 +125,9 @@ def _snapshot_frame(snapshots: pd.DataFrame) -> pd.DataFrame:
     }).drop_duplicates()
 
 
-def _fill_missing(feature: Feature) -> str:
+def _fill_missing(feature: Feature, relation: str) -> str:
     """Leads with no visible event get 0 for counts and sums, false for flags, NULL otherwise."""
-    column = f"ef.{feature.name}"
+    column = f"{relation}.{feature.name}"
     if feature.dtype == "int":
         return f"coalesce({column}, 0)"
     if feature.dtype == "bool":

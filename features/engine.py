@@ -22,6 +22,7 @@ def connect(config: EngineConfig | None = None, database: str = ":memory:", read
     con.execute(f"SET threads = {int(config.threads)}")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     if config.temp_directory:
         Path(config.temp_directory).mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = ?", [str(config.temp_directory)])

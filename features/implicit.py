@@ -78,6 +78,11 @@ def declare(config: Config) -> list[Feature]:
             "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)"))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
                                  "{value:.0f} offline touches in the last 90 days", days=90, extra="e.channel = 'offline'"))
+    features.append(Feature("has_open_opportunity", "implicit", "Sales has an open opportunity with the lead", "opportunity",
+                            "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity"))
+    features.append(Feature("days_since_opportunity_opened", "implicit", "Days since the open opportunity was opened (NaN if none)",
+                            "opportunity", "min(o.age_days) FILTER (WHERE o.outcome = 'open')", "float",
+                            "opportunity opened {value:.0f} days ago"))
     features.append(Feature(
         "activity_trend_30d_vs_prior_60d", "implicit",
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",

@@ -9,7 +9,9 @@ Three kinds of declaration:
 - `lead`: an expression over the lead row `l` and the snapshot `s` (who the lead is);
 - `event`: an aggregate over the snapshot's visible events `e` (only events strictly
   before `as_of`; the builder alone decides that), with `e.age_days` the event's age;
-- `derived`: an expression over other features' columns, computed after both.
+- `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
+  before `as_of`), with `o.age_days` the days since it was opened;
+- `derived`: an expression over other features' columns, computed after the others.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from pipeline.config import Config
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
-KINDS: tuple[str, ...] = ("lead", "event", "derived")
+KINDS: tuple[str, ...] = ("lead", "event", "opportunity", "derived")
 DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
 
 

@@ -119,7 +119,7 @@ def _creation_days(t0: pd.Timestamp, days: int, n: int, rng: np.random.Generator
 def _lead_attributes(persona: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     n = len(persona)
     seniority = _pick_rows(P.SENIORITIES, P.SENIORITY_MIX[persona], rng)
-    department = np.array(P.DEPARTMENTS)[rng.integers(0, len(P.DEPARTMENTS), n)]
+    department = _pick_rows(P.DEPARTMENTS, P.DEPARTMENT_MIX[persona], rng)
     industry = _pick_rows(P.INDUSTRIES, P.INDUSTRY_MIX[persona], rng)
     source = _pick_rows(P.SOURCES, P.SOURCE_MIX[persona], rng)
     country = np.array(P.COUNTRIES)[rng.choice(len(P.COUNTRIES), n, p=P.COUNTRY_SHARES)]

@@ -20,14 +20,23 @@ PERSONA_SHARES = np.array([0.12, 0.20, 0.30, 0.28, 0.06, 0.04])
 SENIORITIES = ("c_level", "vp", "director", "manager", "individual", "student")
 # rows: persona; columns: SENIORITIES
 SENIORITY_MIX = np.array([
-    [0.15, 0.20, 0.30, 0.25, 0.10, 0.00],
-    [0.05, 0.10, 0.20, 0.35, 0.30, 0.00],
-    [0.03, 0.05, 0.10, 0.27, 0.55, 0.00],
+    [0.20, 0.30, 0.30, 0.17, 0.03, 0.00],
+    [0.05, 0.10, 0.25, 0.35, 0.25, 0.00],
+    [0.02, 0.03, 0.08, 0.22, 0.65, 0.00],
     [0.05, 0.08, 0.15, 0.30, 0.42, 0.00],
     [0.00, 0.00, 0.00, 0.00, 0.10, 0.90],
     [0.05, 0.10, 0.20, 0.35, 0.30, 0.00],
 ])
 DEPARTMENTS = ("it", "marketing", "sales", "finance", "operations", "hr", "engineering")
+# the buyers of lead scoring sit in marketing and sales operations
+DEPARTMENT_MIX = np.array([
+    [0.05, 0.50, 0.35, 0.02, 0.05, 0.01, 0.02],
+    [0.10, 0.35, 0.25, 0.05, 0.10, 0.05, 0.10],
+    [0.20, 0.15, 0.10, 0.15, 0.15, 0.10, 0.15],
+    [0.15, 0.20, 0.15, 0.15, 0.15, 0.10, 0.10],
+    [0.20, 0.20, 0.10, 0.10, 0.10, 0.10, 0.20],
+    [0.10, 0.40, 0.30, 0.05, 0.05, 0.05, 0.05],
+])
 INDUSTRIES = ("software", "manufacturing", "retail", "financial_services", "healthcare", "education", "logistics", "media")
 # ideal fits cluster in the industries the product serves
 INDUSTRY_MIX = np.array([
@@ -50,7 +59,7 @@ SOURCE_MIX = np.array([
     [0.50, 0.30, 0.00, 0.15, 0.00, 0.05],
 ])
 # log10 of company size: mean and spread per persona
-COMPANY_SIZE_LOG10 = np.array([[3.0, 0.6], [2.5, 0.7], [1.8, 0.8], [2.2, 0.8], [1.0, 0.8], [2.7, 0.5]])
+COMPANY_SIZE_LOG10 = np.array([[3.2, 0.45], [2.6, 0.6], [1.6, 0.7], [2.1, 0.8], [1.0, 0.8], [2.7, 0.5]])
 PERSONAL_EMAIL_SHARE = np.array([0.03, 0.10, 0.40, 0.25, 0.85, 0.05])
 BAD_ADDRESS_SHARE = 0.03
 PERSONAL_DOMAINS = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com")
