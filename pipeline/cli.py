@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
+from pipeline.console import err as _err
 from pipeline.errors import LeadscoreError
 
 app = typer.Typer(
@@ -27,7 +27,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-_err = Console(stderr=True)
 
 
 def _register_commands() -> None:

@@ -9,3 +9,7 @@ COMMANDS: list[tuple[str, Callable]] = []
 from pipeline.commands.generate import generate_command  # noqa: E402
 
 COMMANDS.append(("generate", generate_command))
+
+from pipeline.commands.rules import rules_command  # noqa: E402
+
+COMMANDS.append(("rules", rules_command))

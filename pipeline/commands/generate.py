@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from pipeline.console import out as _out
 from rich.table import Table
 
 from features.synthetic import generate_crm, write_crm
-
-_out = Console()
 
 
 def generate_command(

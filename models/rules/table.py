@@ -1,0 +1,217 @@
+"""Parse a points table from YAML into typed rules, and check it against the feature registry.
+
+A table that names an unknown feature, or a condition that can never be true for that
+feature (a `between` whose low is above its high, an empty `in`, a number compared with a
+category), is an error naming the file and the rule id, before any lead is scored.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipeline.errors import BadInputError
+
+CONDITIONS: tuple[str, ...] = ("at_least", "equals", "in", "between")
+STAGES: tuple[str, ...] = ("lead", "MQL", "SQL")
+SEGMENTS: tuple[str, ...] = ("leave", "nurture", "hot")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Decay(_Strict):
+    """Shrink a rule's points with the age (in days) of the latest qualifying activity."""
+
+    age_feature: str
+    half_life_days: float | None = Field(None, gt=0)
+    within_days: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Decay:
+        if (self.half_life_days is None) == (self.within_days is None):
+            raise ValueError("decay needs exactly one of half_life_days or within_days")
+        return self
+
+
+class Condition(_Strict):
+    """Exactly one of: at_least, equals, in, between."""
+
+    at_least: float | None = None
+    equals: bool | float | str | None = None
+    in_: list[str | float] | None = Field(None, alias="in")
+    between: tuple[float, float] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        given = [name for name in ("at_least", "equals", "in_", "between") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a condition needs exactly one of {', '.join(CONDITIONS)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Return the condition's name (at_least, equals, in, between)."""
+        for name in ("at_least", "equals", "between"):
+            if getattr(self, name) is not None:
+                return name
+        return "in"
+
+    def describe(self) -> str:
+        """Return the condition in words, e.g. '>= 4' or 'in [vp, director]'."""
+        kind = self.kind
+        if kind == "at_least":
+            return f">= {self.at_least:g}"
+        if kind == "equals":
+            return f"= {self.equals}"
+        if kind == "between":
+            return f"between {self.between[0]:g} and {self.between[1]:g}"
+        return f"in [{', '.join(str(v) for v in self.in_)}]"
+
+
+class Rule(_Strict):
+    """Give `points` to a lead whose `feature` meets `condition`."""
+
+    id: str
+    feature: str
+    condition: Condition
+    points: float
+    label: str | None = None
+    decay: Decay | None = None
+    per: float | None = Field(None, gt=0)  # points for every `per` units of the feature
+    cap: float | None = None  # the most (or, for negative rules, the least) this rule can give
+
+    @property
+    def text(self) -> str:
+        """Return what the rule rewards or penalises, in plain words."""
+        return self.label or self.id.replace("_", " ")
+
+
+class Limits(_Strict):
+    """Clip a sum of points to [min, max]."""
+
+    min: float = float("-inf")
+    max: float = float("inf")
+
+
+class Thresholds(_Strict):
+    """Points from which a lead becomes MQL / SQL, and nurture / hot."""
+
+    stages: dict[str, float]
+    segments: dict[str, float]
+
+
+class PointsTable(_Strict):
+    """A whole points table: rules, family caps, total limits and thresholds."""
+
+    name: str = "custom"
+    version: int | str = 1
+    rules: list[Rule]
+    caps: dict[str, Limits] = Field(default_factory=dict)
+    total: Limits = Limits()
+    thresholds: Thresholds
+    source: str = "<memory>"
+
+    def rule(self, rule_id: str) -> Rule:
+        """Return the rule with id `rule_id`."""
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+def default_table_path() -> Path:
+    """Return the path of the packaged default points table."""
+    return Path(str(resources.files("models").joinpath("conf/points.yaml")))
+
+
+def load_points_table(path: str | Path | None = None) -> PointsTable:
+    """Read and type-check a points table (default: the packaged one); errors name file, rule and key.
+
+    >>> table = load_points_table()
+    >>> table.rule("unsubscribed").points
+    -100.0
+    """
+    path = Path(path) if path else default_table_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: points table not found") from None
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path}: not valid YAML: {exc}") from None
+    return parse_points_table(data, source=str(path))
+
+
+def parse_points_table(data: Any, source: str = "<memory>") -> PointsTable:
+    """Type-check a points table given as a dict; errors name the source, the rule id and the key."""
+    if not isinstance(data, dict):
+        raise BadInputError(f"{source}: a points table must be a mapping with rules, caps, total and thresholds")
+    try:
+        table = PointsTable.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise BadInputError(f"{source}: " + "; ".join(_explain(err, data) for err in exc.errors())) from None
+    _check_structure(table)
+    return table
+
+
+def _explain(err: dict, data: dict) -> str:
+    loc = list(err["loc"])
+    where = ".".join(str(p) for p in loc)
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules") or []
+        rule_id = rules[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(rules) and isinstance(rules[loc[1]], dict) else f"#{loc[1] + 1}"
+        rest = ".".join(str(p) for p in loc[2:]) or "rule"
+        return f"rule '{rule_id}', key '{rest}': {err['msg']}"
+    return f"key '{where}': {err['msg']}"
+
+
+def _check_structure(table: PointsTable) -> None:
+    ids = [r.id for r in table.rules]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise BadInputError(f"{table.source}: rule ids must be unique; repeated: {', '.join(twice)}")
+    for rule in table.rules:
+        c = rule.condition
+        if c.kind == "between" and c.between[0] > c.between[1]:
+            raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition between {c.between[0]:g} and {c.between[1]:g} (low above high)")
+        if c.kind == "in" and not c.in_:
+            raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition: 'in' with an empty list")
+        if rule.cap is not None and rule.cap * rule.points < 0:
+            raise BadInputError(f"{table.source}: rule '{rule.id}': cap {rule.cap:g} has the opposite sign of points {rule.points:g}")
+    unknown_stages = set(table.thresholds.stages) - {"MQL", "SQL"}
+    unknown_segments = set(table.thresholds.segments) - {"nurture", "hot"}
+    if unknown_stages or unknown_segments or set(table.thresholds.stages) != {"MQL", "SQL"} or set(table.thresholds.segments) != {"nurture", "hot"}:
+        raise BadInputError(f"{table.source}: thresholds need stages MQL and SQL and segments nurture and hot")
+    if table.thresholds.stages["MQL"] > table.thresholds.stages["SQL"] or table.thresholds.segments["nurture"] > table.thresholds.segments["hot"]:
+        raise BadInputError(f"{table.source}: thresholds must rise: MQL <= SQL and nurture <= hot")
+
+
+def check_against_registry(table: PointsTable, features: dict) -> None:
+    """Raise if a rule names an unknown feature or a condition that cannot fit its type.
+
+    `features` maps feature name to its registry entry (with `dtype` and `family`).
+    """
+    for rule in table.rules:
+        names = [rule.feature] + ([rule.decay.age_feature] if rule.decay else [])
+        for name in names:
+            if name not in features:
+                raise BadInputError(f"{table.source}: rule '{rule.id}' names unknown feature '{name}' (see `leadscore features --list`)")
+        dtype = features[rule.feature].dtype
+        kind = rule.condition.kind
+        if dtype == "category" and kind in {"at_least", "between"}:
+            raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition: '{kind}' on category feature '{rule.feature}'")
+        if dtype == "bool" and kind != "equals":
+            raise BadInputError(f"{table.source}: rule '{rule.id}': flag feature '{rule.feature}' takes 'equals: true' or 'equals: false'")
+        if dtype == "bool" and not isinstance(rule.condition.equals, bool):
+            raise BadInputError(f"{table.source}: rule '{rule.id}': flag feature '{rule.feature}' can only equal true or false")
+        if dtype in {"int", "float"} and kind == "in" and any(isinstance(v, str) for v in rule.condition.in_):
+            raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition: text values for numeric feature '{rule.feature}'")
+        if rule.per is not None and dtype not in {"int", "float"}:
+            raise BadInputError(f"{table.source}: rule '{rule.id}': 'per' needs a numeric feature, '{rule.feature}' is {dtype}")
+    unknown_families = set(table.caps) - {f.family for f in features.values()}
+    if unknown_families:
+        raise BadInputError(f"{table.source}: caps name unknown families: {', '.join(sorted(unknown_families))}")

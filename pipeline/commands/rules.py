@@ -1,0 +1,43 @@
+"""`leadscore rules --check`: validate a points table against the feature registry and print it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pipeline.console import out as _out
+from rich.table import Table
+
+from features.registry import all_features
+from models.rules.table import check_against_registry, load_points_table
+
+
+def rules_command(
+    check: Annotated[bool, typer.Option("--check", help="Validate the table and print it.")] = True,
+    table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the packaged one).")] = None,
+) -> None:
+    """Validate a points table (rules, caps, thresholds) and print it."""
+    points = load_points_table(table)
+    features = {f.name: f for f in all_features()}
+    check_against_registry(points, features)
+    shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")
+    for column in ("id", "feature", "family", "condition", "points", "decay / per / cap"):
+        shown.add_column(column, justify="right" if column == "points" else "left")
+    for rule in points.rules:
+        extra = []
+        if rule.decay:
+            d = rule.decay
+            extra.append(f"half-life {d.half_life_days:g}d" if d.half_life_days else f"within {d.within_days:g}d")
+        if rule.per:
+            extra.append(f"per {rule.per:g}")
+        if rule.cap is not None:
+            extra.append(f"cap {rule.cap:g}")
+        shown.add_row(rule.id, rule.feature, features[rule.feature].family, rule.condition.describe(), f"{rule.points:+g}", ", ".join(extra))
+    _out.print(shown)
+    caps = ", ".join(f"{family} [{c.min:g}, {c.max:g}]" for family, c in points.caps.items())
+    _out.print(f"caps: {caps}; total [{points.total.min:g}, {points.total.max:g}]")
+    t = points.thresholds
+    _out.print(f"stages: MQL from {t.stages['MQL']:g}, SQL from {t.stages['SQL']:g}; "
+               f"segments: nurture from {t.segments['nurture']:g}, hot from {t.segments['hot']:g}")
+    _out.print("[green]the table is valid[/]")

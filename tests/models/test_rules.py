@@ -1,0 +1,170 @@
+"""The points table: conditions, caps, floor, decay, thresholds, reasons and error messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.registry import all_features, feature_names
+from models.rules import PointsScorer
+from models.rules.table import check_against_registry, load_points_table, parse_points_table
+from pipeline.cli import main
+from pipeline.errors import BadInputError
+
+THRESHOLDS = {"stages": {"MQL": 50, "SQL": 90}, "segments": {"nurture": 20, "hot": 60}}
+
+
+def _rows(**columns) -> pd.DataFrame:
+    """Hand-made feature rows: every registered feature zero/neutral, then `columns` set."""
+    n = len(next(iter(columns.values()))) if columns else 1
+    frame = pd.DataFrame({name: [0] * n for name in feature_names()})
+    for name in ("seniority", "company_size_band", "lead_source"):
+        frame[name] = "unknown"
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
+
+
+def _scorer(rules, caps=None, total=None) -> PointsScorer:
+    data = {"rules": rules, "thresholds": THRESHOLDS}
+    if caps:
+        data["caps"] = caps
+    if total:
+        data["total"] = total
+    return PointsScorer(parse_points_table(data))
+
+
+def test_every_condition_type():
+    scorer = _scorer([
+        {"id": "many_visits", "feature": "web_visit_count_30d", "condition": {"at_least": 5}, "points": 10},
+        {"id": "senior", "feature": "seniority", "condition": {"in": ["vp", "director"]}, "points": 15},
+        {"id": "unsub", "feature": "is_unsubscribed", "condition": {"equals": True}, "points": -100},
+        {"id": "mid_size", "feature": "lead_age_days", "condition": {"between": [10, 20]}, "points": 3},
+    ])
+    X = _rows(web_visit_count_30d=[4, 5, 0, 0], seniority=["vp", "analyst", "director", "unknown"],
+              is_unsubscribed=[False, False, True, False], lead_age_days=[10.0, 20.0, 21.0, 9.9])
+    assert scorer.decision_function(X).tolist() == [15 + 3, 10 + 3, 15 - 100, 0]
+
+
+def test_family_caps_total_floor_and_rule_cap():
+    scorer = _scorer(
+        [
+            {"id": "download", "feature": "content_download_count_90d", "condition": {"at_least": 1}, "points": 30},
+            {"id": "webinar", "feature": "webinar_attended_count_90d", "condition": {"at_least": 1}, "points": 30},
+            {"id": "inactive", "feature": "days_inactive", "condition": {"at_least": 30}, "points": -10, "per": 30, "cap": -40},
+            {"id": "unsub", "feature": "is_unsubscribed", "condition": {"equals": True}, "points": -100},
+        ],
+        caps={"implicit": {"min": 0, "max": 50}},
+        total={"min": -80, "max": 200},
+    )
+    X = _rows(content_download_count_90d=[1, 1, 0], webinar_attended_count_90d=[1, 0, 0],
+              days_inactive=[95.0, 200.0, 0.0], is_unsubscribed=[False, True, False])
+    # row 0: implicit 60 capped to 50; inactivity 3 x -10 = -30 -> 20
+    # row 1: 30 - min(6 x 10, 40) - 100 = -110, floored at -80
+    assert scorer.decision_function(X).tolist() == [20, -80, 0]
+
+
+def test_half_life_and_time_frame_decay():
+    scorer = _scorer([
+        {"id": "download", "feature": "content_download_count_90d", "condition": {"at_least": 1}, "points": 40,
+         "decay": {"half_life_days": 30, "age_feature": "days_since_last_content_download"}},
+        {"id": "form", "feature": "form_submit_count_90d", "condition": {"at_least": 1}, "points": 10,
+         "decay": {"within_days": 14, "age_feature": "days_since_last_form_submit"}},
+    ])
+    X = _rows(content_download_count_90d=[1, 1, 1], days_since_last_content_download=[0.0, 30.0, 60.0],
+              form_submit_count_90d=[1, 1, 1], days_since_last_form_submit=[14.0, 14.1, np.nan])
+    assert np.allclose(scorer.decision_function(X), [40 + 10, 20, 10])
+
+
+def test_thresholds_map_points_to_stages_and_segments():
+    scorer = _scorer([{"id": "pts", "feature": "web_visit_count_all", "condition": {"at_least": 0}, "points": 1, "per": 1}])
+    X = _rows(web_visit_count_all=[0, 19, 20, 59, 60, 89, 90])
+    assert list(scorer.segment(X)) == ["leave", "leave", "nurture", "nurture", "hot", "hot", "hot"]
+    assert list(scorer.stage(X)) == ["lead", "lead", "lead", "MQL", "MQL", "MQL", "SQL"]
+
+
+def test_predict_proba_is_the_monotone_training_conversion_rate():
+    rng = np.random.default_rng(0)
+    visits = rng.integers(0, 30, 4000)
+    y = (rng.random(4000) < visits / 40).astype(int)
+    X = _rows(web_visit_count_30d=list(visits))
+    scorer = _scorer([{"id": "v", "feature": "web_visit_count_30d", "condition": {"at_least": 0}, "points": 1, "per": 1}]).fit(X, y)
+    proba = scorer.predict_proba(X)
+    assert proba.shape == (4000, 2) and np.allclose(proba.sum(axis=1), 1)
+    order = np.argsort(visits)
+    assert (np.diff(proba[order, 1]) >= -1e-12).all()
+    assert abs(proba[:, 1].mean() - y.mean()) < 0.01
+
+
+def test_breakdown_and_reasons_name_the_rules_that_fired():
+    scorer = PointsScorer()
+    X = _rows(is_unsubscribed=[True, False], demo_request_count_30d=[0, 2], days_since_last_demo_request=[np.nan, 0.0],
+              seniority=["unknown", "vp"])
+    reasons = scorer.reasons(X, top=2)
+    assert reasons[0] == "-100 unsubscribed"
+    assert reasons[1] == "+50 requested a demo; +15 senior title"
+    fired = scorer.breakdown(X)
+    assert set(fired.loc[fired["row"] == 1, "rule_id"]) == {"demo_request", "senior_title"}
+
+
+def test_the_default_table_validates_against_the_registry():
+    table = load_points_table()
+    check_against_registry(table, {f.name: f for f in all_features()})
+    assert {r.feature for r in table.rules} <= set(feature_names())
+    assert any(r.points < 0 for r in table.rules) and any(r.points > 0 for r in table.rules)
+
+
+negative_events = st.fixed_dictionaries({
+    "unsubscribe": st.booleans(), "bounce": st.booleans(),
+    "more_unopened": st.integers(0, 20), "more_inactive_days": st.floats(0, 400),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base_streak=st.integers(0, 10), base_inactive=st.floats(0, 300), downloads=st.integers(0, 3),
+    seniority=st.sampled_from(["vp", "individual", "student"]), change=negative_events,
+)
+def test_a_negative_event_never_raises_points(base_streak, base_inactive, downloads, seniority, change):
+    before = _rows(unopened_email_streak=[base_streak], days_inactive=[base_inactive], content_download_count_90d=[downloads],
+                   days_since_last_content_download=[5.0], seniority=[seniority])
+    after = before.copy()
+    after["is_unsubscribed"] = change["unsubscribe"]
+    after["is_bounced"] = change["bounce"]
+    after["unopened_email_streak"] += change["more_unopened"]
+    after["days_inactive"] += change["more_inactive_days"]
+    scorer = PointsScorer()
+    assert scorer.decision_function(after)[0] <= scorer.decision_function(before)[0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"id": "typo", "feature": "web_vists_30d", "condition": {"at_least": 1}, "points": 5}, "rule 'typo' names unknown feature 'web_vists_30d'"),
+        ({"id": "backwards", "feature": "lead_age_days", "condition": {"between": [20, 10]}, "points": 5}, "rule 'backwards': impossible condition between 20 and 10"),
+        ({"id": "empty", "feature": "seniority", "condition": {"in": []}, "points": 5}, "rule 'empty': impossible condition: 'in' with an empty list"),
+        ({"id": "numeric_cat", "feature": "seniority", "condition": {"at_least": 3}, "points": 5}, "rule 'numeric_cat': impossible condition: 'at_least' on category feature 'seniority'"),
+        ({"id": "two", "feature": "seniority", "condition": {"in": ["vp"], "at_least": 1}, "points": 5}, "rule 'two', key 'condition'"),
+        ({"id": "nopoints", "feature": "seniority", "condition": {"in": ["vp"]}}, "rule 'nopoints', key 'points': Field required"),
+    ],
+)
+def test_bad_rules_are_errors_naming_the_rule(tmp_path, rule, message):
+    path = tmp_path / "points.yaml"
+    path.write_text(yaml.safe_dump({"rules": [rule], "thresholds": THRESHOLDS}))
+    with pytest.raises(BadInputError, match=str(path)) as err:
+        table = load_points_table(path)
+        check_against_registry(table, {f.name: f for f in all_features()})
+    assert message in str(err.value)
+
+
+def test_rules_check_command_prints_the_table_and_rejects_a_bad_one(tmp_path, capsys):
+    assert main(["rules", "--check"]) == 0
+    assert "four_unopened_emails" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"rules": [{"id": "x", "feature": "nope", "condition": {"at_least": 1}, "points": 1}], "thresholds": THRESHOLDS}))
+    assert main(["rules", "--check", "--table", str(bad)]) == 2
+    assert "rule 'x' names unknown feature 'nope'" in capsys.readouterr().err.replace("\n", "")
