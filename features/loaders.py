@@ -1,0 +1,108 @@
+"""Find and read a CRM's three tables from a folder (CSV or Parquet) or a DuckDB file.
+
+Files are read by DuckDB, not pandas: Parquet is scanned lazily through views (a 100M-row
+activity table is streamed, never copied into Python), CSV is read as text first so that
+validation can name the row of every value that fails to parse. `load_crm` returns a `Crm`
+only after `features.validation` has passed every table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from features.contract import TABLES, Table
+from features.crm import Crm
+from features.engine import connect
+from features.validation import validate_and_type
+from pipeline.config import EngineConfig
+from pipeline.errors import BadInputError
+
+_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+
+
+def find_table_files(folder: Path, name: str) -> list[Path]:
+    """Return the files holding table `name` in `folder` (one file, or a folder/prefix of parts)."""
+    for suffix in _SUFFIXES:
+        single = folder / f"{name}{suffix}"
+        if single.exists():
+            return [single]
+    parts = sorted(p for p in (folder / name).glob("*") if p.name.endswith(_SUFFIXES)) if (folder / name).is_dir() else []
+    parts = parts or sorted(p for p in folder.glob(f"{name}-*") if p.name.endswith(_SUFFIXES))
+    return parts
+
+
+def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Timestamp | None = None) -> Crm:
+    """Read, validate and type a CRM; raise BadInputError naming file, column and rows on bad input."""
+    source = Path(source)
+    if not source.exists():
+        raise BadInputError(f"{source}: no such folder or DuckDB file")
+    con = connect(engine)
+    if source.is_file():
+        origins = _attach_duckdb(con, source)
+    else:
+        origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now)
+    data_end = pd.Timestamp(con.execute(
+        "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),"
+        " (SELECT max(coalesce(closed_at, created_at)) FROM opportunities))").fetchall()[0][0])
+    return Crm(con=con, source=str(source), data_end=data_end, summary=summary)
+
+
+def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table) -> str:
+    files = find_table_files(folder, table.name)
+    if not files:
+        raise BadInputError(f"{folder}: no {table.name} file (expected {table.name}.parquet, {table.name}.csv or a "
+                            f"{table.name}/ folder of parts)")
+    label = str(files[0]) if len(files) == 1 else f"{folder / table.name} ({len(files)} parts)"
+    listing = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    try:
+        if files[0].name.endswith(".parquet"):
+            con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS "
+                        f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({listing}, file_row_number = true)")
+        else:
+            for f in files:
+                _check_text(f)
+            delim = "\t" if files[0].name.endswith(".tsv") else ","
+            con.execute("SET preserve_insertion_order = true")
+            con.execute(f"CREATE OR REPLACE TABLE raw_{table.name}_text AS SELECT * FROM read_csv({listing}, all_varchar = true, "
+                        f"header = true, delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT *, rowid + 1 AS _row FROM raw_{table.name}_text")
+    except duckdb.Error as exc:
+        raise BadInputError(f"{label}: cannot be read as a {table.name} table: {str(exc).splitlines()[0]}") from None
+    return label
+
+
+def _check_text(path: Path) -> None:
+    """Reject files that are not UTF-8 text, naming the first bad line (a BOM is fine)."""
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadInputError(
+                    f"{path}: line {number} is not UTF-8 text (byte {line[exc.start:exc.start + 1]!r} at position {exc.start}); "
+                    "save the export as UTF-8 (for example with iconv -f latin1 -t utf-8)") from None
+
+
+def _attach_duckdb(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), '')}' AS crm_source (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise BadInputError(f"{path}: not a readable DuckDB database: {str(exc).splitlines()[0]}") from None
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'crm_source'").fetchall()}
+    origins = {}
+    for table in TABLES:
+        if table.name not in present:
+            raise BadInputError(f"{path}: no table {table.name} in the database (found: {', '.join(sorted(present)) or 'none'})")
+        con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT *, row_number() OVER () AS _row FROM crm_source.{table.name}")
+        origins[table.name] = f"{path}:{table.name}"
+    return origins

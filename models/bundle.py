@@ -1,0 +1,119 @@
+"""Save and load a model bundle: the calibrated model, the rule baseline and everything scoring needs.
+
+A bundle is a folder with `model.joblib` and `manifest.json`. The manifest records the
+feature schema (names, dtypes, categories), the points table, the training window, metrics,
+library versions, the drift reference and the sha256 of `model.joblib`. joblib files are
+code: `load_bundle` verifies the hash against the manifest before unpickling, and the CLI
+only loads bundles from the configured model store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import joblib
+import pandas as pd
+
+from pipeline.errors import SchemaMismatchError
+from pipeline.io import atomic_path, write_text
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class ModelBundle:
+    """What a scoring run needs: calibrated model, raw model (for reasons), points scorer, manifest."""
+
+    calibrated: object
+    model: object
+    points: object
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Return the feature columns the model was trained on, in order."""
+        return list(self.manifest["features"]["names"])
+
+    def check_schema(self, frame: pd.DataFrame, source: str = "the feature frame") -> None:
+        """Raise SchemaMismatchError naming missing columns and columns whose type changed."""
+        expected = self.manifest["features"]["dtypes"]
+        missing = [c for c in expected if c not in frame.columns]
+        retyped = [f"{c} ({expected[c]} in training, {_kind(frame[c])} now)" for c in expected
+                   if c in frame.columns and _kind(frame[c]) != expected[c]]
+        if missing or retyped:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {', '.join(missing)}")
+            if retyped:
+                parts.append(f"columns with another type: {', '.join(retyped)}")
+            raise SchemaMismatchError(
+                f"{source} does not match the model's feature schema (model {self.manifest.get('name')} "
+                f"v{self.manifest.get('version', '?')}): {'; '.join(parts)}. Retrain, or score with the leadscore "
+                "version and config the model was trained with.")
+
+
+def schema_of(frame: pd.DataFrame, categories: dict[str, list[str]]) -> dict:
+    """Return the feature schema recorded in a manifest."""
+    return {"names": list(frame.columns), "dtypes": {c: _kind(frame[c]) for c in frame.columns}, "categories": categories}
+
+
+def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
+    """Write the bundle to `folder` (model first, manifest with its sha256 last, both atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / MODEL_FILE) as tmp:
+        joblib.dump({"calibrated": bundle.calibrated, "model": bundle.model, "points": bundle.points}, tmp, compress=3)
+    manifest = {**bundle.manifest, "sha256": sha256_of(folder / MODEL_FILE), "versions": library_versions()}
+    bundle.manifest = manifest
+    write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), folder / MANIFEST_FILE)
+    return folder
+
+
+def load_bundle(folder: str | Path) -> ModelBundle:
+    """Load a bundle after checking model.joblib against the sha256 in its manifest."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST_FILE
+    if not manifest_path.exists():
+        raise SchemaMismatchError(f"{folder}: not a leadscore model bundle (no {MANIFEST_FILE})")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    actual = sha256_of(folder / MODEL_FILE)
+    if actual != manifest.get("sha256"):
+        raise SchemaMismatchError(
+            f"{folder / MODEL_FILE}: sha256 {actual[:12]}… does not match the manifest's {str(manifest.get('sha256'))[:12]}…; "
+            "refusing to unpickle a model file that changed after training")
+    parts = joblib.load(folder / MODEL_FILE)
+    return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest)
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of the libraries a bundle depends on."""
+    out = {"python": platform.python_version()}
+    for name in ("leadscore", "scikit-learn", "lightgbm", "pandas", "numpy", "duckdb", "mlflow", "joblib"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _kind(column: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(column):
+        return "number"
+    return "category"

@@ -1,0 +1,24 @@
+"""Score a scorer's probabilities on held-out labels: the figures every report and run logs."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from models.calibration import expected_calibration_error
+
+
+def classification_metrics(y_true, proba) -> dict[str, float]:
+    """Return ROC AUC, PR AUC, Brier score, log loss and ECE (NaN for AUCs on a single class)."""
+    y = np.asarray(y_true).astype(int)
+    p = np.clip(np.asarray(proba, dtype=float), 1e-6, 1 - 1e-6)
+    two_classes = len(np.unique(y)) == 2
+    return {
+        "roc_auc": float(roc_auc_score(y, p)) if two_classes else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if two_classes else float("nan"),
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "ece": expected_calibration_error(y, p),
+        "base_rate": float(y.mean()) if len(y) else float("nan"),
+        "n": int(len(y)),
+    }

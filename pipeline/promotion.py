@@ -1,0 +1,34 @@
+"""Decide whether a newly trained model replaces the champion.
+
+A challenger becomes champion only if, on the same held-out test slice, it beats both the
+current champion and the points-table baseline by the configured margin. The decision and
+its reason are printed and logged, so an operator can see why a model was or was not promoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to promote, and why, in one sentence."""
+
+    promote: bool
+    reason: str
+
+
+def decide(metric: str, margin: float, challenger: float, rule: float, champion: float | None) -> Decision:
+    """Return the promotion decision for scores on one metric where higher is better.
+
+    >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=None).promote
+    True
+    >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=0.895).reason
+    'not promoted: roc_auc 0.9000 does not beat the champion 0.8950 by the margin 0.01'
+    """
+    if challenger < rule + margin:
+        return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the points table {rule:.4f} by the margin {margin:g}")
+    if champion is not None and challenger < champion + margin:
+        return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the champion {champion:.4f} by the margin {margin:g}")
+    against = "no champion yet" if champion is None else f"champion {champion:.4f}"
+    return Decision(True, f"promoted: {metric} {challenger:.4f} beats the points table {rule:.4f} and {against} (margin {margin:g})")

@@ -1,0 +1,143 @@
+"""Talk to MLflow: runs, the registered model, the challenger and champion aliases.
+
+This is the only module that imports mlflow's tracking API. The embedded default is a
+SQLite store and an artifact folder inside the working folder, so a demo writes nothing
+anywhere else; a server URI (config `tracking.uri` or MLFLOW_TRACKING_URI) works the same.
+Aliases, not the deprecated stages, mark which version is `challenger` and `champion`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.errors import TrackingError
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+def _mlflow(config: Config):
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    import mlflow
+
+    uri = config.tracking_uri()
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow
+
+
+def client(config: Config):
+    """Return an MlflowClient on the configured store, or a TrackingError if it cannot be reached."""
+    mlflow = _mlflow(config)
+    from mlflow.tracking import MlflowClient
+
+    c = MlflowClient(tracking_uri=config.tracking_uri(), registry_uri=config.tracking_uri())
+    try:
+        c.search_experiments(max_results=1)
+    except Exception as exc:  # any transport or store error means the same thing to the user
+        raise TrackingError(f"MLflow tracking store {config.tracking_uri()} cannot be reached: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0][:200]}. Check tracking.uri / MLFLOW_TRACKING_URI.") from None
+    del mlflow
+    return c
+
+
+def experiment_id(config: Config) -> str:
+    """Return the experiment's id, creating it with its artifacts inside the working folder."""
+    c = client(config)
+    found = c.get_experiment_by_name(config.tracking.experiment)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if config.tracking_uri().startswith("sqlite:///"):
+        location = (config.workdir_path / "mlartifacts").resolve().as_uri()
+    return c.create_experiment(config.tracking.experiment, artifact_location=location)
+
+
+def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: dict[str, float], artifacts: list[Path],
+                     input_example, tags: dict[str, str]) -> tuple[str, str]:
+    """Log a training run and register its model; return (run_id, model version)."""
+    mlflow = _mlflow(config)
+    from mlflow.models import infer_signature
+
+    from models.bundle import load_bundle
+    from models.pyfunc import LeadScoringPyfunc
+
+    exp = experiment_id(config)
+    bundle = load_bundle(bundle_dir)
+    proba = bundle.calibrated.predict_proba(input_example)[:, 1]
+    import pandas as pd
+
+    signature = infer_signature(input_example, pd.DataFrame({"probability": proba}))
+    with mlflow.start_run(experiment_id=exp, tags=tags) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        for path in artifacts:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=LeadScoringPyfunc(), artifacts={"bundle": str(bundle_dir)},
+            signature=signature, registered_model_name=config.tracking.model_name,
+        )
+        version = str(info.registered_model_version)
+    client(config).set_registered_model_alias(config.tracking.model_name, CHALLENGER, version)
+    return run.info.run_id, version
+
+
+def log_scoring_run(config: Config, params: dict, metrics: dict[str, float], artifacts: list[Path]) -> str:
+    """Log a batch-scoring run (counts, runtime, drift) and return its run id."""
+    mlflow = _mlflow(config)
+    with mlflow.start_run(experiment_id=experiment_id(config), tags={"leadscore.stage": "score"}) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        for path in artifacts:
+            mlflow.log_artifact(str(path))
+    return run.info.run_id
+
+
+def alias_version(config: Config, alias: str) -> str | None:
+    """Return the model version an alias points at, or None if the alias is not set."""
+    c = client(config)
+    try:
+        return str(c.get_model_version_by_alias(config.tracking.model_name, alias).version)
+    except Exception:
+        return None
+
+
+def set_alias(config: Config, alias: str, version: str) -> None:
+    """Point `alias` at `version` of the registered model."""
+    client(config).set_registered_model_alias(config.tracking.model_name, alias, str(version))
+
+
+def version_metrics(config: Config, version: str) -> dict[str, float]:
+    """Return the metrics logged by the run that produced a model version."""
+    c = client(config)
+    mv = c.get_model_version(config.tracking.model_name, str(version))
+    return dict(c.get_run(mv.run_id).data.metrics)
+
+
+def download_bundle(config: Config, model_uri: str) -> Path:
+    """Download a registered model's bundle (e.g. models:/leadscore@champion) and return its folder."""
+    mlflow = _mlflow(config)
+    name, _, ref = model_uri.removeprefix("models:/").partition("@")
+    c = client(config)
+    try:
+        mv = c.get_model_version_by_alias(name, ref) if "@" in model_uri else c.get_model_version(name, ref.lstrip("/") or model_uri.rsplit("/", 1)[-1])
+    except Exception:
+        raise TrackingError(f"{model_uri}: no such registered model version in {config.tracking_uri()} "
+                            "(train one with `leadscore train --promote`)") from None
+    target = Path(tempfile.mkdtemp(prefix="leadscore-model-"))
+    local = mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/artifacts/bundle", dst_path=str(target))
+    return Path(local)
+
+
+def model_version_info(config: Config, model_uri: str) -> tuple[str, str]:
+    """Return (name, version) that a models:/ URI resolves to."""
+    name, _, ref = model_uri.removeprefix("models:/").partition("@")
+    c = client(config)
+    mv = c.get_model_version_by_alias(name, ref)
+    return name, str(mv.version)
