@@ -38,7 +38,8 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         fit_args = {}
         if eval_set is not None:
             fit_args = {
-                "eval_set": [(self.prepare(eval_set[0]), np.asarray(eval_set[1]).astype(int))],
+                "eval_X": (self.prepare(eval_set[0]),),
+                "eval_y": (np.asarray(eval_set[1]).astype(int),),
                 "eval_metric": "binary_logloss",
                 "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
             }
@@ -67,6 +68,10 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Return uncalibrated (n, 2) probabilities."""
         return self.booster_model_.predict_proba(self.prepare(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Return 1 where the uncalibrated probability is at least one half."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return each feature's contribution to each lead's log-odds (LightGBM pred_contrib).
