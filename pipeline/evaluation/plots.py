@@ -1,0 +1,82 @@
+"""Draw the report's figures with matplotlib and return them as PNG bytes (embedded in the HTML)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COLORS = {"model": "#1f6feb", "rule": "#d4731c"}
+LABELS = {"model": "Model (LightGBM, calibrated)", "rule": "Points table"}
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def reliability_plot(curves: dict[str, pd.DataFrame]) -> bytes:
+    """Plot observed vs predicted win rate per scorer, with the diagonal of perfect calibration."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    top = max(max(c["predicted"].max(), c["observed"].max()) for c in curves.values())
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for name, curve in curves.items():
+        ax.plot(curve["predicted"], curve["observed"], marker="o", color=COLORS[name], label=LABELS[name])
+    ax.set_xlabel("predicted win probability")
+    ax.set_ylabel("observed win rate")
+    ax.set_title("Reliability (10 equal-size bins)")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def gains_plot(gains: dict[str, pd.DataFrame]) -> bytes:
+    """Plot the cumulative share of wins captured by the top deciles of each scorer."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 100], [0, 100], color="grey", linestyle="--", linewidth=1, label="random")
+    for name, table in gains.items():
+        ax.plot([0] + list(table["decile"] * 10), [0] + list(table["cumulative_share_of_wins"] * 100),
+                marker="o", color=COLORS[name], label=LABELS[name])
+    ax.set_xlabel("% of leads contacted (best first)")
+    ax.set_ylabel("% of wins captured")
+    ax.set_title("Cumulative gains")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def lift_plot(gains: dict[str, pd.DataFrame]) -> bytes:
+    """Plot the lift of each decile for both scorers side by side."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    width = 0.4
+    for i, (name, table) in enumerate(gains.items()):
+        ax.bar(table["decile"] + (i - 0.5) * width, table["lift"], width=width, color=COLORS[name], label=LABELS[name])
+    ax.axhline(1, color="grey", linestyle="--", linewidth=1)
+    ax.set_xticks(range(1, 11))
+    ax.set_xlabel("decile of score (1 = highest)")
+    ax.set_ylabel("lift (conversion / average)")
+    ax.set_title("Lift by decile")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def segment_plot(segments: dict[str, pd.DataFrame], column: str) -> bytes:
+    """Plot conversion rate per segment for both scorers."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    width = 0.4
+    for i, (name, table) in enumerate(segments.items()):
+        positions = [j + (i - 0.5) * width for j in range(len(table))]
+        ax.bar(positions, table["conversion"].fillna(0) * 100, width=width, color=COLORS[name], label=LABELS[name])
+        for x, share in zip(positions, table["share"]):
+            ax.annotate(f"{share:.0%} of leads", (x, 0), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7, rotation=90)
+    ax.set_xticks(range(len(next(iter(segments.values())))))
+    ax.set_xticklabels(next(iter(segments.values()))[column])
+    ax.set_ylabel("conversion within horizon (%)")
+    ax.set_title("Conversion by segment")
+    ax.legend(fontsize=8)
+    return _png(fig)

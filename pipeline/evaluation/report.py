@@ -1,0 +1,140 @@
+"""Assemble the evaluation of both scorers and write it as HTML, Markdown and JSON.
+
+The HTML is self-contained (plots embedded as PNG), so a RevOps reader can open the file
+from an email or a shared drive. No lead-level personal data is written: only aggregates.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pipeline.config import Config
+from pipeline.evaluation import plots
+from pipeline.evaluation.figures import conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
+from pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
+from pipeline.evaluation.verdict import verdict
+from pipeline.io import write_text
+
+REQUIRED = ("lead_id", "as_of", "label", "model_proba", "rule_proba", "rule_points", "rule_segment", "rule_stage")
+SLICE_COLUMNS = ("lead_source", "country", "company_size_band")
+
+
+@dataclass
+class Evaluation:
+    """Every figure of the report."""
+
+    metrics: dict
+    audits: list[ThresholdAudit]
+    gains: dict[str, pd.DataFrame]
+    reliability: dict[str, pd.DataFrame]
+    segments: dict[str, pd.DataFrame]
+    grades: pd.DataFrame
+    stages: pd.DataFrame
+    slices: pd.DataFrame
+    verdict: list[str]
+    window: dict
+    targets: dict
+    images: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """Return every figure as JSON-serialisable values (the images are left out)."""
+        def frame(f: pd.DataFrame) -> list[dict]:
+            return json.loads(f.to_json(orient="records"))
+        return {
+            "verdict": self.verdict, "window": self.window, "targets": self.targets, "metrics": _clean(self.metrics),
+            "threshold_audit": [_clean(a.to_dict()) for a in self.audits],
+            "gains": {k: frame(v) for k, v in self.gains.items()},
+            "reliability": {k: frame(v) for k, v in self.reliability.items()},
+            "segments": {k: frame(v) for k, v in self.segments.items()},
+            "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
+        }
+
+
+def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float]) -> Evaluation:
+    """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
+
+    `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}.
+    """
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValueError(f"evaluation frame lacks columns {missing}")
+    from pipeline.grading import GRADES, SEGMENTS, grade, segment
+
+    frame = frame.assign(model_segment=np.asarray(segment(frame["model_proba"], config.grades)),
+                         model_grade=np.asarray(grade(frame["model_proba"], config.grades)))
+    metrics = side_by_side_metrics(frame)
+    gains = {name: gains_by_decile(frame["label"], frame[col]) for name, col in (("model", "model_proba"), ("rule", "rule_points"))}
+    curves = {name: reliability(frame["label"], frame[col]) for name, col in (("model", "model_proba"), ("rule", "rule_proba"))}
+    segments = {"model": conversion_by(frame, "model_segment", list(SEGMENTS)), "rule": conversion_by(frame, "rule_segment", list(SEGMENTS))}
+    audits = [
+        audit_threshold(frame, "rule", "MQL", "rule_points", rule_thresholds["MQL"], "points", config),
+        audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config),
+        audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config),
+    ]
+    slices = pd.concat([slice_quality(frame, c) for c in SLICE_COLUMNS if c in frame.columns] or [slice_quality(frame.assign(all="all"), "all")],
+                       ignore_index=True)
+    top_share = {name: float(g["cumulative_share_of_wins"].iloc[0]) for name, g in gains.items()}
+    evaluation = Evaluation(
+        metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
+        grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
+        slices=slices, verdict=verdict(metrics, audits, top_share),
+        window={"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
+                "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
+                "horizon_days": config.windows.horizon_days},
+        targets=config.targets.model_dump(),
+    )
+    evaluation.images = {
+        "reliability": plots.reliability_plot(curves), "gains": plots.gains_plot(gains),
+        "lift": plots.lift_plot(gains), "segments": plots.segment_plot(segments, "model_segment"),
+    }
+    return evaluation
+
+
+def write_report(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:
+    """Write report.html, summary.md and metrics.json to `out_dir` (each atomically); return the paths."""
+    out = Path(out_dir)
+    env = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    images = {k: base64.b64encode(v).decode("ascii") for k, v in evaluation.images.items()}
+    html = env.get_template("report.html.j2").render(e=evaluation, images=images)
+    paths = {
+        "html": write_text(html, out / "report.html"),
+        "markdown": write_text(markdown_summary(evaluation), out / "summary.md"),
+        "json": write_text(json.dumps(evaluation.to_dict(), indent=2, sort_keys=True), out / "metrics.json"),
+    }
+    return paths
+
+
+def markdown_summary(e: Evaluation) -> str:
+    """Return the verdict, side-by-side metrics and threshold audit as Markdown."""
+    lines = ["# leadscore evaluation", "", f"Held-out snapshots {e.window['first_as_of']} to {e.window['last_as_of']}: "
+             f"{e.window['snapshots']:,} snapshots, {e.window['wins']:,} wins within {e.window['horizon_days']} days.", "", "## Verdict", ""]
+    lines += [f"- {line}" for line in e.verdict]
+    lines += ["", "## Metrics", "", "| metric | model | points table |", "|---|---:|---:|"]
+    for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
+        lines.append(f"| {key} | {e.metrics['model'][key]:.4f} | {e.metrics['rule'][key]:.4f} |")
+    lines += ["", "## Threshold audit", "", "| scorer | threshold | passed | conversion | wins captured | not ready | over-generous | recommended |",
+              "|---|---|---:|---:|---:|---:|---|---|"]
+    for a in e.audits:
+        rec = "—" if a.recommended_threshold is None else f"≥ {a.recommended_threshold:.4g}"
+        lines.append(f"| {a.scorer} | {a.name} ≥ {a.threshold:.4g} {a.unit} | {a.share_passed:.1%} | {a.conversion:.1%} | "
+                     f"{a.recall:.1%} | {a.not_ready:,} | {'**yes**: ' + '; '.join(a.problems) if a.over_generous else 'no'} | {rec} |")
+    return "\n".join(lines) + "\n"
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and (np.isnan(value) or np.isinf(value)):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return _clean(value.item())
+    return value

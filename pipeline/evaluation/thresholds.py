@@ -1,0 +1,134 @@
+"""Audit the cut-offs that pass leads to Sales, and flag the over-generous ones.
+
+A threshold is over-generous when the leads it passes convert below the target rate a sales
+call needs, or when it passes more leads than Sales can call. For each one the audit finds
+the threshold that would meet both targets, and what it would cost in missed wins.
+
+Capacity is a share of the open leads at each snapshot date (`max_share_to_sales`), or, when
+`leads_per_week` is set, leads passed per snapshot date converted to a weekly rate with the
+snapshot spacing (slide_days): passed_per_date * 7 / slide_days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from pipeline.config import Config
+
+
+@dataclass
+class ThresholdAudit:
+    """One cut-off on one scorer, its consequences and, if over-generous, the fix."""
+
+    scorer: str
+    name: str
+    threshold: float
+    unit: str
+    share_passed: float
+    passed: int
+    conversion: float
+    recall: float
+    not_ready: int
+    over_generous: bool
+    problems: list[str]
+    recommended_threshold: float | None
+    recommended_share: float | None
+    recommended_conversion: float | None
+    missed_wins: int | None
+    inflation: bool
+    inflation_detail: str
+
+    def to_dict(self) -> dict:
+        """Return the audit as plain JSON-serialisable values."""
+        return asdict(self)
+
+
+def _passes(score: np.ndarray, threshold: float) -> np.ndarray:
+    return score >= threshold
+
+
+def capacity_share(frame: pd.DataFrame, config: Config) -> tuple[float, str]:
+    """Return the share of open leads Sales can take, and how it was derived."""
+    if config.targets.leads_per_week:
+        per_date = len(frame) / max(frame["as_of"].nunique(), 1)
+        per_week_open = per_date * 7 / config.windows.slide_days
+        share = min(1.0, config.targets.leads_per_week / max(per_week_open, 1e-9))
+        return share, f"{config.targets.leads_per_week} leads per week"
+    return config.targets.max_share_to_sales, f"{config.targets.max_share_to_sales:.0%} of open leads"
+
+
+def audit_threshold(frame: pd.DataFrame, scorer: str, name: str, score_column: str, threshold: float, unit: str,
+                    config: Config) -> ThresholdAudit:
+    """Return the audit of `score_column >= threshold` against the targets in config."""
+    y = frame["label"].to_numpy()
+    score = frame[score_column].to_numpy(dtype=float)
+    passed = _passes(score, threshold)
+    n_pass = int(passed.sum())
+    wins = int(y.sum())
+    conversion = float(y[passed].mean()) if n_pass else float("nan")
+    share = n_pass / max(len(y), 1)
+    capacity, capacity_text = capacity_share(frame, config)
+    target = config.targets.min_conversion_rate
+    problems = []
+    if n_pass and conversion < target:
+        problems.append(f"passed leads convert at {conversion:.1%}, below the {target:.0%} target")
+    if share > capacity + 1e-12:
+        problems.append(f"passes {share:.1%} of open leads, more than Sales capacity ({capacity_text})")
+    recommended = recommend_threshold(y, score, target, capacity)
+    rec_t, rec_share, rec_conv, missed = None, None, None, None
+    if recommended is not None:
+        rec_t = recommended
+        rec_pass = _passes(score, rec_t)
+        rec_share = float(rec_pass.mean())
+        rec_conv = float(y[rec_pass].mean()) if rec_pass.any() else float("nan")
+        missed = int(y[passed].sum() - y[rec_pass].sum())
+    inflation, detail = score_inflation(frame, score_column, threshold)
+    return ThresholdAudit(
+        scorer=scorer, name=name, threshold=float(threshold), unit=unit, share_passed=share, passed=n_pass,
+        conversion=conversion, recall=(int(y[passed].sum()) / wins) if wins else float("nan"),
+        not_ready=int((passed & (y == 0)).sum()), over_generous=bool(problems), problems=problems,
+        recommended_threshold=rec_t, recommended_share=rec_share, recommended_conversion=rec_conv,
+        missed_wins=missed, inflation=inflation, inflation_detail=detail,
+    )
+
+
+def recommend_threshold(y: np.ndarray, score: np.ndarray, target: float, capacity: float) -> float | None:
+    """Return the lowest cut-off (most leads passed) whose passed leads convert >= target within capacity.
+
+    Candidates are the distinct score values; None when no cut-off meets both targets.
+
+    >>> recommend_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.4]), 0.9, 1.0)
+    0.3
+    """
+    order = np.argsort(-score, kind="stable")
+    sorted_score = score[order]
+    cum_wins = np.cumsum(y[order])
+    count = np.arange(1, len(y) + 1)
+    # only cut at the last row of a run of equal scores: a threshold passes all ties together
+    last_of_tie = np.append(sorted_score[1:] != sorted_score[:-1], True)
+    ok = last_of_tie & (cum_wins / count >= target) & (count / max(len(y), 1) <= capacity + 1e-12)
+    if not ok.any():
+        return None
+    best = np.flatnonzero(ok)[-1]
+    return float(sorted_score[best])
+
+
+def score_inflation(frame: pd.DataFrame, score_column: str, threshold: float) -> tuple[bool, str]:
+    """Flag inflation: over the test dates, the share above threshold rises while its conversion falls."""
+    by_date = frame.assign(passed=frame[score_column] >= threshold).groupby("as_of")
+    share = by_date["passed"].mean()
+    conversion = by_date.apply(lambda g: g.loc[g["passed"], "label"].mean() if g["passed"].any() else np.nan, include_groups=False)
+    valid = conversion.notna()
+    if valid.sum() < 3:
+        return False, "fewer than 3 test dates: inflation not assessed"
+    share_trend = spearmanr(np.arange(valid.sum()), share[valid]).statistic
+    conversion_trend = spearmanr(np.arange(valid.sum()), conversion[valid]).statistic
+    inflating = bool(share_trend > 0.5 and conversion_trend < -0.5)
+    detail = (f"share above threshold {share[valid].iloc[0]:.1%} → {share[valid].iloc[-1]:.1%}, "
+              f"their conversion {conversion[valid].iloc[0]:.1%} → {conversion[valid].iloc[-1]:.1%} "
+              f"over {int(valid.sum())} dates")
+    return inflating, detail
