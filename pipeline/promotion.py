@@ -23,12 +23,14 @@ def decide(metric: str, margin: float, challenger: float, rule: float, champion:
 
     >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=None).promote
     True
+    A tie is not a win: retraining on the same data does not replace the champion.
+
     >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=0.895).reason
     'not promoted: roc_auc 0.9000 does not beat the champion 0.8950 by the margin 0.01'
     """
-    if challenger < rule + margin:
+    if challenger <= rule + margin:
         return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the points table {rule:.4f} by the margin {margin:g}")
-    if champion is not None and challenger < champion + margin:
+    if champion is not None and challenger <= champion + margin:
         return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the champion {champion:.4f} by the margin {margin:g}")
     against = "no champion yet" if champion is None else f"champion {champion:.4f}"
     return Decision(True, f"promoted: {metric} {challenger:.4f} beats the points table {rule:.4f} and {against} (margin {margin:g})")

@@ -9,7 +9,7 @@ Aliases, not the deprecated stages, mark which version is `challenger` and `cham
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
 from pipeline.config import Config
@@ -22,8 +22,12 @@ CHALLENGER = "challenger"
 def _mlflow(config: Config):
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    import logging
+
     import mlflow
 
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     uri = config.tracking_uri()
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -120,24 +124,34 @@ def version_metrics(config: Config, version: str) -> dict[str, float]:
     return dict(c.get_run(mv.run_id).data.metrics)
 
 
+def resolve(config: Config, model_uri: str):
+    """Return the registry's ModelVersion for models:/NAME@ALIAS or models:/NAME/VERSION."""
+    if not model_uri.startswith("models:/"):
+        raise TrackingError(f"{model_uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    rest = model_uri.removeprefix("models:/")
+    c = client(config)
+    try:
+        if "@" in rest:
+            name, alias = rest.split("@", 1)
+            return c.get_model_version_by_alias(name, alias)
+        name, version = rest.rsplit("/", 1)
+        return c.get_model_version(name, version)
+    except Exception:
+        raise TrackingError(f"{model_uri}: no such registered model version in {config.tracking_uri()} "
+                            "(train and promote one with `leadscore train --promote`)") from None
+
+
 def download_bundle(config: Config, model_uri: str) -> Path:
     """Download a registered model's bundle (e.g. models:/leadscore@champion) and return its folder."""
     mlflow = _mlflow(config)
-    name, _, ref = model_uri.removeprefix("models:/").partition("@")
-    c = client(config)
-    try:
-        mv = c.get_model_version_by_alias(name, ref) if "@" in model_uri else c.get_model_version(name, ref.lstrip("/") or model_uri.rsplit("/", 1)[-1])
-    except Exception:
-        raise TrackingError(f"{model_uri}: no such registered model version in {config.tracking_uri()} "
-                            "(train one with `leadscore train --promote`)") from None
-    target = Path(tempfile.mkdtemp(prefix="leadscore-model-"))
-    local = mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/artifacts/bundle", dst_path=str(target))
-    return Path(local)
-
-
-def model_version_info(config: Config, model_uri: str) -> tuple[str, str]:
-    """Return (name, version) that a models:/ URI resolves to."""
-    name, _, ref = model_uri.removeprefix("models:/").partition("@")
-    c = client(config)
-    mv = c.get_model_version_by_alias(name, ref)
-    return name, str(mv.version)
+    version = resolve(config, model_uri)
+    target = config.workdir_path / "cache" / "registry" / f"{version.name}-v{version.version}"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    source = f"models:/{version.name}/{version.version}"
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(target)))
+    found = sorted(p.parent for p in (local / "artifacts").glob("*/manifest.json"))
+    if len(found) != 1:
+        raise TrackingError(f"{model_uri}: the registered model holds no leadscore bundle")
+    return found[0]

@@ -87,6 +87,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     bundle = ModelBundle(calibrated=calibrated, model=model, points=points, manifest=manifest)
     folder = config.workdir_path / "models" / pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%f")
     save_bundle(bundle, folder)
+    test[["lead_id", "as_of", "label", *names]].to_parquet(folder / "test_slice.parquet", index=False)
     return TrainResult(
         bundle_dir=folder, bundle=bundle, metrics=metrics, split=split.describe(frame), summary=training.summary,
         calibration_method=method, test_frame=test_frame, seconds=time.perf_counter() - started,
@@ -113,3 +114,101 @@ def score_frame(frame: pd.DataFrame, calibrated, points: PointsScorer, config: C
         if column in frame.columns:
             out[column] = frame[column].to_numpy()
     return out
+
+
+def rule_thresholds(points: PointsScorer) -> dict[str, float]:
+    """Return the points table's MQL and hot cut-offs, the ones the report audits."""
+    t = points.table_.thresholds
+    return {"MQL": t.stages["MQL"], "hot": t.segments["hot"]}
+
+
+def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -> TrainResult:
+    """Run the whole train stage: fit, evaluate, log and register in MLflow, and optionally promote.
+
+    `data` is a folder or DuckDB file (ignored when an already loaded `crm` is given).
+    """
+    from features.loaders import load_crm
+    from pipeline import tracking
+    from pipeline.evaluation import evaluate_scorers, write_report
+
+    tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
+    crm = crm or load_crm(data, _engine(config))
+    result = fit_models(crm, config)
+    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
+    result.report_paths = write_report(evaluation, config.workdir_path / "reports" / result.bundle_dir.name)
+    names = result.bundle.feature_names
+    sample = build_sample(result, names)
+    metrics = {f"test_{k}": v for k, v in result.metrics["model"].items()}
+    metrics |= {f"rule_test_{k}": v for k, v in result.metrics["rule"].items()}
+    params = {
+        "horizon_days": config.windows.horizon_days, "slide_days": config.windows.slide_days,
+        "calibration_method": result.calibration_method, "best_iteration": result.bundle.manifest["best_iteration"],
+        "features": len(names), "points_table": result.bundle.points.table_.name, **{f"lgbm_{k}": v for k, v in config.model.params.items()},
+        **{f"split_{k}_rows": v["rows"] for k, v in result.split.items() if isinstance(v, dict)},
+    }
+    result.run_id, result.model_version = tracking.log_training_run(
+        config, result.bundle_dir, params, metrics, list(result.report_paths.values()), sample,
+        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name})
+    if promote:
+        result.promotion = promote_version(config, result.model_version, result.metrics)
+    return result
+
+
+def promote_version(config: Config, version: str, metrics: dict[str, dict[str, float]]):
+    """Apply the promotion policy to `version` using its test metrics; set `champion` if it wins."""
+    from pipeline import tracking
+    from pipeline.promotion import decide
+
+    metric = config.tracking.promotion_metric
+    champion = tracking.alias_version(config, tracking.CHAMPION)
+    if champion == version:
+        return _already_champion(version)
+    champion_score = None
+    if champion is not None and champion != version:
+        champion_score = champion_score_on(config, champion, version)
+    decision = decide(metric, config.tracking.promotion_margin, metrics["model"][metric], metrics["rule"][metric], champion_score)
+    if decision.promote:
+        tracking.set_alias(config, tracking.CHAMPION, version)
+    return decision
+
+
+def _already_champion(version: str):
+    from pipeline.promotion import Decision
+
+    return Decision(False, f"version {version} is already the champion")
+
+
+def champion_score_on(config: Config, champion: str, challenger: str) -> float:
+    """Return the champion's promotion metric on the challenger's own test slice.
+
+    The challenger's bundle keeps its test slice features beside the model, so both are
+    judged on the same leads; if the champion's feature schema differs, its logged metric
+    from its own test slice is used instead (and that is said in the decision's metric).
+    """
+    from models.bundle import load_bundle
+    from models.metrics import classification_metrics
+    from pipeline import tracking
+
+    challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
+    test = pd.read_parquet(challenger_dir / "test_slice.parquet")
+    champion_bundle = load_bundle(tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{champion}"))
+    try:
+        champion_bundle.check_schema(test)
+    except Exception:
+        return float(tracking.version_metrics(config, champion).get(f"test_{config.tracking.promotion_metric}", float("nan")))
+    proba = champion_bundle.calibrated.predict_proba(test[champion_bundle.feature_names])[:, 1]
+    return classification_metrics(test["label"], proba)[config.tracking.promotion_metric]
+
+
+def build_sample(result: TrainResult, names: list[str]) -> pd.DataFrame:
+    """Return a few feature rows for the MLflow signature."""
+    from features.registry import all_features  # noqa: F401  (names come from the bundle)
+
+    return pd.read_parquet(result.bundle_dir / "test_slice.parquet", columns=names).head(50)
+
+
+def _engine(config: Config):
+    engine = config.engine
+    if engine.temp_directory is None:
+        engine = engine.model_copy(update={"temp_directory": str(config.workdir_path / "tmp")})
+    return engine

@@ -13,3 +13,8 @@ COMMANDS.append(("generate", generate_command))
 from pipeline.commands.rules import rules_command  # noqa: E402
 
 COMMANDS.append(("rules", rules_command))
+
+from pipeline.commands.train import promote_command, train_command  # noqa: E402
+
+COMMANDS.append(("train", train_command))
+COMMANDS.append(("promote", promote_command))

@@ -1,0 +1,74 @@
+"""`leadscore train` and `leadscore promote`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.config import load_config
+from pipeline.console import out
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file overriding the packaged defaults.")]
+WorkdirOption = Annotated[Path | None, typer.Option("--workdir", help="Working folder for models, reports and the MLflow store.")]
+
+
+def train_command(
+    data: Annotated[Path, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")],
+    promote: Annotated[bool, typer.Option("--promote", help="Make the new model champion if it beats the champion and the points table.")] = False,
+    config: ConfigOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Train and calibrate a model on closed-won outcomes, evaluate it against the points table, register it."""
+    from pipeline.train import train
+
+    cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    with out.status("building snapshots and features, training, calibrating"):
+        result = train(data, cfg, promote=promote)
+    print_train_summary(result)
+
+
+def print_train_summary(result) -> None:
+    """Print the split, the model's and the points table's test metrics, and where things went."""
+    split = Table(title="time split (purged at each boundary)")
+    for column in ("slice", "rows", "wins", "first as_of", "last as_of"):
+        split.add_column(column)
+    for name in ("fit", "validation", "calibration", "test"):
+        s = result.split[name]
+        split.add_row(name, f"{s['rows']:,}", f"{s['positives']:,}", str(s["first_as_of"]), str(s["last_as_of"]))
+    out.print(split)
+    metrics = Table(title=f"test metrics (calibration: {result.calibration_method}, best iteration {result.bundle.manifest['best_iteration']})")
+    for column in ("metric", "model", "points table"):
+        metrics.add_column(column)
+    for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
+        metrics.add_row(key, f"{result.metrics['model'][key]:.4f}", f"{result.metrics['rule'][key]:.4f}")
+    out.print(metrics)
+    out.print(f"model bundle: {result.bundle_dir}")
+    out.print(f"report: {result.report_paths.get('html')}")
+    if result.run_id:
+        out.print(f"MLflow run {result.run_id}, registered as version {result.model_version} (alias challenger)")
+    if result.promotion is not None:
+        out.print(result.promotion.reason)
+
+
+def promote_command(
+    version: Annotated[str | None, typer.Option("--version", help="Model version to consider (default: the challenger).")] = None,
+    config: ConfigOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Make a model version champion if, on its test slice, it beats the champion and the points table."""
+    from pipeline import tracking
+    from pipeline.errors import TrackingError
+    from pipeline.train import promote_version
+
+    cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    version = version or tracking.alias_version(cfg, tracking.CHALLENGER)
+    if version is None:
+        raise TrackingError(f"no challenger in {cfg.tracking_uri()}: train a model first (`leadscore train --data DIR`)")
+    logged = tracking.version_metrics(cfg, version)
+    metric = cfg.tracking.promotion_metric
+    metrics = {"model": {metric: logged[f"test_{metric}"]}, "rule": {metric: logged[f"rule_test_{metric}"]}}
+    decision = promote_version(cfg, version, metrics)
+    out.print(f"version {version}: {decision.reason}")
