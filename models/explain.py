@@ -35,5 +35,6 @@ def _say(name: str, value, registry: dict[str, Feature]) -> str:
     if feature is None:
         return f"{name} = {value}"
     if feature.dtype == "bool":
-        return feature.reason if value else f"not: {feature.reason}"
+        return feature.reason if value else f"does not: {feature.reason}" if not feature.reason.startswith(("is ", "has ")) \
+            else feature.reason.replace("is ", "is not ", 1).replace("has ", "has no ", 1)
     return feature.explain(value)

@@ -98,11 +98,11 @@ class TargetsConfig(_Strict):
 class GradeConfig(_Strict):
     """Probability floors of grades A-C (below C is D) and of the hot/nurture segments."""
 
-    a: float = 0.40
-    b: float = 0.20
-    c: float = 0.08
-    hot: float = 0.25
-    nurture: float = 0.05
+    a: float = 0.30
+    b: float = 0.15
+    c: float = 0.05
+    hot: float = 0.15
+    nurture: float = 0.03
 
 
 class TrackingConfig(_Strict):

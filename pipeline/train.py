@@ -67,7 +67,6 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         "model": classification_metrics(test_frame["label"], test_frame["model_proba"]),
         "rule": classification_metrics(test_frame["label"], test_frame["rule_proba"]),
     }
-    train_scores = calibrated.predict_proba(X[split.fit])[:, 1]
     manifest = {
         "name": config.tracking.model_name,
         "features": schema_of(X, model.categories_),
@@ -81,7 +80,10 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         "best_iteration": model.best_iteration_,
         "metrics": metrics,
         "grades": config.grades.model_dump(),
-        "drift_reference": reference_from_training(X[split.fit], train_scores, config.grades.hot, config.scoring.drift.bins).to_dict(),
+        # drift is judged against the most recent population the model was evaluated on (the test slice):
+        # features such as lead age and all-time counts grow with time, so older slices would always look drifted
+        "drift_reference": reference_from_training(X[split.test], test_frame["model_proba"].to_numpy(), config.grades.hot,
+                                                   config.scoring.drift.bins).to_dict(),
         "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
     }
     bundle = ModelBundle(calibrated=calibrated, model=model, points=points, manifest=manifest)

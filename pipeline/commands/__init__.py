@@ -18,3 +18,7 @@ from pipeline.commands.train import promote_command, train_command  # noqa: E402
 
 COMMANDS.append(("train", train_command))
 COMMANDS.append(("promote", promote_command))
+
+from pipeline.commands.score import score_command  # noqa: E402
+
+COMMANDS.append(("score", score_command))
