@@ -21,10 +21,10 @@ class Decision:
 def decide(metric: str, margin: float, challenger: float, rule: float, champion: float | None) -> Decision:
     """Return the promotion decision for scores on one metric where higher is better.
 
-    >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=None).promote
-    True
     A tie is not a win: retraining on the same data does not replace the champion.
 
+    >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=None).promote
+    True
     >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=0.895).reason
     'not promoted: roc_auc 0.9000 does not beat the champion 0.8950 by the margin 0.01'
     """
