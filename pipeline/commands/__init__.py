@@ -22,3 +22,7 @@ COMMANDS.append(("promote", promote_command))
 from pipeline.commands.score import score_command  # noqa: E402
 
 COMMANDS.append(("score", score_command))
+
+from pipeline.commands.evaluate import evaluate_command  # noqa: E402
+
+COMMANDS.append(("evaluate", evaluate_command))
