@@ -83,7 +83,7 @@ class ModelConfig(_Strict):
     })
     early_stopping_rounds: int = Field(100, ge=1)
     validation_share: float = Field(0.15, gt=0, lt=1)
-    isotonic_min_positives: int = Field(1000, ge=1)
+    isotonic_min_positives: int = Field(200, ge=1)  # isotonic needs enough wins to be smooth; sigmoid below
     seed: int = 0
 
 

@@ -26,3 +26,7 @@ COMMANDS.append(("score", score_command))
 from pipeline.commands.evaluate import evaluate_command  # noqa: E402
 
 COMMANDS.append(("evaluate", evaluate_command))
+
+from pipeline.commands.demo import demo_command  # noqa: E402
+
+COMMANDS.insert(0, ("demo", demo_command))

@@ -27,7 +27,7 @@ def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[
         if a.over_generous:
             fix = "no threshold meets both targets on these leads"
             if a.recommended_threshold is not None:
-                rec = f"{a.recommended_threshold:g} points" if a.unit == "points" else f"{a.recommended_threshold:.2f}"
+                rec = f"{a.recommended_threshold:.4g} points" if a.unit == "points" else f"{a.recommended_threshold:.3f}"
                 fix = (f"raise it to ≥ {rec}: passes {a.recommended_share:.1%} of leads converting at "
                        f"{a.recommended_conversion:.1%}, missing {a.missed_wins} of the wins it now catches")
             lines.append(f"Over-generous: {label} {'; '.join(a.problems)}. To meet the target, {fix}.")
