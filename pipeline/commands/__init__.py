@@ -30,3 +30,9 @@ COMMANDS.append(("evaluate", evaluate_command))
 from pipeline.commands.demo import demo_command  # noqa: E402
 
 COMMANDS.insert(0, ("demo", demo_command))
+
+from pipeline.commands.features import features_command  # noqa: E402
+from pipeline.commands.validate import validate_command  # noqa: E402
+
+COMMANDS.insert(2, ("validate", validate_command))
+COMMANDS.insert(3, ("features", features_command))

@@ -1,0 +1,55 @@
+"""`leadscore features`: list the registered features, or write the feature frame for a CRM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.commands.train import ConfigOption
+from pipeline.config import load_config
+from pipeline.console import out
+from pipeline.errors import BadInputError
+
+
+def features_command(
+    data: Annotated[Path | None, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Parquet file for the feature frame (written atomically).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
+    list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Build point-in-time features (explicit, implicit, negative) for every snapshot."""
+    cfg = load_config(config)
+    if list_features:
+        from features.registry import all_features
+
+        table = Table(title="registered features")
+        for column in ("name", "family", "type", "description"):
+            table.add_column(column)
+        for f in all_features(cfg):
+            table.add_row(f.name, f.family, f.dtype, f.description)
+        out.print(table)
+        return
+    if data is None or out_path is None:
+        raise BadInputError("leadscore features needs --data and --out (or --list)")
+    from features.builder import build_features
+    from features.dataset import build_training_set
+    from features.loaders import load_crm
+    from features.snapshots import scoring_snapshots
+    from pipeline.io import write_frame
+    from pipeline.train import _engine
+
+    crm = load_crm(data, _engine(cfg))
+    with out.status("building features"):
+        if as_of:
+            frame = build_features(crm, scoring_snapshots(crm, as_of), cfg)
+        else:
+            training = build_training_set(crm, cfg)
+            frame = training.frame
+            out.print(f"snapshots {training.summary['snapshots']:,} on {training.summary['dates']} dates, "
+                      f"{training.summary['positives']:,} won within the horizon, {training.summary['censored']:,} censored and dropped")
+    write_frame(frame, out_path)
+    out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path}")
