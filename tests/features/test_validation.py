@@ -1,0 +1,190 @@
+"""Bad CRM input: every case stops with exit code 2 and a message naming file, column and rows."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.loaders import load_crm
+from pipeline.cli import main
+from pipeline.errors import BadInputError
+
+NOW = pd.Timestamp("2025-01-01", tz="UTC")
+
+LEADS = """lead_id,created_at,email,job_title,seniority,department,company_name,company_size,industry,country,lead_source
+L1,2024-01-05T10:00:00Z,ann@acme.com,VP Marketing,vp,marketing,Acme,500,software,US,referral
+L2,2024-02-01 09:30:00,bob@gmail.com,Student,student,,,,education,DE,organic
+L3,2024-03-01,cy@beta.io,IT Manager,manager,it,Beta,40,retail,FR,paid_search
+"""
+ACTIVITIES = """lead_id,occurred_at,activity_type,channel,value,asset_id
+L1,2024-01-06T10:00:00Z,web_visit,online,120,
+L1,2024-01-07T10:00:00+02:00,content_download,online,,A001
+L2,2024-02-02T10:00:00Z,email_sent,online,,C001
+L3,2024-03-05T08:00:00Z,event_attended,offline,,E001
+"""
+OPPORTUNITIES = """opportunity_id,lead_id,created_at,closed_at,outcome,amount
+O1,L1,2024-02-01T00:00:00Z,2024-03-01T00:00:00Z,won,12000
+O2,L3,2024-04-01T00:00:00Z,,open,
+"""
+
+
+def _crm(tmp_path: Path, leads=LEADS, activities=ACTIVITIES, opportunities=OPPORTUNITIES) -> Path:
+    for name, text in (("leads", leads), ("activities", activities), ("opportunities", opportunities)):
+        if text is not None:
+            (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _fails(folder: Path, *fragments: str) -> str:
+    with pytest.raises(BadInputError) as err:
+        load_crm(folder, now=NOW)
+    message = str(err.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_a_valid_crm_loads_with_contract_types_and_utc_times(tmp_path):
+    crm = load_crm(_crm(tmp_path), now=NOW)
+    leads = crm.table("leads").set_index("lead_id")
+    acts = crm.table("activities")
+    assert str(acts["occurred_at"].dtype) == "datetime64[us, UTC]"
+    # an offset timestamp is converted to UTC; naive and date-only values are read as UTC
+    assert acts.loc[acts["activity_type"] == "content_download", "occurred_at"].iloc[0] == pd.Timestamp("2024-01-07T08:00Z")
+    assert leads.loc["L2", "created_at"] == pd.Timestamp("2024-02-01T09:30Z")
+    assert leads.loc["L3", "created_at"] == pd.Timestamp("2024-03-01T00:00Z")
+    assert pd.isna(leads.loc["L2", "company_size"]) and leads.loc["L1", "company_size"] == 500
+    assert crm.summary["leads_rows"] == 3 and crm.summary["duplicate_activities_dropped"] == 0
+
+
+def test_missing_file(tmp_path):
+    _fails(_crm(tmp_path, opportunities=None), str(tmp_path), "no opportunities file")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "leads.csv").write_text("")
+    _crm(tmp_path, leads=None)
+    _fails(tmp_path, "leads.csv")
+
+
+def test_header_only_leads_is_empty(tmp_path):
+    _fails(_crm(tmp_path, leads=LEADS.splitlines()[0] + "\n",
+                activities="lead_id,occurred_at,activity_type,channel\n", opportunities="opportunity_id,lead_id,created_at,closed_at,outcome\n"),
+           "leads.csv", "the leads table is empty")
+
+
+def test_missing_columns_are_named(tmp_path):
+    broken = ACTIVITIES.replace("activity_type,", "kind,")
+    _fails(_crm(tmp_path, activities=broken), "activities.csv", "missing required column activity_type", "found columns: lead_id, occurred_at, kind")
+
+
+def test_wrong_delimiter_is_recognised(tmp_path):
+    _fails(_crm(tmp_path, leads=LEADS.replace(",", ";")), "leads.csv", "missing required columns", "';'-separated")
+
+
+def test_extra_lead_columns_are_kept(tmp_path):
+    leads = LEADS.replace("lead_source\n", "lead_source,budget\n").replace("referral\n", "referral,high\n") \
+        .replace("organic\n", "organic,low\n").replace("paid_search\n", "paid_search,\n")
+    crm = load_crm(_crm(tmp_path, leads=leads), now=NOW)
+    assert crm.table("leads").set_index("lead_id").loc["L1", "budget"] == "high"
+
+
+def test_a_bom_is_accepted(tmp_path):
+    _crm(tmp_path)
+    (tmp_path / "leads.csv").write_bytes(b"\xef\xbb\xbf" + LEADS.encode())
+    assert load_crm(tmp_path, now=NOW).summary["leads_rows"] == 3
+
+
+def test_non_utf8_text_names_the_line(tmp_path):
+    _crm(tmp_path)
+    (tmp_path / "leads.csv").write_bytes(LEADS.replace("Acme", "Acm\xe9").encode("latin-1"))
+    _fails(tmp_path, "leads.csv", "line 2 is not UTF-8")
+
+
+def test_wrong_types_name_the_rows(tmp_path):
+    _fails(_crm(tmp_path, leads=LEADS.replace(",500,", ",five hundred,")), "leads.csv", "column 'company_size'",
+           "not whole numbers", "row 1", "'five hundred'")
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",lots,")), "activities.csv", "column 'value'", "'lots'")
+
+
+def test_mixed_timestamp_formats_and_unparseable_ones(tmp_path):
+    bad = ACTIVITIES.replace("2024-02-02T10:00:00Z", "02/02/2024").replace("2024-03-05T08:00:00Z", "yesterday")
+    _fails(_crm(tmp_path, activities=bad), "activities.csv", "column 'occurred_at' has 2 values that are not timestamps",
+           "rows 3, 4", "'02/02/2024'", "'yesterday'")
+
+
+def test_future_timestamps(tmp_path):
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("2024-03-05T08:00:00Z", "2030-01-01T00:00:00Z")),
+           "activities.csv", "future timestamp in column 'occurred_at'", "row 4")
+
+
+def test_duplicate_keys(tmp_path):
+    _fails(_crm(tmp_path, leads=LEADS.replace("L3,", "L1,")), "leads.csv", "repeat a lead_id", "row 1", "row 3")
+    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("O2,", "O1,")), "opportunities.csv", "repeat an opportunity_id")
+
+
+def test_activities_and_opportunities_for_unknown_leads(tmp_path):
+    _fails(_crm(tmp_path, activities=ACTIVITIES + "L9,2024-03-05T08:00:00Z,web_visit,online,3,\n"),
+           "activities.csv", "not in the leads table", "row 5 (lead_id L9)")
+    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("O2,L3", "O2,L7")), "opportunities.csv", "row 2 (lead_id L7)")
+
+
+def test_closed_before_created_and_closed_outcome_without_date(tmp_path):
+    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("2024-03-01T00:00:00Z,won", "2024-01-01T00:00:00Z,won")),
+           "opportunities.csv", "close before they were created", "row 1")
+    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace(",,open,", ",,lost,")), "opportunities.csv",
+           "won or lost but have no closed_at", "row 2")
+
+
+def test_unknown_categories_and_empty_required_values(tmp_path):
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("web_visit", "tweet")), "activities.csv", "column 'activity_type'",
+           "'tweet'", "allowed: email_sent")
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("L3,2024-03-05", ",2024-03-05")), "activities.csv",
+           "column 'lead_id' is empty in 1 row", "row 4")
+
+
+def test_enormous_values_parse_and_infinite_ones_are_rejected(tmp_path):
+    crm = load_crm(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",1e300,")), now=NOW)
+    assert crm.table("activities")["value"].max() == 1e300
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",inf,")), "activities.csv", "infinite or NaN", "row 1")
+
+
+def test_exact_duplicate_activities_are_dropped_and_counted(tmp_path):
+    crm = load_crm(_crm(tmp_path, activities=ACTIVITIES + ACTIVITIES.splitlines()[1] + "\n"), now=NOW)
+    assert crm.summary["duplicate_activities_dropped"] == 1
+    assert crm.summary["activities_rows"] == 5 and len(crm.table("activities")) == 4
+
+
+def test_leads_with_no_activity_are_fine(tmp_path):
+    crm = load_crm(_crm(tmp_path, activities="lead_id,occurred_at,activity_type,channel\n"), now=NOW)
+    assert len(crm.table("activities")) == 0
+
+
+def test_gzipped_and_parquet_and_duckdb_sources(tmp_path, synthetic_dir):
+    folder = tmp_path / "gz"
+    folder.mkdir()
+    _crm(folder)
+    data = (folder / "activities.csv").read_bytes()
+    (folder / "activities.csv").unlink()
+    (folder / "activities.csv.gz").write_bytes(gzip.compress(data))
+    assert load_crm(folder, now=NOW).summary["activities_rows"] == 4
+    assert load_crm(synthetic_dir).summary["leads_rows"] == 3000
+    import duckdb
+
+    path = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(path))
+    for name in ("leads", "activities", "opportunities"):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{synthetic_dir / (name + '.parquet')}')")
+    con.close()
+    assert load_crm(path).summary["activities_rows"] == load_crm(synthetic_dir).summary["activities_rows"]
+
+
+def test_validate_command_exits_2_with_one_paragraph(tmp_path, capsys):
+    assert main(["validate", "--data", str(_crm(tmp_path))]) == 0
+    _crm(tmp_path, leads=LEADS.replace(",500,", ",many,"))
+    assert main(["validate", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "leads.csv: column 'company_size'" in err.replace("\n", " ") and "Traceback" not in err
