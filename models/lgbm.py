@@ -57,8 +57,9 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         for column in self.feature_names_in_:
             values = X[column]
             if column in self.categories_:
-                out[column] = pd.Categorical(values.astype("string").astype(object).where(values.notna(), None),
-                                             categories=self.categories_[column])
+                known = values.astype("string")
+                known = known.where(known.isin(self.categories_[column]))  # unseen category -> missing
+                out[column] = pd.Categorical(known.astype(object).where(known.notna(), None), categories=self.categories_[column])
             elif pd.api.types.is_bool_dtype(values):
                 out[column] = values.astype(float)
             else:

@@ -85,7 +85,7 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
             mlflow.log_artifact(str(path), artifact_path="evaluation")
         info = mlflow.pyfunc.log_model(
             name="model", python_model=LeadScoringPyfunc(), artifacts={"bundle": str(bundle_dir)},
-            signature=signature, registered_model_name=config.tracking.model_name,
+            signature=signature, input_example=input_example.head(5), registered_model_name=config.tracking.model_name,
         )
         version = str(info.registered_model_version)
     client(config).set_registered_model_alias(config.tracking.model_name, CHALLENGER, version)

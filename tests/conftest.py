@@ -19,3 +19,23 @@ def synthetic_dir(synthetic, tmp_path_factory):
     folder = tmp_path_factory.mktemp("crm")
     write_crm(synthetic, folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def trained_crm():
+    """A synthetic CRM with 30 months of history: enough wins in every time slice to train."""
+    return generate_crm(5000, seed=21, months=30)
+
+
+@pytest.fixture(scope="session")
+def trained(trained_crm, tmp_path_factory):
+    """One trained, registered and promoted model in its own working folder: (config, crm, result)."""
+    from features.crm import crm_from_frames
+    from pipeline.config import load_config
+    from pipeline.train import train
+
+    workdir = tmp_path_factory.mktemp("work")
+    config = load_config(workdir=str(workdir))
+    crm = crm_from_frames(trained_crm.leads, trained_crm.activities, trained_crm.opportunities)
+    result = train(None, config, promote=True, crm=crm)
+    return config, crm, result

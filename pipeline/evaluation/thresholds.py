@@ -125,8 +125,9 @@ def score_inflation(frame: pd.DataFrame, score_column: str, threshold: float) ->
     valid = conversion.notna()
     if valid.sum() < 3:
         return False, "fewer than 3 test dates: inflation not assessed"
-    share_trend = spearmanr(np.arange(valid.sum()), share[valid]).statistic
-    conversion_trend = spearmanr(np.arange(valid.sum()), conversion[valid]).statistic
+    steps = np.arange(valid.sum())
+    share_trend = spearmanr(steps, share[valid]).statistic if share[valid].nunique() > 1 else 0.0
+    conversion_trend = spearmanr(steps, conversion[valid]).statistic if conversion[valid].nunique() > 1 else 0.0
     inflating = bool(share_trend > 0.5 and conversion_trend < -0.5)
     detail = (f"share above threshold {share[valid].iloc[0]:.1%} → {share[valid].iloc[-1]:.1%}, "
               f"their conversion {conversion[valid].iloc[0]:.1%} → {conversion[valid].iloc[-1]:.1%} "

@@ -1,0 +1,137 @@
+"""The evaluation report: metrics match scikit-learn, threshold flags fire when they should, the HTML is whole."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from pipeline.config import load_config
+from pipeline.evaluation import evaluate_scorers, write_report
+from pipeline.evaluation.thresholds import audit_threshold, recommend_threshold
+
+GOLDEN = Path(__file__).parent / "golden"
+THRESHOLDS = {"MQL": 50, "hot": 80}
+
+
+def tiny_frame(seed: int = 0, n_dates: int = 4, per_date: int = 500) -> pd.DataFrame:
+    """A fixed held-out frame: the model separates wins well, the points less well."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2025-01-01", periods=n_dates, freq="30D", tz="UTC")
+    n = n_dates * per_date
+    label = (rng.random(n) < 0.08).astype(int)
+    model = np.clip(0.05 + 0.5 * label * rng.random(n) + 0.1 * rng.random(n), 0, 1)
+    points = np.round(40 * label + rng.normal(30, 25, n))
+    return pd.DataFrame({
+        "lead_id": [f"L{i}" for i in range(n)], "as_of": np.repeat(dates, per_date), "label": label,
+        "model_proba": model, "rule_proba": np.clip(points / 200, 0.001, 0.999), "rule_points": points,
+        "rule_segment": np.select([points >= 80, points >= 20], ["hot", "nurture"], "leave"),
+        "rule_stage": np.select([points >= 100, points >= 50], ["SQL", "MQL"], "lead"),
+        "lead_source": rng.choice(["organic", "event", "paid_search"], n),
+        "country": rng.choice(["US", "DE"], n), "company_size_band": rng.choice(["11-50", "201-1000"], n),
+    })
+
+
+def test_metrics_agree_with_scikit_learn():
+    frame = tiny_frame()
+    evaluation = evaluate_scorers(frame, load_config(), THRESHOLDS)
+    for name, column in (("model", "model_proba"), ("rule", "rule_proba")):
+        m = evaluation.metrics[name]
+        assert m["roc_auc"] == pytest.approx(roc_auc_score(frame["label"], frame[column]))
+        assert m["pr_auc"] == pytest.approx(average_precision_score(frame["label"], frame[column]))
+        assert m["brier"] == pytest.approx(brier_score_loss(frame["label"], frame[column]))
+        assert m["log_loss"] == pytest.approx(log_loss(frame["label"], np.clip(frame[column], 1e-6, 1 - 1e-6)))
+
+
+def test_over_generous_flag_fires_on_a_loose_threshold_and_not_on_a_tight_one():
+    frame = tiny_frame()
+    config = load_config(targets={"min_conversion_rate": 0.3, "max_share_to_sales": 0.2})
+    loose = audit_threshold(frame, "rule", "MQL", "rule_points", 20, "points", config)
+    assert loose.over_generous
+    assert any("below the 30% target" in p for p in loose.problems)
+    assert any("more than Sales capacity" in p for p in loose.problems)
+    tight_cut = recommend_threshold(frame["label"].to_numpy(), frame["model_proba"].to_numpy(), 0.3, 0.2)
+    tight = audit_threshold(frame, "model", "hot", "model_proba", tight_cut, "probability", config)
+    assert not tight.over_generous and tight.problems == []
+
+
+def test_the_recommended_threshold_meets_the_target_and_capacity():
+    frame = tiny_frame(seed=3)
+    config = load_config(targets={"min_conversion_rate": 0.25, "max_share_to_sales": 0.1})
+    audit = audit_threshold(frame, "rule", "MQL", "rule_points", 10, "points", config)
+    assert audit.over_generous and audit.recommended_threshold is not None
+    passed = frame["rule_points"] >= audit.recommended_threshold
+    assert frame.loc[passed, "label"].mean() >= 0.25
+    assert passed.mean() <= 0.1
+    # nothing lower would also meet both targets
+    lower = sorted(frame.loc[frame["rule_points"] < audit.recommended_threshold, "rule_points"].unique())[-1]
+    looser = frame["rule_points"] >= lower
+    assert frame.loc[looser, "label"].mean() < 0.25 or looser.mean() > 0.1
+    assert audit.missed_wins == int(frame.loc[frame["rule_points"] >= 10, "label"].sum() - frame.loc[passed, "label"].sum())
+
+
+def test_no_threshold_can_meet_an_impossible_target():
+    frame = tiny_frame()
+    config = load_config(targets={"min_conversion_rate": 0.9, "max_share_to_sales": 0.0001})  # capacity below one lead
+    audit = audit_threshold(frame, "rule", "MQL", "rule_points", 50, "points", config)
+    assert audit.over_generous and audit.recommended_threshold is None
+
+
+def test_score_inflation_is_flagged_when_more_leads_pass_and_fewer_convert():
+    frame = tiny_frame(n_dates=5)
+    date_index = frame["as_of"].rank(method="dense").astype(int)
+    inflated = frame.assign(rule_points=frame["rule_points"] + 15 * date_index * (frame["label"] == 0))
+    audit = audit_threshold(inflated, "rule", "MQL", "rule_points", 50, "points", load_config())
+    assert audit.inflation
+    assert not audit_threshold(frame, "rule", "MQL", "rule_points", 50, "points", load_config()).inflation
+
+
+class _Sections(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.images, self.text = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.ids.add(attrs.get("id"))
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_the_html_report_has_every_section_and_image_and_no_personal_data(tmp_path):
+    frame = tiny_frame().assign(email="someone@example.com")
+    paths = write_report(evaluate_scorers(frame, load_config(), THRESHOLDS), tmp_path)
+    parser = _Sections()
+    parser.feed(paths["html"].read_text())
+    assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices"} <= parser.ids
+    assert len(parser.images) == 4 and all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.images)
+    for path in paths.values():
+        assert "example.com" not in path.read_text()
+    figures = json.loads(paths["json"].read_text())
+    assert {"metrics", "threshold_audit", "gains", "reliability", "segments", "grades", "slices", "verdict"} <= set(figures)
+
+
+def test_golden_report_for_a_tiny_fixed_dataset(tmp_path):
+    """The Markdown summary and the JSON figures of a fixed frame; regenerate deliberately with LEADSCORE_REGEN=1."""
+    import os
+
+    paths = write_report(evaluate_scorers(tiny_frame(), load_config(), THRESHOLDS), tmp_path)
+    summary = paths["markdown"].read_text()
+    figures = json.loads(paths["json"].read_text())
+    kept = {k: figures[k] for k in ("metrics", "threshold_audit", "segments", "grades", "verdict")}
+    if os.environ.get("LEADSCORE_REGEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        (GOLDEN / "summary.md").write_text(summary)
+        (GOLDEN / "figures.json").write_text(json.dumps(kept, indent=2, sort_keys=True))
+    assert summary == (GOLDEN / "summary.md").read_text()
+    expected = json.loads((GOLDEN / "figures.json").read_text())
+    assert json.dumps(kept, sort_keys=True) == json.dumps(expected, sort_keys=True)
