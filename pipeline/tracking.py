@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from pipeline.config import Config
@@ -142,16 +143,30 @@ def resolve(config: Config, model_uri: str):
 
 
 def download_bundle(config: Config, model_uri: str) -> Path:
-    """Download a registered model's bundle (e.g. models:/leadscore@champion) and return its folder."""
+    """Download a registered model's bundle (e.g. models:/leadscore@champion) and return its folder.
+
+    Versions are immutable, so a version already in the working folder's cache is reused; a
+    download goes to a private temporary folder renamed into place, so concurrent runs never
+    see each other's half-downloaded files. The bundle's sha256 is checked when it is loaded.
+    """
     mlflow = _mlflow(config)
     version = resolve(config, model_uri)
-    target = config.workdir_path / "cache" / "registry" / f"{version.name}-v{version.version}"
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    source = f"models:/{version.name}/{version.version}"
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(target)))
-    found = sorted(p.parent for p in (local / "artifacts").glob("*/manifest.json"))
-    if len(found) != 1:
+    cache = config.workdir_path / "cache" / "registry"
+    target = cache / f"{version.name}-v{version.version}"
+    if _bundle_in(target) is None:
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=cache))
+        mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{version.name}/{version.version}", dst_path=str(staging))
+        try:
+            os.rename(staging, target)
+        except OSError:  # another run put the same version in place first
+            shutil.rmtree(staging, ignore_errors=True)
+    found = _bundle_in(target)
+    if found is None:
         raise TrackingError(f"{model_uri}: the registered model holds no leadscore bundle")
-    return found[0]
+    return found
+
+
+def _bundle_in(folder: Path) -> Path | None:
+    found = sorted(p.parent for p in (folder / "artifacts").glob("*/manifest.json"))
+    return found[0] if len(found) == 1 else None

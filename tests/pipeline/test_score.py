@@ -1,0 +1,143 @@
+"""Batch scoring: idempotent, atomic, chunking changes nothing, schema and drift stop the run clearly."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.errors import DriftError, SchemaMismatchError
+from pipeline.score import OUTPUT_COLUMNS, score
+
+AS_OF = "2026-05-01"
+
+
+def _score(trained, out, **kwargs):
+    config, crm, _ = trained
+    return score(None, AS_OF, kwargs.pop("config", config), crm=crm, out=out, show_progress=False, log_to_mlflow=False, **kwargs)
+
+
+def test_output_has_one_row_per_open_lead_with_reasons_for_the_top(trained, tmp_path):
+    result = _score(trained, tmp_path / "scores.parquet")
+    frame = pd.read_parquet(tmp_path / "scores.parquet")
+    assert list(frame.columns) == list(OUTPUT_COLUMNS)
+    assert frame["lead_id"].is_unique and len(frame) == result.counts["leads"]
+    assert frame["probability"].between(0, 1).all() and frame["score"].between(0, 100).all()
+    top = frame.nlargest(max(1, len(frame) // 20), "probability")
+    assert (top["reasons_model_up"] != "").all()
+    assert (frame.loc[frame["rule_segment"] == "hot", "reasons_rule"] != "").all()
+    assert frame["model_version"].iloc[0] == trained[2].model_version
+
+
+def test_a_rerun_writes_byte_identical_output(trained, tmp_path):
+    _score(trained, tmp_path / "a.parquet")
+    first = (tmp_path / "a.parquet").read_bytes()
+    _score(trained, tmp_path / "a.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == first
+    _score(trained, tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text().splitlines()[0].startswith("lead_id,as_of,model_name")
+
+
+def test_chunked_result_equals_unchunked(trained, tmp_path):
+    config = trained[0]
+    small = config.model_copy(update={"scoring": config.scoring.model_copy(update={"chunk_size": 97})})
+    whole = _score(trained, tmp_path / "whole.parquet").frame
+    chunked = _score(trained, tmp_path / "chunked.parquet", config=small).frame
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_a_failure_mid_write_leaves_the_previous_file(trained, tmp_path, monkeypatch):
+    out = tmp_path / "scores.parquet"
+    _score(trained, out)
+    before = out.read_bytes()
+
+    def crash(self, *args, **kwargs):
+        with open(args[0], "wb") as handle:
+            handle.write(b"half a parquet file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", crash)
+    with pytest.raises(OSError, match="disk full"):
+        _score(trained, out)
+    assert out.read_bytes() == before
+    assert not list(tmp_path.glob(".scores.parquet.*.tmp"))
+
+
+def test_two_runs_at_once_for_the_same_output_do_not_corrupt_it(trained, tmp_path):
+    out = tmp_path / "scores.parquet"
+    errors = []
+
+    def run():
+        try:
+            _score(trained, out)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    reference = tmp_path / "reference.parquet"
+    _score(trained, reference)
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_model_whose_schema_differs_is_refused_with_exit_code_3(trained, tmp_path, monkeypatch):
+    config, crm, result = trained
+    bundle = result.bundle
+    monkeypatch.setitem(bundle.manifest["features"]["dtypes"], "no_such_feature", "number")
+    monkeypatch.setattr("pipeline.score.resolve_model", lambda *_: (bundle, "leadscore", "x"))
+    with pytest.raises(SchemaMismatchError, match="missing columns no_such_feature") as err:
+        _score(trained, tmp_path / "s.parquet")
+    assert err.value.exit_code == 3
+
+
+def test_drift_beyond_limits_fails_only_with_fail_on_drift_and_keeps_the_old_output(trained, tmp_path):
+    config = trained[0]
+    strict = config.model_copy(update={"scoring": config.scoring.model_copy(
+        update={"drift": config.scoring.drift.model_copy(update={"psi_fail": 0.0, "psi_warn": 0.0})})})
+    out = tmp_path / "scores.parquet"
+    _score(trained, out)
+    before = out.read_bytes()
+    result = _score(trained, out, config=strict)
+    assert result.drift_exceeded
+    with pytest.raises(DriftError, match="scores were not written") as err:
+        _score(trained, out, config=strict, fail_on_drift=True)
+    assert err.value.exit_code == 4
+    assert out.read_bytes() == before
+
+
+def test_scores_upsert_into_a_database_by_lead_and_as_of(trained, tmp_path):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    first = _score(trained, tmp_path / "s.parquet", db_url=url)
+    _score(trained, tmp_path / "s.parquet", db_url=url)
+    with sa.create_engine(url).connect() as con:
+        rows = con.execute(sa.text("SELECT count(*), count(DISTINCT lead_id) FROM lead_scores")).fetchone()
+    assert rows[0] == rows[1] == first.counts["leads"]
+
+
+def test_score_command_uses_the_champion_from_the_registry(trained, tmp_path, capsys, synthetic_dir):
+    config, _, result = trained
+    out = tmp_path / "cli.parquet"
+    code = main(["score", "--data", str(synthetic_dir), "--workdir", config.workdir, "--out", str(out), "--as-of", "2025-12-01"])
+    assert code == 0, capsys.readouterr().err
+    assert f"v{result.model_version}" in capsys.readouterr().out
+    assert pd.read_parquet(out)["model_version"].iloc[0] == result.model_version
+    assert main(["score", "--help"]) == 0
+    assert "4 drift beyond limits" in capsys.readouterr().out.replace("\n", " ")
+
+
+def test_a_model_path_outside_the_store_is_refused(trained, tmp_path):
+    config, _, result = trained
+    import shutil
+
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(result.bundle_dir, outside)
+    with pytest.raises(SchemaMismatchError, match="refusing to load a model from outside the configured store"):
+        _score(trained, tmp_path / "s.parquet", model=str(outside))
