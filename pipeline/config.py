@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import BadInputError
 
+# The user's own MLFLOW_TRACKING_URI, read once: mlflow.set_tracking_uri() writes that variable
+# too, and must not make one working folder's store leak into the next config in the process.
+_USER_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -154,9 +158,8 @@ class Config(_Strict):
 
     def tracking_uri(self) -> str:
         """Return the MLflow tracking URI: environment, then config, then the local store."""
-        env = os.environ.get("MLFLOW_TRACKING_URI")
-        if env:
-            return env
+        if _USER_TRACKING_URI:
+            return _USER_TRACKING_URI
         if self.tracking.uri:
             return self.tracking.uri
         return f"sqlite:///{(self.workdir_path / 'mlflow.db').resolve()}"

@@ -1,0 +1,35 @@
+"""MLflow tracking: an unreachable server is a clear error; aliases never point at a missing version."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import tracking
+from pipeline.cli import main
+from pipeline.config import load_config
+from pipeline.errors import TrackingError
+
+
+def test_an_unreachable_tracking_server_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    config = load_config(workdir=str(tmp_path), tracking={"uri": "http://127.0.0.1:9"})
+    with pytest.raises(TrackingError, match=r"MLflow tracking store http://127.0.0.1:9 cannot be reached"):
+        tracking.client(config)
+    (tmp_path / "conf.yaml").write_text("tracking:\n  uri: http://127.0.0.1:9\n")
+    assert main(["promote", "--config", str(tmp_path / "conf.yaml"), "--workdir", str(tmp_path)]) == 5
+    assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_champion_and_challenger_aliases_point_at_registered_versions(trained):
+    config, _, result = trained
+    assert tracking.alias_version(config, tracking.CHALLENGER) == result.model_version
+    assert tracking.alias_version(config, tracking.CHAMPION) == result.model_version
+    bundle_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}@champion")
+    assert (bundle_dir / "manifest.json").exists()
+
+
+def test_an_unknown_model_uri_is_a_clear_error(trained):
+    config = trained[0]
+    with pytest.raises(TrackingError, match="no such registered model version"):
+        tracking.resolve(config, "models:/leadscore@nonexistent")
