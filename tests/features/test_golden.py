@@ -1,0 +1,75 @@
+"""Exact feature values on a tiny hand-written CRM, worked out by hand from the definitions."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from features.builder import build_features
+from features.crm import crm_from_frames
+from pipeline.config import load_config
+from tests.features.tiny_crm import tiny_tables, ts
+
+AS_OF_1 = ts("2024-03-01")   # the demo request at exactly this moment is not visible
+AS_OF_2 = ts("2024-03-15")
+
+
+@pytest.fixture(scope="module")
+def features():
+    crm = crm_from_frames(*tiny_tables())
+    snaps = pd.DataFrame({"lead_id": ["A", "B", "C", "A"], "as_of": [AS_OF_1, AS_OF_1, AS_OF_1, AS_OF_2]})
+    frame = build_features(crm, snaps, load_config())
+    return {(r.lead_id, r.as_of): r for r in frame.itertuples(index=False)}
+
+
+EXPECTED = {
+    ("A", AS_OF_1): {
+        "seniority": "vp", "title_bucket": "executive", "company_size_band": "201-1000", "country": "US", "lead_source": "referral",
+        "is_business_email": True, "is_personal_email": False, "is_student": False, "lead_age_days": 60.0,
+        "web_visit_count_7d": 1, "web_visit_count_30d": 2, "web_visit_count_all": 2, "web_seconds_30d": 150.0,
+        "content_download_count_7d": 1, "webinar_attended_count_7d": 1, "event_attended_count_7d": 1, "offline_count_90d": 1,
+        "demo_request_count_all": 0, "email_open_count_all": 1,
+        # sent Feb 1 (opened), Feb 8, Feb 15: two sends since the last open
+        "unopened_email_streak": 2, "email_open_rate_recent": 1 / 3,
+        "days_since_last_web_visit": 4 + 15 / 24, "days_since_last_event_attended": 1 + 13 / 24,  # 2024 is a leap year: Feb 29 lies between
+        "days_since_last_demo_request": math.nan, "is_unsubscribed": False, "has_open_opportunity": False,
+        "active_days_30d": 5,  # own activity on Feb 1 (open), 20, 25, 27 and 28
+    },
+    ("B", AS_OF_1): {
+        "seniority": "student", "title_bucket": "student", "company_size_band": "unknown", "department": "unknown",
+        "is_business_email": False, "is_personal_email": True, "is_student": True,
+        "unopened_email_streak": 4, "email_open_rate_recent": 0.0, "web_visit_count_all": 1, "days_since_last_web_visit": 19 + 14 / 24,
+    },
+    ("C", AS_OF_1): {
+        "is_unsubscribed": True, "unopened_email_streak": 0, "days_inactive": 35 + 14 / 24, "email_open_count_90d": 1,
+        "company_size_band": "11-50", "title_bucket": "manager",
+    },
+    ("A", AS_OF_2): {
+        "demo_request_count_all": 1, "demo_request_count_30d": 1, "days_since_last_demo_request": 14.0,
+        "web_visit_count_7d": 1, "web_visit_count_all": 3, "has_open_opportunity": True, "days_since_opportunity_opened": 9 + 14 / 24,
+        "unopened_email_streak": 2,
+    },
+}
+
+
+@pytest.mark.parametrize("key", list(EXPECTED), ids=[f"{k[0]}@{k[1].date()}" for k in EXPECTED])
+def test_hand_computed_values(features, key):
+    row = features[key]
+    for name, expected in EXPECTED[key].items():
+        actual = getattr(row, name)
+        if isinstance(expected, float) and math.isnan(expected):
+            assert pd.isna(actual), name
+        elif isinstance(expected, float):
+            assert actual == pytest.approx(expected, abs=1e-6), name
+        else:
+            assert actual == expected, name
+
+
+def test_decayed_engagement_follows_the_half_life(features):
+    row = features[("C", AS_OF_1)]
+    # C's own events: open (0.5) 40.54 days ago, visit (1) 35.58 days ago; unsubscribes weigh nothing
+    age_open, age_visit = 40 + 13 / 24, 35 + 14 / 24
+    expected = 0.5 * 0.5 ** (age_open / 30) + 1.0 * 0.5 ** (age_visit / 30)
+    assert row.engagement_decay_30d == pytest.approx(expected)

@@ -1,0 +1,106 @@
+"""Point-in-time correctness: nothing at or after as_of changes a feature; labels look only after it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from features.builder import build_features
+from features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
+from features.crm import crm_from_frames
+from features.labels import label_snapshots
+from features.snapshots import training_snapshots
+from pipeline.config import load_config
+from tests.features.tiny_crm import tiny_tables, ts
+
+AS_OF = ts("2024-03-01")
+CONFIG = load_config()
+
+
+def _features(leads, activities, opportunities):
+    crm = crm_from_frames(leads, activities, opportunities)
+    snaps = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": [AS_OF] * 3})
+    return build_features(crm, snaps, CONFIG)
+
+
+BASELINE = _features(*tiny_tables())
+
+future_activity = st.tuples(
+    st.sampled_from(["A", "B", "C"]),
+    st.sampled_from(ACTIVITY_TYPES),
+    st.integers(min_value=0, max_value=400 * 24 * 3600),  # seconds at or after as_of
+    st.one_of(st.none(), st.floats(0, 1e5)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(future_activity, min_size=1, max_size=6))
+def test_adding_activities_at_or_after_as_of_changes_no_feature(extra):
+    leads, activities, opportunities = tiny_tables()
+    added = pd.DataFrame({
+        "lead_id": [e[0] for e in extra],
+        "occurred_at": [AS_OF + pd.Timedelta(seconds=e[2]) for e in extra],
+        "activity_type": [e[1] for e in extra],
+        "channel": ["offline" if e[1] in OFFLINE_ACTIVITY_TYPES else "online" for e in extra],
+        "value": [e[3] for e in extra],
+        "asset_id": [None] * len(extra),
+    })
+    after = _features(leads, pd.concat([activities, added], ignore_index=True), opportunities)
+    pd.testing.assert_frame_equal(after, BASELINE)
+
+
+def test_an_event_a_microsecond_before_as_of_is_visible_and_one_at_as_of_is_not():
+    leads, activities, opportunities = tiny_tables()
+    before = activities.iloc[[0]].assign(lead_id="B", activity_type="demo_request", occurred_at=AS_OF - pd.Timedelta(microseconds=1))
+    frame = _features(leads, pd.concat([activities, before], ignore_index=True), opportunities).set_index("lead_id")
+    assert frame.loc["B", "demo_request_count_7d"] == 1
+    assert BASELINE.set_index("lead_id").loc["A", "demo_request_count_all"] == 0  # A's demo request is at exactly as_of
+
+
+def test_opportunities_opened_at_or_after_as_of_are_invisible_and_a_later_close_is_still_open():
+    leads, activities, opportunities = tiny_tables()
+    at_as_of = opportunities.assign(created_at=AS_OF)
+    assert not _features(leads, activities, at_as_of).set_index("lead_id").loc["A", "has_open_opportunity"]
+    earlier = opportunities.assign(created_at=ts("2024-02-20"))  # closes (won) on April 20, after as_of
+    frame = _features(leads, activities, earlier).set_index("lead_id")
+    assert frame.loc["A", "has_open_opportunity"] and frame.loc["A", "days_since_opportunity_opened"] == pytest.approx(10.0)
+
+
+def _label_crm(closed_at):
+    leads, activities, opportunities = tiny_tables()
+    opportunities = opportunities.assign(created_at=ts("2024-02-01"), closed_at=closed_at)
+    return crm_from_frames(leads, activities, opportunities, data_end=ts("2025-01-01"))
+
+
+@pytest.mark.parametrize(
+    ("closed_at", "label"),
+    [
+        (AS_OF + pd.Timedelta(days=90), 1),                               # the last moment of the horizon counts
+        (AS_OF + pd.Timedelta(days=90, seconds=1), 0),                     # one second later does not
+        (AS_OF + pd.Timedelta(seconds=1), 1),
+    ],
+)
+def test_labels_on_edge_dates(closed_at, label):
+    crm = _label_crm(closed_at)
+    labelled, _ = label_snapshots(crm, pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF]}), CONFIG)
+    assert labelled["label"].tolist() == [label]
+
+
+def test_a_lead_won_at_or_before_as_of_is_not_a_training_snapshot():
+    config = load_config(windows={"first_snapshot": "2024-03-01", "last_snapshot": "2024-03-01"})
+    crm = _label_crm(AS_OF)  # won exactly at as_of: already closed, so no snapshot
+    assert "A" not in set(training_snapshots(crm, config)["lead_id"])
+    crm = _label_crm(AS_OF + pd.Timedelta(seconds=1))
+    assert "A" in set(training_snapshots(crm, config)["lead_id"])
+
+
+def test_snapshots_whose_horizon_passes_the_data_end_are_censored_and_counted():
+    crm = _label_crm(ts("2024-04-20"))
+    crm.data_end = ts("2024-06-15")
+    snaps = pd.DataFrame({"lead_id": ["A", "B", "B"], "as_of": [AS_OF, AS_OF, ts("2024-04-01")]})
+    labelled, summary = label_snapshots(crm, snaps, CONFIG)
+    # March 1 + 90 days = May 30 <= June 15 is kept; April 1 + 90 days = June 30 is censored
+    assert summary["censored"] == 1 and len(labelled) == 2
+    assert labelled.set_index("lead_id").loc["A", "label"] == 1
