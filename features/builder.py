@@ -119,9 +119,10 @@ def _snapshot_frame(snapshots: pd.DataFrame) -> pd.DataFrame:
     missing = {"lead_id", "as_of"} - set(snapshots.columns)
     if missing:
         raise ValueError(f"snapshots need columns lead_id and as_of; missing {sorted(missing)}")
+    # keep typed pandas columns (a tz-aware .to_numpy() is an object array, which DuckDB cannot type when empty)
     return pd.DataFrame({
-        "lead_id": snapshots["lead_id"].astype("string").to_numpy(),
-        "as_of": pd.to_datetime(snapshots["as_of"], utc=True).astype("datetime64[us, UTC]").to_numpy(),
+        "lead_id": snapshots["lead_id"].astype("string").reset_index(drop=True),
+        "as_of": pd.to_datetime(snapshots["as_of"], utc=True).astype("datetime64[us, UTC]").reset_index(drop=True),
     }).drop_duplicates()
 
 
