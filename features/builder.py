@@ -18,25 +18,28 @@ from features.crm import Crm
 from features.registry import Feature, all_features
 from pipeline.config import Config
 
-EVENT_ORDER = "e.occurred_at, e.activity_type"
-
-ORDERED_EVENTS = f"""
-    SELECT e.lead_id, e.occurred_at, e.activity_type, e.channel, e.value,
-           row_number() OVER (PARTITION BY e.lead_id ORDER BY {EVENT_ORDER}) AS event_order,
-           sum(CASE WHEN e.activity_type = 'email_sent' THEN 1 ELSE 0 END) OVER (
-               PARTITION BY e.lead_id, e.engaged_seq ORDER BY {EVENT_ORDER} ROWS UNBOUNDED PRECEDING) AS sends_since_engaged
-    FROM (
-        SELECT a.*, sum(CASE WHEN a.activity_type IN ('email_open', 'email_click') THEN 1 ELSE 0 END) OVER (
-                   PARTITION BY a.lead_id ORDER BY a.occurred_at, a.activity_type ROWS UNBOUNDED PRECEDING) AS engaged_seq
-        FROM activities a
-        WHERE a.lead_id IN (SELECT lead_id FROM snapshots)
-    ) e
+ORDERED_EVENTS = """
+    SELECT a.lead_id, a.occurred_at, a.activity_type, a.channel, a.value,
+           sum(CASE WHEN a.activity_type = 'email_sent' THEN 1 ELSE 0 END) OVER (
+               PARTITION BY a.lead_id ORDER BY a.occurred_at, a.activity_type ROWS UNBOUNDED PRECEDING) AS sends_so_far
+    FROM activities a
+    WHERE a.lead_id IN (SELECT lead_id FROM snapshots)
 """
-"""Events with per-lead running counters that depend only on earlier events (and ties)."""
+"""Events with the running count of emails sent to the lead, which depends only on earlier events.
+
+The unopened-email streak at as_of is then (visible sends) minus (sends_so_far at the last
+visible open or click): one window over the events, computed once for every snapshot."""
+
+LEAD_DAYS = """
+    SELECT a.lead_id, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
+    FROM activities a
+    WHERE a.lead_id IN (SELECT lead_id FROM snapshots) AND {own}
+    GROUP BY a.lead_id, CAST(a.occurred_at AS DATE)
+"""
+"""Days on which a lead did something itself: distinct active days without a DISTINCT aggregate."""
 
 VISIBLE_EVENTS = """
-    SELECT s.lead_id, s.as_of, e.occurred_at, e.activity_type, e.channel, e.value,
-           e.event_order, e.sends_since_engaged,
+    SELECT s.lead_id, s.as_of, e.occurred_at, e.activity_type, e.channel, e.value, e.sends_so_far,
            (epoch(s.as_of) - epoch(e.occurred_at)) / 86400.0 AS age_days
     FROM snapshots s
     JOIN ordered_events e ON e.lead_id = s.lead_id AND e.occurred_at < s.as_of
@@ -53,6 +56,13 @@ VISIBLE_OPPORTUNITIES = """
 """The same rule for opportunities: opened strictly before as_of, and an outcome only if it
 was reached strictly before as_of (a later close is still 'open' to this snapshot)."""
 
+VISIBLE_DAYS = """
+    SELECT s.lead_id, s.as_of, (epoch(s.as_of) - epoch(d.first_at)) / 86400.0 AS age_days
+    FROM snapshots s
+    JOIN lead_days d ON d.lead_id = s.lead_id AND d.first_at < s.as_of
+"""
+"""The same rule for active days: a day counts once its first own event is before as_of."""
+
 
 def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot."""
@@ -60,12 +70,16 @@ def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     lead = [f for f in features if f.kind == "lead"]
     event = [f for f in features if f.kind == "event"]
     opportunity = [f for f in features if f.kind == "opportunity"]
+    day = [f for f in features if f.kind == "day"]
     derived = [f for f in features if f.kind == "derived"]
     event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in event) or "count(*) AS _events"
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in lead)
     event_cols = "".join(f",\n           {_fill_missing(f, 'ef')} AS {f.name}" for f in event)
     opportunity_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in opportunity) or "count(*) AS _opportunities"
     opportunity_cols = "".join(f",\n           {_fill_missing(f, 'op')} AS {f.name}" for f in opportunity)
+    day_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in day) or "count(*) AS _days"
+    day_cols = "".join(f",\n           {_fill_missing(f, 'dy')} AS {f.name}" for f in day)
+    from features.implicit import LEAD_INITIATED
     derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in derived)
     order = ", ".join(["lead_id", "as_of"] + [f.name for f in features])
     return f"""
@@ -77,6 +91,14 @@ event_features AS (
     FROM visible_events e
     GROUP BY e.lead_id, e.as_of
 ),
+lead_days AS ({LEAD_DAYS.format(own=LEAD_INITIATED.replace("e.", "a."))}),
+visible_days AS ({VISIBLE_DAYS}),
+day_features AS (
+    SELECT d.lead_id, d.as_of,
+           {day_aggs}
+    FROM visible_days d
+    GROUP BY d.lead_id, d.as_of
+),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 opportunity_features AS (
     SELECT o.lead_id, o.as_of,
@@ -85,11 +107,12 @@ opportunity_features AS (
     GROUP BY o.lead_id, o.as_of
 ),
 base AS (
-    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}{opportunity_cols}
+    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}{opportunity_cols}{day_cols}
     FROM snapshots s
     JOIN leads l ON l.lead_id = s.lead_id
     LEFT JOIN event_features ef ON ef.lead_id = s.lead_id AND ef.as_of = s.as_of
     LEFT JOIN opportunity_features op ON op.lead_id = s.lead_id AND op.as_of = s.as_of
+    LEFT JOIN day_features dy ON dy.lead_id = s.lead_id AND dy.as_of = s.as_of
 )
 SELECT {order}
 FROM (SELECT base.*{derived_cols} FROM base) features

@@ -60,9 +60,8 @@ def declare(config: Config) -> list[Feature]:
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
                                 f"coalesce(sum(e.value) FILTER (WHERE {event_filter('web_visit', days)}), 0)", "float",
                                 f"{{value:.0f}} seconds on the website in the last {days} days"))
-        features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct days with activity in the last {days} days", "event",
-                                f"count(DISTINCT CAST(e.occurred_at AS DATE)) FILTER (WHERE {LEAD_INITIATED} AND e.age_days <= {days})",
-                                "int", f"active on {{value:.0f}} days in the last {days} days"))
+        features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct days with activity in the last {days} days", "day",
+                                f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]
         features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",

@@ -30,7 +30,9 @@ def declare(config: Config) -> list[Feature]:
         Feature("is_bounced", "negative", "An email to the lead bounced", "event",
                 "count(*) FILTER (WHERE e.activity_type = 'email_bounce') > 0", "bool", "email address bounced"),
         Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "event",
-                "coalesce(arg_max(e.sends_since_engaged, e.event_order), 0)", "int", "{value:.0f} unopened emails in a row"),
+                "count(*) FILTER (WHERE e.activity_type = 'email_sent')"
+                " - coalesce(max(e.sends_so_far) FILTER (WHERE e.activity_type IN ('email_open', 'email_click')), 0)",
+                "int", "{value:.0f} unopened emails in a row"),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
                 _rate("email_open"),
                 "float", "opened {value:.0%} of recent emails"),

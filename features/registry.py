@@ -11,6 +11,8 @@ Three kinds of declaration:
   before `as_of`; the builder alone decides that), with `e.age_days` the event's age;
 - `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
   before `as_of`), with `o.age_days` the days since it was opened;
+- `day`: an aggregate over the days with the lead's own activity before `as_of` (`d.age_days`
+  is the age of the day's first event), for distinct-day counts without a DISTINCT;
 - `derived`: an expression over other features' columns, computed after the others.
 """
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pipeline.config import Config
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
-KINDS: tuple[str, ...] = ("lead", "event", "opportunity", "derived")
+KINDS: tuple[str, ...] = ("lead", "event", "opportunity", "day", "derived")
 DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
 
 
