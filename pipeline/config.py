@@ -89,6 +89,8 @@ class ModelConfig(_Strict):
     validation_share: float = Field(0.15, gt=0, lt=1)
     isotonic_min_positives: int = Field(200, ge=1)  # isotonic needs enough wins to be smooth; sigmoid below
     seed: int = 0
+    leakage_auc: float = Field(0.95, gt=0.5, le=1)  # a feature ranking wins this well alone is refused
+    allow_features: tuple[str, ...] = ()  # leaky-looking features the user vouches for
 
 
 class TargetsConfig(_Strict):

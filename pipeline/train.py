@@ -17,6 +17,7 @@ from features.crm import Crm
 from features.dataset import build_training_set
 from models.bundle import ModelBundle, save_bundle, schema_of
 from models.calibration import calibrate, choose_method
+from models.leakage import refuse_leaky_features
 from models.lgbm import LeadScoringModel
 from models.metrics import classification_metrics
 from models.rules import PointsScorer, load_points_table
@@ -53,6 +54,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     frame, names = training.frame, training.feature_names
     split = split_by_time(frame, config)
     X, y = frame[names], frame["label"].to_numpy()
+    leakage = refuse_leaky_features(X[split.fit], y[split.fit], config.model.allow_features, config.model.leakage_auc)
 
     model = LeadScoringModel(config.model.params, config.model.early_stopping_rounds, config.model.seed)
     model.fit(X[split.fit], y[split.fit], eval_set=(X[split.validation], y[split.validation]))
@@ -77,6 +79,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
             "horizon_days": config.windows.horizon_days, "gap_days": config.windows.gap_days,
         },
         "calibration_method": method,
+        "leakage_allowed": leakage.to_dict(orient="records"),
         "best_iteration": model.best_iteration_,
         "metrics": metrics,
         "grades": config.grades.model_dump(),
