@@ -138,6 +138,22 @@ class ScoringConfig(_Strict):
     drift: DriftConfig = DriftConfig()
 
 
+class FlatTableConfig(_Strict):
+    """A flat lead export: one row per lead with an outcome column and no activity history."""
+
+    path: str
+    delimiter: str = ","
+    id_column: str | None = None
+    outcome_column: str
+    positive_values: tuple[str, ...] = ("yes", "1", "true", "won")
+    date_column: str | None = None  # orders the rows for the time split; without it, file order is time order
+    periods: int = Field(20, ge=5)  # without a date column: consecutive blocks of rows standing in for dates
+    explicit: tuple[str, ...] = ()  # who the lead is
+    behaviour: tuple[str, ...] = ()  # pre-aggregated behaviour known before the outcome
+    drop: tuple[str, ...] = ()  # columns never to use (e.g. known only after the outcome)
+    points_table: str | None = None
+
+
 class Config(_Strict):
     """All of leadscore's settings."""
 
@@ -152,6 +168,7 @@ class Config(_Strict):
     tracking: TrackingConfig = TrackingConfig()
     scoring: ScoringConfig = ScoringConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
+    flat: FlatTableConfig | None = None
 
     @property
     def workdir_path(self) -> Path:

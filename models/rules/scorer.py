@@ -27,17 +27,17 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
     [15.0]
     """
 
-    def __init__(self, table=None):
+    def __init__(self, table=None, features=None):
         self.table = table
+        self.features = features  # {name: Feature}; default: the CRM feature registry
 
     def fit(self, X: pd.DataFrame, y) -> PointsScorer:
         """Validate the table against the registry and X, then learn points → conversion rate."""
-        from features.registry import all_features
-
         table = self.table if isinstance(self.table, PointsTable) else load_points_table(self.table)
-        check_against_registry(table, {f.name: f for f in all_features()})
+        registry = self._registry()
+        check_against_registry(table, registry)
         self.table_ = table
-        self.families_ = {f.name: f.family for f in all_features()}
+        self.families_ = {name: f.family for name, f in registry.items()}
         _require_columns(table, X)
         points = self.decision_function(X)
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0, increasing=True)
@@ -115,11 +115,16 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
         self.table_ = self.table if isinstance(self.table, PointsTable) else load_points_table(self.table)
         return self.table_
 
+    def _registry(self) -> dict:
+        if self.features is not None:
+            return dict(self.features)
+        from features.registry import all_features
+
+        return {f.name: f for f in all_features()}
+
     def _families(self) -> dict[str, str]:
         if not hasattr(self, "families_"):
-            from features.registry import all_features
-
-            self.families_ = {f.name: f.family for f in all_features()}
+            self.families_ = {name: f.family for name, f in self._registry().items()}
         return self.families_
 
 

@@ -36,3 +36,7 @@ from pipeline.commands.validate import validate_command  # noqa: E402
 
 COMMANDS.insert(2, ("validate", validate_command))
 COMMANDS.insert(3, ("features", features_command))
+
+from pipeline.commands.flat import flat_command  # noqa: E402
+
+COMMANDS.append(("flat", flat_command))
