@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -22,7 +22,10 @@ def connect(config: EngineConfig | None = None, database: str = ":memory:", read
     con.execute(f"SET threads = {int(config.threads)}")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses to touch the setting at all
+        pass
     if config.temp_directory:
         Path(config.temp_directory).mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = ?", [str(config.temp_directory)])
