@@ -1,0 +1,87 @@
+"""Finding and reading a CRM: single files, split parts, Parquet and DuckDB sources, contract types."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from features.contract import TABLES
+from features.loaders import find_table_files, load_crm
+from pipeline.errors import BadInputError
+from tests.features.test_validation import ACTIVITIES, NOW, _crm
+
+_DUCK_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
+              "integer": "BIGINT", "float": "DOUBLE"}
+
+
+def _to_parquet(folder, name, csv_path):
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true)) TO '{folder / name}' (FORMAT parquet)")
+    con.close()
+
+
+def test_every_contract_column_has_its_contract_type(tmp_path):
+    crm = load_crm(_crm(tmp_path), now=NOW)
+    for table in TABLES:
+        types = dict(crm.con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
+                                     f"WHERE table_name = '{table.name}'").fetchall())
+        for column in table.columns:
+            assert types[column.name] == _DUCK_TYPE[column.dtype], (table.name, column.name)
+
+
+def test_optional_columns_absent_from_the_file_are_added_as_null(tmp_path):
+    crm = load_crm(_crm(tmp_path, activities="lead_id,occurred_at,activity_type,channel\nL1,2024-01-06,web_visit,online\n"), now=NOW)
+    acts = crm.table("activities")
+    assert {"value", "asset_id"} <= set(acts.columns) and acts["value"].isna().all()
+
+
+def test_activities_split_in_a_folder_of_parquet_parts_are_read_together(tmp_path):
+    _crm(tmp_path)
+    lines = ACTIVITIES.splitlines()
+    (tmp_path / "activities.csv").unlink()
+    (tmp_path / "activities").mkdir()
+    for i, chunk in enumerate((lines[1:3], lines[3:])):
+        part = tmp_path / f"part{i}.csv"
+        part.write_text("\n".join([lines[0], *chunk]) + "\n")
+        _to_parquet(tmp_path / "activities", f"part-{i}.parquet", part)
+        part.unlink()
+    assert [p.name for p in find_table_files(tmp_path, "activities")] == ["part-0.parquet", "part-1.parquet"]
+    crm = load_crm(tmp_path, now=NOW)
+    assert crm.summary["activities_rows"] == len(lines) - 1
+    assert str(crm.table("activities")["occurred_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_prefixed_csv_parts_are_read_together(tmp_path):
+    _crm(tmp_path)
+    lines = ACTIVITIES.splitlines()
+    (tmp_path / "activities.csv").unlink()
+    (tmp_path / "activities-1.csv").write_text("\n".join(lines[:3]) + "\n")
+    (tmp_path / "activities-2.csv").write_text("\n".join([lines[0], *lines[3:]]) + "\n")
+    assert load_crm(tmp_path, now=NOW).summary["activities_rows"] == len(lines) - 1
+
+
+def test_a_parquet_value_error_names_the_file_and_row(tmp_path):
+    _crm(tmp_path)
+    (tmp_path / "leads.csv").write_text((tmp_path / "leads.csv").read_text().replace(",40,", ",forty,"))
+    _to_parquet(tmp_path, "leads.parquet", tmp_path / "leads.csv")
+    (tmp_path / "leads.csv").unlink()
+    with pytest.raises(BadInputError, match=r"leads\.parquet: column 'company_size'.*row 3 \('forty'\)"):
+        load_crm(tmp_path, now=NOW)
+
+
+def test_a_duckdb_file_without_a_table_names_the_tables_it_found(tmp_path):
+    path = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE leads (lead_id VARCHAR, created_at TIMESTAMPTZ)")
+    con.close()
+    with pytest.raises(BadInputError, match=r"crm\.duckdb: no table activities in the database \(found: leads\)"):
+        load_crm(path, now=NOW)
+
+
+def test_data_end_is_the_latest_timestamp_in_any_table(tmp_path):
+    crm = load_crm(_crm(tmp_path), now=NOW)
+    latest = max(crm.table("leads")["created_at"].max(), crm.table("activities")["occurred_at"].max(),
+                 crm.table("opportunities")["created_at"].max(), crm.table("opportunities")["closed_at"].max())
+    assert crm.data_end == latest and crm.data_end < NOW
+    assert isinstance(crm.data_end, pd.Timestamp)
