@@ -18,6 +18,7 @@ def features_command(
     data: Annotated[Path | None, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Parquet file for the feature frame (written atomically).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
+    training: Annotated[bool, typer.Option("--training", help="Training snapshots with labels (the default without --as-of).")] = False,
     list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -33,6 +34,8 @@ def features_command(
             table.add_row(f.name, f.family, f.dtype, f.description)
         out.print(table)
         return
+    if training and as_of:
+        raise BadInputError("leadscore features takes --as-of DATE or --training, not both")
     if data is None or out_path is None:
         raise BadInputError("leadscore features needs --data and --out (or --list)")
     from features.builder import build_features

@@ -54,3 +54,8 @@ def test_features_command_writes_one_row_per_open_lead(tmp_path, synthetic_dir):
     assert list(frame.columns[:2]) == ["lead_id", "as_of"]
     assert frame["lead_id"].is_unique and len(frame) > 0
     assert set(AGREED_NAMES) <= set(frame.columns)
+
+
+def test_as_of_and_training_together_are_refused(tmp_path, capsys):
+    assert main(["features", "--data", str(tmp_path), "--out", str(tmp_path / "f.parquet"), "--as-of", "2024-06-01", "--training"]) == 2
+    assert "--as-of DATE or --training, not both" in capsys.readouterr().err
