@@ -13,15 +13,15 @@ from features.crm import Crm
 from pipeline.config import Config
 
 LABEL_SQL = """
-    SELECT s.lead_id, s.as_of,
-           EXISTS (
-               SELECT 1 FROM opportunities o
-               WHERE o.lead_id = s.lead_id AND o.outcome = 'won'
-                 AND o.closed_at > s.as_of + to_days({gap})
-                 AND o.closed_at <= s.as_of + to_days({gap} + {horizon})
-           ) AS label
+    SELECT s.lead_id, s.as_of, CAST(count(o.opportunity_id) > 0 AS INTEGER) AS label
     FROM {snapshots} s
+    LEFT JOIN opportunities o
+      ON o.lead_id = s.lead_id AND o.outcome = 'won'
+     AND o.closed_at > s.as_of + INTERVAL {window_start} DAY
+     AND o.closed_at <= s.as_of + INTERVAL {window_end} DAY
+    GROUP BY s.lead_id, s.as_of
 """
+"""A win inside (as_of + gap, as_of + gap + horizon]; written as a join so Spark runs the same text."""
 
 
 def label_snapshots(crm: Crm, snapshots: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, dict]:
@@ -33,7 +33,7 @@ def label_snapshots(crm: Crm, snapshots: pd.DataFrame, config: Config) -> tuple[
     name = "label_snapshots_tmp"
     crm.con.register(name, kept)
     try:
-        labelled = crm.con.execute(LABEL_SQL.format(snapshots=name, gap=int(w.gap_days), horizon=int(w.horizon_days))).df()
+        labelled = crm.con.execute(LABEL_SQL.format(snapshots=name, window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days))).df()
     finally:
         crm.con.unregister(name)
     labelled["label"] = labelled["label"].astype("int8")

@@ -86,3 +86,60 @@ def features_dataframe(spark, snapshots: pd.DataFrame, config: Config):
     schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType())])
     spark.createDataFrame(rows, schema).createOrReplaceTempView("snapshots")
     return spark.sql(spark_sql(config))
+
+
+def _transpiled(sql: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def _collect(sdf) -> pd.DataFrame:
+    """Return a small Spark result as pandas without Arrow (pyspark's pandas 3 support is partial)."""
+    rows = [r.asDict() for r in sdf.collect()]
+    return pd.DataFrame(rows, columns=sdf.columns)
+
+
+def data_end_spark(spark) -> pd.Timestamp:
+    """Return the latest timestamp in the three registered tables."""
+    row = spark.sql("""SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),
+                              (SELECT max(coalesce(closed_at, created_at)) FROM opportunities)) AS t""").collect()[0]
+    return pd.Timestamp(row["t"]).tz_localize("UTC")
+
+
+def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
+    """Return (lead_id, as_of) for every lead open at each date, computed by Spark."""
+    from pyspark.sql.types import StructField, StructType, TimestampType
+
+    from features.snapshots import OPEN_LEADS_SQL
+
+    schema = StructType([StructField("as_of", TimestampType())])
+    spark.createDataFrame([(pd.Timestamp(d).to_pydatetime(),) for d in dates], schema).createOrReplaceTempView("snapshot_dates")
+    frame = _collect(spark.sql(_transpiled(OPEN_LEADS_SQL.format(dates="snapshot_dates"))))
+    return frame.assign(lead_id=frame["lead_id"].astype("string"), as_of=pd.to_datetime(frame["as_of"], utc=True))
+
+
+def training_set_spark(spark, config: Config) -> pd.DataFrame:
+    """Return labelled, uncensored training snapshots with features, every step computed by Spark."""
+    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+
+    from features.labels import LABEL_SQL
+    from features.snapshots import midnight
+
+    w = config.windows
+    first_lead = pd.Timestamp(spark.sql("SELECT min(created_at) AS t FROM leads").collect()[0]["t"]).tz_localize("UTC")
+    end = data_end_spark(spark)
+    first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
+    last = midnight(w.last_snapshot) if w.last_snapshot else midnight(end) - pd.Timedelta(days=w.horizon_days + w.gap_days)
+    dates = sorted(last - pd.Timedelta(days=w.slide_days * i) for i in range(10_000) if last - pd.Timedelta(days=w.slide_days * i) >= first)
+    snapshots = open_leads_spark(spark, dates)
+    snapshots = snapshots[snapshots["as_of"] + pd.Timedelta(days=w.gap_days + w.horizon_days) <= end]
+    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType())])
+    rows = list(zip(snapshots["lead_id"].tolist(), [t.to_pydatetime() for t in snapshots["as_of"]]))
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("label_snapshots")
+    labels = _collect(spark.sql(_transpiled(LABEL_SQL.format(
+        snapshots="label_snapshots", window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days)))))
+    labels = labels.assign(lead_id=labels["lead_id"].astype("string"), as_of=pd.to_datetime(labels["as_of"], utc=True),
+                           label=labels["label"].astype("int8"))
+    features = build_features_spark(spark, labels, config)
+    return labels.merge(features, on=["lead_id", "as_of"], how="left").sort_values(["as_of", "lead_id"], ignore_index=True)

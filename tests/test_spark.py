@@ -66,3 +66,17 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     assert np.allclose(on_spark["probability"], embedded["model_proba"], rtol=1e-12, atol=1e-12)
     assert np.allclose(on_spark["rule_points"], embedded["rule_points"])
     assert on_spark["segment"].tolist() == embedded["model_segment"].astype(str).tolist()
+
+
+def test_spark_training_set_equals_the_embedded_one(spark_crm):
+    from features.dataset import build_training_set
+
+    spark, crm, _, _ = spark_crm
+    config = load_config(windows={"first_snapshot": "2025-01-01", "slide_days": 90})
+    embedded = build_training_set(crm, config).frame
+    from features.spark import training_set_spark
+
+    on_spark = training_set_spark(spark, config)
+    assert len(on_spark) == len(embedded) > 300 and on_spark["label"].sum() == embedded["label"].sum() > 0
+    pd.testing.assert_frame_equal(on_spark[["lead_id", "as_of", "label"]].reset_index(drop=True),
+                                  embedded[["lead_id", "as_of", "label"]].reset_index(drop=True), check_dtype=False)

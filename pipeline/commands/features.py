@@ -20,10 +20,11 @@ def features_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
     training: Annotated[bool, typer.Option("--training", help="Training snapshots with labels (the default without --as-of).")] = False,
     list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine, default) or spark (Parquet input on any path Spark reads).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Build point-in-time features (explicit, implicit, negative) for every snapshot."""
-    cfg = load_config(config)
+    cfg = load_config(config, engine={"name": engine} if engine else None)
     if list_features:
         from features.registry import all_features
 
@@ -45,6 +46,16 @@ def features_command(
     from pipeline.io import write_frame
     from pipeline.train import _engine
 
+    if cfg.engine.name == "spark":
+        from features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
+
+        spark = spark_session(cfg)
+        register_parquet(spark, str(data))
+        with out.status("building features on Spark"):
+            frame = build_features_spark(spark, open_leads_spark(spark, [as_of]), cfg) if as_of else training_set_spark(spark, cfg)
+        write_frame(frame, out_path)
+        out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} (Spark, {cfg.engine.spark_master})")
+        return
     crm = load_crm(data, _engine(cfg))
     with out.status("building features"):
         if as_of:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from pipeline.commands.train import ConfigOption, WorkdirOption
@@ -31,13 +32,27 @@ def score_command(
     db_url: Annotated[str | None, typer.Option("--db-url", help="SQLAlchemy URL to upsert the scores into (by lead_id and as_of).")] = None,
     db_table: Annotated[str, typer.Option("--db-table", help="Table for --db-url.")] = "lead_scores",
     fail_on_drift: Annotated[bool, typer.Option("--fail-on-drift", help="Exit 4 without replacing the output when inputs drifted beyond the PSI limit.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark: Spark writes Parquet partitioned by as_of to --out (a folder), without reasons.")] = None,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    __doc__ = SCORE_HELP  # noqa: F841
     from pipeline.score import score
 
-    cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
+    if cfg.engine.name == "spark":
+        from features.snapshots import midnight
+        from features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
+        from pipeline.score import resolve_model
+        from pipeline.spark_score import score_spark
+
+        bundle, name, version = resolve_model(cfg, model)
+        spark = spark_session(cfg)
+        register_parquet(spark, str(data))
+        when = midnight(as_of) if as_of else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
+        target = out_path or cfg.workdir_path / "scores" / "spark"
+        score_spark(spark, bundle, open_leads_spark(spark, [when]), cfg, target)
+        out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
+        return
     result = score(data, as_of, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)
     print_score_summary(result)
 
