@@ -67,57 +67,48 @@ VISIBLE_DAYS = """
 def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot."""
     features = features if features is not None else all_features(config)
-    lead = [f for f in features if f.kind == "lead"]
-    event = [f for f in features if f.kind == "event"]
-    opportunity = [f for f in features if f.kind == "opportunity"]
-    day = [f for f in features if f.kind == "day"]
-    derived = [f for f in features if f.kind == "derived"]
-    event_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in event) or "count(*) AS _events"
-    lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in lead)
-    event_cols = "".join(f",\n           {_fill_missing(f, 'ef')} AS {f.name}" for f in event)
-    opportunity_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in opportunity) or "count(*) AS _opportunities"
-    opportunity_cols = "".join(f",\n           {_fill_missing(f, 'op')} AS {f.name}" for f in opportunity)
-    day_aggs = ",\n           ".join(f"{f.sql} AS {f.name}" for f in day) or "count(*) AS _days"
-    day_cols = "".join(f",\n           {_fill_missing(f, 'dy')} AS {f.name}" for f in day)
     from features.implicit import LEAD_INITIATED
-    derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in derived)
+
+    by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "event", "opportunity", "day", "derived")}
+    lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"])
+    derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in by_kind["derived"])
+    aggregated = [(alias, row, source, by_kind[kind]) for kind, alias, row, source in _AGGREGATES]
+    ctes = "".join(_aggregate_cte(alias, row, source, group) for alias, row, source, group in aggregated)
+    filled = "".join(f",\n           {_fill_missing(f, alias)} AS {f.name}" for alias, _, _, group in aggregated for f in group)
+    joins = "".join(f"\n    LEFT JOIN {alias}_features {alias} ON {alias}.lead_id = s.lead_id AND {alias}.as_of = s.as_of"
+                    for alias, _, _, _ in aggregated)
     order = ", ".join(["lead_id", "as_of"] + [f.name for f in features])
     return f"""
 WITH ordered_events AS ({ORDERED_EVENTS}),
 visible_events AS ({VISIBLE_EVENTS}),
-event_features AS (
-    SELECT e.lead_id, e.as_of,
-           {event_aggs}
-    FROM visible_events e
-    GROUP BY e.lead_id, e.as_of
-),
 lead_days AS ({LEAD_DAYS.format(own=LEAD_INITIATED.replace("e.", "a."))}),
 visible_days AS ({VISIBLE_DAYS}),
-day_features AS (
-    SELECT d.lead_id, d.as_of,
-           {day_aggs}
-    FROM visible_days d
-    GROUP BY d.lead_id, d.as_of
-),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
-opportunity_features AS (
-    SELECT o.lead_id, o.as_of,
-           {opportunity_aggs}
-    FROM visible_opportunities o
-    GROUP BY o.lead_id, o.as_of
-),
-base AS (
-    SELECT s.lead_id, s.as_of{lead_cols}{event_cols}{opportunity_cols}{day_cols}
+{ctes}base AS (
+    SELECT s.lead_id, s.as_of{lead_cols}{filled}
     FROM snapshots s
-    JOIN leads l ON l.lead_id = s.lead_id
-    LEFT JOIN event_features ef ON ef.lead_id = s.lead_id AND ef.as_of = s.as_of
-    LEFT JOIN opportunity_features op ON op.lead_id = s.lead_id AND op.as_of = s.as_of
-    LEFT JOIN day_features dy ON dy.lead_id = s.lead_id AND dy.as_of = s.as_of
+    JOIN leads l ON l.lead_id = s.lead_id{joins}
 )
 SELECT {order}
 FROM (SELECT base.*{derived_cols} FROM base) features
 ORDER BY lead_id, as_of
 """
+
+
+_AGGREGATES = (
+    ("event", "ev", "e", "visible_events"),
+    ("opportunity", "op", "o", "visible_opportunities"),
+    ("day", "dy", "d", "visible_days"),
+)
+"""Aggregated kinds: (kind, alias of its feature table, alias declarations use for a row, visible rows)."""
+
+
+def _aggregate_cte(alias: str, row: str, source: str, group: list[Feature]) -> str:
+    """Return the CTE aggregating one kind's visible rows per snapshot, in one GROUP BY."""
+    separator = ",\n           "
+    aggregates = separator.join(f"{f.sql} AS {f.name}" for f in group) or "count(*) AS _rows"
+    return (f"{alias}_features AS (\n    SELECT {row}.lead_id, {row}.as_of,\n           {aggregates}\n"
+            f"    FROM {source} {row}\n    GROUP BY {row}.lead_id, {row}.as_of\n),\n")
 
 
 def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.DataFrame:
