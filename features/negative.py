@@ -9,10 +9,11 @@ from features.registry import Feature, quoted
 from pipeline.config import Config
 
 
-def _rate(activity_type: str, days: int = 90) -> str:
-    """Return events of `activity_type` per email sent in the last `days` days, capped at 1; NULL if none sent."""
-    sends = f"count(*) FILTER (WHERE e.activity_type = 'email_sent' AND e.age_days <= {days})"
-    hits = f"count(*) FILTER (WHERE e.activity_type = '{activity_type}' AND e.age_days <= {days})"
+def _rate(activity_type: str, days: int | None = 90) -> str:
+    """Return events of `activity_type` per email sent in the last `days` days (None: ever), capped at 1; NULL if none sent."""
+    window = f" AND e.age_days <= {days}" if days is not None else ""
+    sends = f"count(*) FILTER (WHERE e.activity_type = 'email_sent'{window})"
+    hits = f"count(*) FILTER (WHERE e.activity_type = '{activity_type}'{window})"
     return f"CASE WHEN {sends} > 0 THEN least(1.0, {hits} * 1.0 / {sends}) END"
 
 
@@ -39,6 +40,8 @@ def declare(config: Config) -> list[Feature]:
         Feature("email_click_rate_recent", "negative", "Email clicks per email sent in the last 90 days (NaN if none sent)", "event",
                 _rate("email_click"),
                 "float", "clicked {value:.0%} of recent emails"),
+        Feature("email_open_rate_lifetime", "negative", "Email opens per email sent since the lead was created (NaN if none sent)",
+                "event", _rate("email_open", days=None), "float", "opened {value:.0%} of all emails"),
         Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
                 "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
         Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(config), "bool",
