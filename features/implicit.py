@@ -79,11 +79,11 @@ def declare(config: Config) -> list[Feature]:
                                  "{value:.0f} offline touches in the last 90 days", days=90, extra="e.channel = 'offline'"))
     # lifetime rates: how active this person is in general, not just lately (trees cannot divide two columns)
     features.append(Feature("web_visits_per_30d_lifetime", "implicit", "Web visits per 30 days since the lead was created", "derived",
-                            "web_visit_count_all * 30.0 / greatest(lead_age_days, 1.0)", "float",
+                            "CAST(web_visit_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)", "float",
                             "{value:.1f} web visits a month on average"))
     features.append(Feature("own_activity_per_30d_lifetime", "implicit", "Own activities per 30 days since the lead was created",
-                            "derived", "(web_visit_count_all + content_download_count_all + form_submit_count_all"
-                            " + webinar_attended_count_all + email_click_count_all) * 30.0 / greatest(lead_age_days, 1.0)",
+                            "derived", "CAST(web_visit_count_all + content_download_count_all + form_submit_count_all"
+                            " + webinar_attended_count_all + email_click_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)",
                             "float", "{value:.1f} own activities a month on average"))
     features.append(Feature("has_open_opportunity", "implicit", "Sales has an open opportunity with the lead", "opportunity",
                             "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity"))
