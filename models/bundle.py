@@ -40,16 +40,25 @@ class ModelBundle:
         """Return the feature columns the model was trained on, in order."""
         return list(self.manifest["features"]["names"])
 
-    def check_schema(self, frame: pd.DataFrame, source: str = "the feature frame") -> None:
-        """Raise SchemaMismatchError naming missing columns and columns whose type changed."""
+    def check_schema(self, frame: pd.DataFrame, source: str = "the feature frame",
+                     feature_names: list[str] | None = None) -> None:
+        """Raise SchemaMismatchError naming missing, extra and retyped feature columns.
+
+        A frame also carries ids and labels, so extra columns are only judged against
+        `feature_names` (the features the data was built with, e.g. the current registry's)
+        when it is given: a feature the model never saw means it was trained on another schema.
+        """
         expected = self.manifest["features"]["dtypes"]
         missing = [c for c in expected if c not in frame.columns]
+        extra = [c for c in (feature_names or []) if c not in expected]
         retyped = [f"{c} ({expected[c]} in training, {_kind(frame[c])} now)" for c in expected
                    if c in frame.columns and _kind(frame[c]) != expected[c]]
-        if missing or retyped:
+        if missing or extra or retyped:
             parts = []
             if missing:
                 parts.append(f"missing columns {', '.join(missing)}")
+            if extra:
+                parts.append(f"extra columns {', '.join(extra)}")
             if retyped:
                 parts.append(f"columns with another type: {', '.join(retyped)}")
             raise SchemaMismatchError(

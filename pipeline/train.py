@@ -206,10 +206,15 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
 
 
 def build_sample(result: TrainResult, names: list[str]) -> pd.DataFrame:
-    """Return a few feature rows for the MLflow signature."""
-    from features.registry import all_features  # noqa: F401  (names come from the bundle)
+    """Return a few feature rows for the MLflow signature, integer columns as doubles.
 
-    return pd.read_parquet(result.bundle_dir / "test_slice.parquet", columns=names).head(50)
+    Doubles, because a count may be missing at scoring time and an integer column in a
+    signature would then fail MLflow's schema enforcement; the model reads every number as
+    a float anyway.
+    """
+    sample = pd.read_parquet(result.bundle_dir / "test_slice.parquet", columns=names).head(50)
+    integers = [c for c in names if pd.api.types.is_integer_dtype(sample[c])]
+    return sample.astype(dict.fromkeys(integers, "float64"))
 
 
 def _engine(config: Config):

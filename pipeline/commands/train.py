@@ -1,4 +1,4 @@
-"""`leadscore train` and `leadscore promote`."""
+"""`leadscore train`: fit, calibrate, evaluate and register a model; `--promote` applies the policy at once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from pipeline.commands.promote import promote_command  # noqa: F401  (registered from here by commands/__init__)
 from pipeline.config import load_config
 from pipeline.console import out
 
@@ -32,7 +33,8 @@ def train_command(
 
 def print_train_summary(result) -> None:
     """Print the split, the model's and the points table's test metrics, and where things went."""
-    split = Table(title="time split (purged at each boundary)")
+    total = sum(result.split[name]["rows"] for name in ("fit", "validation", "calibration", "test"))
+    split = Table(title=f"time split: {total:,} labelled snapshots, {result.split['purged']:,} purged at the boundaries")
     for column in ("slice", "rows", "wins", "first as_of", "last as_of"):
         split.add_column(column)
     for name in ("fit", "validation", "calibration", "test"):
@@ -52,23 +54,3 @@ def print_train_summary(result) -> None:
     if result.promotion is not None:
         out.print(result.promotion.reason)
 
-
-def promote_command(
-    version: Annotated[str | None, typer.Option("--version", help="Model version to consider (default: the challenger).")] = None,
-    config: ConfigOption = None,
-    workdir: WorkdirOption = None,
-) -> None:
-    """Make a model version champion if, on its test slice, it beats the champion and the points table."""
-    from pipeline import tracking
-    from pipeline.errors import TrackingError
-    from pipeline.train import promote_version
-
-    cfg = load_config(config, workdir=str(workdir) if workdir else None)
-    version = version or tracking.alias_version(cfg, tracking.CHALLENGER)
-    if version is None:
-        raise TrackingError(f"no challenger in {cfg.tracking_uri()}: train a model first (`leadscore train --data DIR`)")
-    logged = tracking.version_metrics(cfg, version)
-    metric = cfg.tracking.promotion_metric
-    metrics = {"model": {metric: logged[f"test_{metric}"]}, "rule": {metric: logged[f"rule_test_{metric}"]}}
-    decision = promote_version(cfg, version, metrics)
-    out.print(f"version {version}: {decision.reason}")

@@ -1,0 +1,40 @@
+"""`leadscore promote`: apply the promotion policy to the challenger (or a named version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.config import load_config
+from pipeline.console import out
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file overriding the packaged defaults.")]
+WorkdirOption = Annotated[Path | None, typer.Option("--workdir", help="Working folder for models, reports and the MLflow store.")]
+
+
+def promote_command(
+    version: Annotated[str | None, typer.Option("--version", help="Model version to consider (default: the challenger).")] = None,
+    config: ConfigOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Make a model version champion if, on its test slice, it beats the champion and the points table."""
+    from pipeline import tracking
+    from pipeline.errors import TrackingError
+    from pipeline.train import promote_version
+
+    cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    version = version or tracking.alias_version(cfg, tracking.CHALLENGER)
+    if version is None:
+        raise TrackingError(f"no challenger in {cfg.tracking_uri()}: train a model first (`leadscore train --data DIR`)")
+    # the version's own run logged its and the points table's scores on its test slice;
+    # promote_version scores the champion on that same slice
+    logged = tracking.version_metrics(cfg, version)
+    metric = cfg.tracking.promotion_metric
+    if f"test_{metric}" not in logged:
+        raise TrackingError(f"version {version} of {cfg.tracking.model_name} has no logged test_{metric}: "
+                            "it was not registered by `leadscore train`")
+    metrics = {"model": {metric: logged[f"test_{metric}"]}, "rule": {metric: logged[f"rule_test_{metric}"]}}
+    decision = promote_version(cfg, version, metrics)
+    out.print(f"version {version}: {decision.reason}")
