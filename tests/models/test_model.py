@@ -103,3 +103,12 @@ def test_scoring_data_with_another_schema_is_a_clear_error(trained):
     frame["seniority"] = 3.0
     with pytest.raises(SchemaMismatchError, match=r"missing columns web_visit_count_30d; columns with another type: seniority \(category in training, number now\)"):
         result.bundle.check_schema(frame)
+
+
+def test_features_the_model_never_saw_are_named_as_extra(trained):
+    _, _, result = trained
+    frame = pd.read_parquet(result.bundle_dir / "test_slice.parquet")
+    frame["brand_new_feature"] = 1.0
+    result.bundle.check_schema(frame)  # ids, labels and unknown columns alone are not judged
+    with pytest.raises(SchemaMismatchError, match=r"extra columns brand_new_feature"):
+        result.bundle.check_schema(frame, feature_names=[*result.bundle.feature_names, "brand_new_feature"])

@@ -33,3 +33,10 @@ def test_an_unknown_model_uri_is_a_clear_error(trained):
     config = trained[0]
     with pytest.raises(TrackingError, match="no such registered model version"):
         tracking.resolve(config, "models:/leadscore@nonexistent")
+
+
+def test_load_champion_returns_the_verified_registered_bundle(trained):
+    config, _, result = trained
+    bundle = tracking.load_champion(config)
+    assert bundle.manifest["sha256"] == result.bundle.manifest["sha256"]
+    assert bundle.feature_names == result.bundle.feature_names
