@@ -49,6 +49,10 @@ def declare(config: Config) -> list:
                      WHEN l.company_size <= 200 THEN '51-200' WHEN l.company_size <= 1000 THEN '201-1000'
                      WHEN l.company_size <= 5000 THEN '1001-5000' ELSE '5000+' END""", "category",
                 "company of {value} employees"),
+        # the exact head count as well as the band: fit varies smoothly with size, and a band hides where in it a company sits
+        Feature("company_employees", "explicit", "Company size in employees (NaN if unknown)", "lead",
+                "CASE WHEN l.company_size >= 1 THEN CAST(l.company_size AS DOUBLE) END", "float",
+                "company of {value:,.0f} employees"),
         _category("industry", "industry", "Industry"),
         _category("country", "country", "Country", lower=False),
         _category("lead_source", "lead_source", "Lead source (where the lead came from)"),

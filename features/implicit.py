@@ -7,7 +7,7 @@ fast interest fades instead of inheriting a hand-set decay from a points table.
 
 from __future__ import annotations
 
-from features.registry import Feature, count_events, days_since, event_filter, quoted
+from features.registry import Feature, count_events, days_since, quoted, total
 from pipeline.config import Config
 
 COUNTED_TYPES: tuple[str, ...] = (
@@ -23,7 +23,7 @@ ENGAGEMENT_WEIGHTS: dict[str, float] = {
 }
 """Weight of each lead-initiated event in the decayed engagement scores."""
 
-LEAD_INITIATED = f"e.activity_type IN {quoted(ENGAGEMENT_WEIGHTS)}"
+LEAD_INITIATED = f"t.activity_type IN {quoted(ENGAGEMENT_WEIGHTS)}"
 """Events that show the lead's own interest (not sends, bounces or unsubscribes)."""
 
 _PHRASES = {
@@ -58,14 +58,14 @@ def declare(config: Config) -> list[Feature]:
                 f"{{value:.0f}} {plural} {_window_label(days)}", activity_type=activity_type, days=days))
     for days in (30, 90):
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
-                                f"coalesce(sum(e.value) FILTER (WHERE {event_filter('web_visit', days)}), 0)", "float",
+                                total(f"t.value_{days}d", "t.activity_type = 'web_visit'", "DOUBLE"), "float",
                                 f"{{value:.0f}} seconds on the website in the last {days} days"))
         features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct days with activity in the last {days} days", "day",
                                 f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]
         features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",
-                                   f"e.activity_type = '{activity_type}'", f"{verb} {{value:.0f}} days ago"))
+                                   f"t.activity_type = '{activity_type}'", f"{verb} {{value:.0f}} days ago"))
     features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
                                LEAD_INITIATED, "last active {value:.0f} days ago"))
     weights = " ".join(f"WHEN '{t}' THEN {w}" for t, w in ENGAGEMENT_WEIGHTS.items())
@@ -73,10 +73,10 @@ def declare(config: Config) -> list[Feature]:
         features.append(Feature(
             f"engagement_decay_{half_life}d", "implicit",
             f"Engagement score decayed with a {half_life}-day half-life", "event",
-            f"coalesce(sum((CASE e.activity_type {weights} ELSE 0 END) * pow(0.5, e.age_days / {half_life})), 0)",
+            f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)",
             "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)"))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
-                                 "{value:.0f} offline touches in the last 90 days", days=90, extra="e.channel = 'offline'"))
+                                 "{value:.0f} offline touches in the last 90 days", days=90, extra="t.channel = 'offline'"))
     # lifetime rates: how active this person is in general, not just lately (trees cannot divide two columns)
     features.append(Feature("web_visits_per_30d_lifetime", "implicit", "Web visits per 30 days since the lead was created", "derived",
                             "CAST(web_visit_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)", "float",
@@ -93,7 +93,7 @@ def declare(config: Config) -> list[Feature]:
     features.append(Feature(
         "activity_trend_30d_vs_prior_60d", "implicit",
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",
-        f"(count(*) FILTER (WHERE {LEAD_INITIATED} AND e.age_days <= 30) + 1.0)"
-        f" / (count(*) FILTER (WHERE {LEAD_INITIATED} AND e.age_days > 30 AND e.age_days <= 90) / 2.0 + 1.0)",
+        f"({total('t.n_30d', LEAD_INITIATED)} + 1.0)"
+        f" / (({total('t.n_90d', LEAD_INITIATED)} - {total('t.n_30d', LEAD_INITIATED)}) / 2.0 + 1.0)",
         "float", "activity trend {value:.1f}x the previous two months"))
     return features

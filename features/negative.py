@@ -5,15 +5,14 @@ email, low email engagement, long inactivity and disqualifying attributes.
 from __future__ import annotations
 
 from features.explicit import email_domain_sql, title_is_student_sql
-from features.registry import Feature, quoted
+from features.registry import Feature, quoted, total, window_column
 from pipeline.config import Config
 
 
 def _rate(activity_type: str, days: int | None = 90) -> str:
     """Return events of `activity_type` per email sent in the last `days` days (None: ever), capped at 1; NULL if none sent."""
-    window = f" AND e.age_days <= {days}" if days is not None else ""
-    sends = f"count(*) FILTER (WHERE e.activity_type = 'email_sent'{window})"
-    hits = f"count(*) FILTER (WHERE e.activity_type = '{activity_type}'{window})"
+    sends = total(window_column("n", days), "t.activity_type = 'email_sent'")
+    hits = total(window_column("n", days), f"t.activity_type = '{activity_type}'")
     return f"CASE WHEN {sends} > 0 THEN least(1.0, {hits} * 1.0 / {sends}) END"
 
 
@@ -27,13 +26,11 @@ def declare(config: Config) -> list[Feature]:
     competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains else ""
     return [
         Feature("is_unsubscribed", "negative", "Unsubscribed from marketing email", "event",
-                "count(*) FILTER (WHERE e.activity_type = 'unsubscribe') > 0", "bool", "unsubscribed from email"),
+                "max(CASE WHEN t.activity_type = 'unsubscribe' THEN 1 ELSE 0 END) = 1", "bool", "unsubscribed from email"),
         Feature("is_bounced", "negative", "An email to the lead bounced", "event",
-                "count(*) FILTER (WHERE e.activity_type = 'email_bounce') > 0", "bool", "email address bounced"),
-        Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "event",
-                "count(*) FILTER (WHERE e.activity_type = 'email_sent')"
-                " - coalesce(max(e.sends_so_far) FILTER (WHERE e.activity_type IN ('email_open', 'email_click')), 0)",
-                "int", "{value:.0f} unopened emails in a row"),
+                "max(CASE WHEN t.activity_type = 'email_bounce' THEN 1 ELSE 0 END) = 1", "bool", "email address bounced"),
+        Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "send",
+                "count(*) FILTER (WHERE m.unengaged)", "int", "{value:.0f} unopened emails in a row"),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
                 _rate("email_open"),
                 "float", "opened {value:.0%} of recent emails"),

@@ -5,10 +5,17 @@ builder compiles every declaration into one query. The family is the module that
 it (`explicit`, `implicit`, `negative`); the registry collects them in a stable order for
 the builder, the points-table checks, the reasons and `leadscore features --list`.
 
-Three kinds of declaration:
+Kinds of declaration (each is an expression over one relation the builder provides):
 - `lead`: an expression over the lead row `l` and the snapshot `s` (who the lead is);
-- `event`: an aggregate over the snapshot's visible events `e` (only events strictly
-  before `as_of`; the builder alone decides that), with `e.age_days` the event's age;
+- `event`: an aggregate over the snapshot's event summaries `t`: one row per activity type
+  and channel the lead has visible events of (only events strictly before `as_of`; the
+  builder alone decides that), with `t.n` (events ever), `t.n_30d` (in the last 30 days, one
+  column per window), `t.value_30d` (sum of `value`), `t.age_min` (days since the latest)
+  and `t.decay_7d` (sum of 0.5^(age/7), one column per half-life). Summarising per type
+  first is what makes the build fast: the wide aggregation runs on ~10 rows per snapshot,
+  not on every event;
+- `send`: an aggregate over the snapshot's visible emails sent `m`, with `m.unengaged` true
+  for a send after the lead's last visible open or click (streaks of unopened email);
 - `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
   before `as_of`), with `o.age_days` the days since it was opened;
 - `day`: an aggregate over the days with the lead's own activity before `as_of` (`d.age_days`
@@ -23,7 +30,7 @@ from dataclasses import dataclass
 from pipeline.config import Config
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
-KINDS: tuple[str, ...] = ("lead", "event", "opportunity", "day", "derived")
+KINDS: tuple[str, ...] = ("lead", "event", "send", "opportunity", "day", "derived")
 DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
 
 
@@ -95,23 +102,39 @@ def quoted(values) -> str:
     return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
 
 
-def event_filter(activity_type: str | None = None, days: int | None = None, extra: str | None = None) -> str:
-    """Return the condition selecting events of one type within the last `days` days."""
-    parts = []
-    if activity_type:
-        parts.append(f"e.activity_type = '{activity_type}'")
-    if days is not None:
-        parts.append(f"e.age_days <= {days}")
+def type_filter(activity_type: str | None = None, extra: str | None = None) -> str:
+    """Return the condition selecting the event summaries of one activity type (and `extra`)."""
+    parts = [f"t.activity_type = '{activity_type}'"] if activity_type else []
     if extra:
         parts.append(extra)
     return " AND ".join(parts) if parts else "TRUE"
 
 
-def count_events(name: str, family: str, description: str, reason: str = "", **where) -> Feature:
-    """Declare a count of the visible events matching `where` (see `event_filter`)."""
-    return Feature(name, family, description, "event", f"count(*) FILTER (WHERE {event_filter(**where)})", "int", reason)
+def window_column(prefix: str, days: int | None) -> str:
+    """Return the summary column for a window: `n_30d` for 30 days, `n` for ever.
+
+    >>> window_column("n", 30), window_column("n", None)
+    ('t.n_30d', 't.n')
+    """
+    return f"t.{prefix}" if days is None else f"t.{prefix}_{days}d"
+
+
+def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
+    """Return the SQL sum of a summary column over the matching summaries, 0 when none match.
+
+    CASE rather than FILTER: DuckDB evaluates ~80 CASE sums in one pass faster than ~80
+    filtered aggregates, and Spark reads both.
+    """
+    return f"CAST(coalesce(sum(CASE WHEN {condition} THEN {column} END), 0) AS {dtype})"
+
+
+def count_events(name: str, family: str, description: str, reason: str = "", activity_type: str | None = None,
+                 days: int | None = None, extra: str | None = None) -> Feature:
+    """Declare a count of the visible events of one type (and `extra`) in the last `days` days (None: ever)."""
+    return Feature(name, family, description, "event", total(window_column("n", days), type_filter(activity_type, extra)),
+                   "int", reason)
 
 
 def days_since(name: str, family: str, description: str, condition: str, reason: str = "") -> Feature:
-    """Declare the days since the latest visible event matching `condition` (NaN if none)."""
-    return Feature(name, family, description, "event", f"min(e.age_days) FILTER (WHERE {condition})", "float", reason)
+    """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
+    return Feature(name, family, description, "event", f"min(CASE WHEN {condition} THEN t.age_min END)", "float", reason)

@@ -63,29 +63,30 @@ def register_parquet(spark, folder: str | Path) -> None:
 
 def build_features_spark(spark, snapshots: pd.DataFrame, config: Config, out: str | Path | None = None) -> pd.DataFrame:
     """Return the feature frame computed by Spark for `snapshots` (views leads/activities/opportunities must exist)."""
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
-
-    frame = _snapshot_frame(snapshots)
-    rows = list(zip(frame["lead_id"].tolist(), [t.to_pydatetime() for t in frame["as_of"]]))
-    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType())])
-    spark.createDataFrame(rows, schema).createOrReplaceTempView("snapshots")
+    _register_snapshots(spark, snapshots)
     result = spark.sql(spark_sql(config))
     target = Path(out) if out else Path(tempfile.mkdtemp(prefix="leadscore-spark-")) / "features"
     result.write.mode("overwrite").parquet(str(target))
     pdf = pd.read_parquet(target)
     pdf["as_of"] = pd.to_datetime(pdf["as_of"], utc=True)
-    return _typed(pdf.sort_values(["lead_id", "as_of"], ignore_index=True), all_features(config))
+    return _typed(pdf, all_features(config))
 
 
 def features_dataframe(spark, snapshots: pd.DataFrame, config: Config):
     """Return the feature query as a Spark DataFrame (not collected), for distributed scoring."""
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+    _register_snapshots(spark, snapshots)
+    return spark.sql(spark_sql(config))
+
+
+def _register_snapshots(spark, snapshots: pd.DataFrame) -> None:
+    """Expose the numbered snapshots (lead_id, as_of, sid) as the view the feature query reads."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
     frame = _snapshot_frame(snapshots)
-    rows = list(zip(frame["lead_id"].tolist(), [t.to_pydatetime() for t in frame["as_of"]]))
-    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType())])
+    rows = list(zip(frame["lead_id"].tolist(), [t.to_pydatetime() for t in frame["as_of"]], frame["sid"].tolist()))
+    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType()),
+                         StructField("sid", LongType())])
     spark.createDataFrame(rows, schema).createOrReplaceTempView("snapshots")
-    return spark.sql(spark_sql(config))
 
 
 def _transpiled(sql: str) -> str:

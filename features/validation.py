@@ -25,15 +25,18 @@ _EXAMPLES = 5
 def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp) -> dict:
     """Validate raw_<table> relations and create typed views named after the tables; return a summary."""
     summary: dict = {}
+    future: dict[str, list[tuple[str, int]]] = {}
     for table in TABLES:
-        columns = _check_columns(con, table, origins[table.name])
-        _check_values(con, table, origins[table.name], columns)
-        _create_typed_view(con, table, columns)
-        summary[f"{table.name}_rows"] = _scalar(con, f"SELECT count(*) FROM typed_{table.name}")
+        raw_types = _raw_types(con, table, origins[table.name])
+        rows, failures, future[table.name] = _scan_values(con, table, raw_types, now)
+        for column, condition, count, message in failures:
+            _raise_with_rows(con, table, origins[table.name], column, condition, count, message)
+        _create_typed_view(con, table, raw_types)
+        summary[f"{table.name}_rows"] = rows
     if summary["leads_rows"] == 0:
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
-    _check_times(con, origins, now)
+    _check_times(con, origins, now, future)
     summary["duplicate_activities_dropped"] = _create_final_views(con)
     return summary
 
@@ -42,12 +45,11 @@ def _scalar(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def _columns_of(con, table: Table) -> list[str]:
-    return [row[0] for row in con.execute(f"DESCRIBE raw_{table.name}").fetchall() if row[0] not in {"_row", "file_row_number"}]
-
-
-def _check_columns(con, table: Table, origin: str) -> list[str]:
-    present = _columns_of(con, table)
+def _raw_types(con, table: Table, origin: str) -> dict[str, str]:
+    """Return the raw relation's columns and DuckDB types; raise if a required column is missing."""
+    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE raw_{table.name}").fetchall()
+             if row[0] not in {"_row", "file_row_number"}}
+    present = list(types)
     missing = [c.name for c in table.columns if c.required and c.name not in present]
     if missing:
         hint = ""
@@ -56,17 +58,29 @@ def _check_columns(con, table: Table, origin: str) -> list[str]:
             hint = f" The header looks {'tab' if sep == chr(9) else repr(sep)}-separated; leadscore reads comma-separated CSV (or .tsv)."
         raise BadInputError(f"{origin}: missing required column{'s' if len(missing) > 1 else ''} "
                             f"{', '.join(missing)}; found columns: {', '.join(present) or 'none'}.{hint}")
-    return present
+    return types
 
 
-def _column_expr(column: Column, present: list[str]) -> str:
-    if column.name not in present:
+_NATIVE = {
+    "timestamp": ("TIMESTAMP", "DATE"),
+    "integer": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"),
+    "float": ("FLOAT", "DOUBLE", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"),
+}
+"""Raw types that already hold a contract type (Parquet, DuckDB files): cast directly, not through text."""
+
+
+def _is_native(column: Column, raw_type: str) -> bool:
+    return any(raw_type.upper().startswith(prefix) for prefix in _NATIVE.get(column.dtype, ()))
+
+
+def _column_expr(column: Column, raw_types: dict[str, str]) -> str:
+    if column.name not in raw_types:
         return f"CAST(NULL AS {_SQL_TYPE[column.dtype]})"
     raw = f'"{column.name}"'
     if column.dtype in {"string", "category"}:
         return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
-    if column.dtype == "timestamp":
-        return f"TRY_CAST(nullif(trim(CAST({raw} AS VARCHAR)), '') AS TIMESTAMPTZ)"
+    if _is_native(column, raw_types[column.name]):
+        return f"CAST({raw} AS {_SQL_TYPE[column.dtype]})"
     return f"TRY_CAST(nullif(trim(CAST({raw} AS VARCHAR)), '') AS {_SQL_TYPE[column.dtype]})"
 
 
@@ -74,47 +88,65 @@ def _raw_text(column: Column) -> str:
     return f"""nullif(trim(CAST("{column.name}" AS VARCHAR)), '')"""
 
 
-def _first_rows(con, table: Table, condition: str, column: Column) -> tuple[int, str]:
-    count = _scalar(con, f"SELECT count(*) FROM raw_{table.name} WHERE {condition}")
-    if not count:
-        return 0, ""
-    rows = con.execute(f"SELECT _row, {_raw_text(column)} FROM raw_{table.name} WHERE {condition} ORDER BY _row LIMIT {_EXAMPLES}").fetchall()
-    where = ", ".join(str(r[0]) for r in rows)
-    values = ", ".join(repr(r[1]) if r[1] is not None else "empty" for r in rows)
-    return count, f"first at row{'s' if len(rows) > 1 else ''} {where} ({values})"
+def _is_empty(column: Column, raw_types: dict[str, str]) -> str:
+    if _is_native(column, raw_types[column.name]):
+        return f'"{column.name}" IS NULL'
+    return f"{_raw_text(column)} IS NULL"
 
 
-def _check_values(con, table: Table, origin: str, present: list[str]) -> None:
+def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column, str, str]]:
+    """Return (column, SQL condition of a bad row, message) for every value check of `table`, in report order."""
+    checks = []
     for column in table.columns:
-        if column.name not in present:
+        if column.name not in raw_types:
             continue
-        typed = _column_expr(column, present)
-        text = _raw_text(column)
+        typed = _column_expr(column, raw_types)
+        empty = _is_empty(column, raw_types)
         if not column.nullable:
-            n, where = _first_rows(con, table, f"{text} IS NULL", column)
-            if n:
-                raise BadInputError(f"{origin}: column '{column.name}' is empty in {n} row{'s' if n > 1 else ''}, {where}; it is required")
-        if column.dtype in _NOUN:
-            n, where = _first_rows(con, table, f"{text} IS NOT NULL AND {typed} IS NULL", column)
-            if n:
-                raise BadInputError(f"{origin}: column '{column.name}' has {n} value{'s' if n > 1 else ''} that "
-                                    f"{'are' if n > 1 else 'is'} not {_NOUN[column.dtype]}, {where}")
-            if column.dtype == "float":
-                n, where = _first_rows(con, table, f"isinf({typed}) OR isnan({typed})", column)
-                if n:
-                    raise BadInputError(f"{origin}: column '{column.name}' has {n} infinite or NaN values, {where}")
+            checks.append((column, empty, "is empty in {n} row{s}, {where}; it is required"))
+        if column.dtype in _NOUN and not _is_native(column, raw_types[column.name]):
+            checks.append((column, f"NOT ({empty}) AND {typed} IS NULL",
+                           f"has {{n}} value{{s}} that {{are}} not {_NOUN[column.dtype]}, {{where}}"))
+        if column.dtype == "float":
+            checks.append((column, f"isinf({typed}) OR isnan({typed})", "has {n} infinite or NaN values, {where}"))
         if column.allowed:
             allowed = "(" + ", ".join(f"'{v}'" for v in column.allowed) + ")"
-            n, where = _first_rows(con, table, f"{text} IS NOT NULL AND lower({text}) NOT IN {allowed}", column)
-            if n:
-                raise BadInputError(f"{origin}: column '{column.name}' has {n} unknown value{'s' if n > 1 else ''}, {where}; "
-                                    f"allowed: {', '.join(column.allowed)}")
+            checks.append((column, f"{_raw_text(column)} IS NOT NULL AND lower({_raw_text(column)}) NOT IN {allowed}",
+                           f"has {{n}} unknown value{{s}}, {{where}}; allowed: {', '.join(column.allowed)}"))
+    return checks
 
 
-def _create_typed_view(con, table: Table, present: list[str]) -> None:
+def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp):
+    """Count rows, bad values of every check and future timestamps in one pass over the raw table.
+
+    A 100M-row activity table is read once here, not once per check; only a check that found
+    bad rows is queried again, for the first few rows to name.
+    """
+    checks = _value_checks(table, raw_types)
+    limit = (now + _FUTURE_TOLERANCE).isoformat()
+    times = [c for c in table.time_columns if c in raw_types]
+    counts = [f"count_if({condition})" for _, condition, _ in checks]
+    counts += [f"count_if({_column_expr(table.column(c), raw_types)} > CAST('{limit}' AS TIMESTAMPTZ))" for c in times]
+    row = con.execute(f"SELECT count(*){''.join(', ' + c for c in counts)} FROM raw_{table.name}").fetchall()[0]
+    failures = [(column, condition, n, message) for (column, condition, message), n in zip(checks, row[1:]) if n]
+    future = [(c, n) for c, n in zip(times, row[1 + len(checks):]) if n]
+    return int(row[0]), failures, future
+
+
+def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: str, count: int, message: str) -> None:
+    rows = con.execute(f"SELECT _row, {_raw_text(column)} FROM raw_{table.name} WHERE {condition} "
+                       f"ORDER BY _row LIMIT {_EXAMPLES}").fetchall()
+    where = f"first at row{'s' if len(rows) > 1 else ''} {', '.join(str(r[0]) for r in rows)} (" + \
+        ", ".join(repr(r[1]) if r[1] is not None else "empty" for r in rows) + ")"
+    text = message.format(n=count, s="s" if count > 1 else "", are="are" if count > 1 else "is", where=where)
+    raise BadInputError(f"{origin}: column '{column.name}' {text}")
+
+
+def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
+    present = list(raw_types)
     select = []
     for column in table.columns:
-        expr = _column_expr(column, present)
+        expr = _column_expr(column, raw_types)
         if column.allowed:
             expr = f"lower({expr})"
         select.append(f"{expr} AS {column.name}")
@@ -149,10 +181,11 @@ def _check_keys(con, origins: dict[str, str]) -> None:
                 "name a lead that is not in the leads table (column 'lead_id')")
 
 
-def _check_times(con, origins: dict[str, str], now: pd.Timestamp) -> None:
+def _check_times(con, origins: dict[str, str], now: pd.Timestamp, future: dict[str, list[tuple[str, int]]]) -> None:
+    """Report future timestamps (counted in the value pass) and opportunities that close before they open."""
     limit = (now + _FUTURE_TOLERANCE).isoformat()
     for table in TABLES:
-        for column in table.time_columns:
+        for column, _ in future[table.name]:
             _report(con, origins[table.name], f"""
                 SELECT _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
                 WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
@@ -166,15 +199,26 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp) -> None:
 
 
 def _create_final_views(con) -> int:
-    """Expose leads/activities/opportunities; drop exact duplicate activities and return how many."""
+    """Expose leads/activities/opportunities; drop exact duplicate activities and return how many.
+
+    One pass groups the activity rows by a hash of the whole row: equal rows have equal
+    hashes, so only rows whose hash repeats can be duplicates. Those few rows are made
+    distinct exactly (a hash collision between different rows keeps both), and `activities`
+    stays a view over the source files: a 100M-row table is never copied.
+    """
     lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] != "_row"]
     con.execute(f"CREATE OR REPLACE VIEW leads AS SELECT {', '.join(chr(34) + c + chr(34) for c in lead_columns)} FROM typed_leads")
     con.execute("CREATE OR REPLACE VIEW opportunities AS SELECT * EXCLUDE (_row) FROM typed_opportunities")
     columns = "lead_id, occurred_at, activity_type, channel, value, asset_id"
-    total = _scalar(con, "SELECT count(*) FROM typed_activities")
-    distinct = _scalar(con, f"SELECT count(*) FROM (SELECT DISTINCT {columns} FROM typed_activities)")
-    if distinct == total:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT hash({columns}) AS h, count(*) AS n "
+                f"FROM typed_activities GROUP BY h HAVING count(*) > 1")
+    repeated = int(_scalar(con, "SELECT coalesce(sum(n), 0) FROM repeated_activity_hashes"))
+    if repeated == 0:
         con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities")
-    else:
-        con.execute(f"CREATE OR REPLACE TABLE activities AS SELECT DISTINCT {columns} FROM typed_activities")
-    return int(total - distinct)
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activities_once AS SELECT DISTINCT {columns} FROM typed_activities "
+                f"WHERE hash({columns}) IN (SELECT h FROM repeated_activity_hashes)")
+    con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities "
+                f"WHERE hash({columns}) NOT IN (SELECT h FROM repeated_activity_hashes) "
+                f"UNION ALL SELECT {columns} FROM repeated_activities_once")
+    return repeated - int(_scalar(con, "SELECT count(*) FROM repeated_activities_once"))

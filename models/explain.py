@@ -15,17 +15,34 @@ from features.registry import Feature
 
 def reasons_from_contributions(contributions: pd.DataFrame, features: pd.DataFrame, registry: dict[str, Feature],
                                top: int = 3) -> pd.DataFrame:
-    """Return per lead the `top` positive and `top` negative reasons, as '; '-joined text."""
+    """Return per lead the `top` positive and `top` negative reasons, as '; '-joined text.
+
+    The ranking is one vectorised argsort; only the chosen (lead, feature) pairs are put into
+    words, and each distinct (feature, value) is worded once (100k leads take seconds, not minutes).
+    """
     values = contributions.to_numpy()
-    names = np.array(contributions.columns)
-    positive, negative = [], []
-    for row in range(len(values)):
-        order = np.argsort(-values[row], kind="stable")
-        ups = [i for i in order[:top] if values[row, i] > 0]
-        downs = [i for i in order[::-1][:top] if values[row, i] < 0]
-        positive.append("; ".join(_say(names[i], features.iloc[row][names[i]], registry) for i in ups))
-        negative.append("; ".join(_say(names[i], features.iloc[row][names[i]], registry) for i in downs))
+    names = list(contributions.columns)
+    order = np.argsort(-values, axis=1, kind="stable")
+    ups, downs = order[:, :top], order[:, ::-1][:, :top]
+    up_ok = np.take_along_axis(values, ups, axis=1) > 0
+    down_ok = np.take_along_axis(values, downs, axis=1) < 0
+    column = {name: features[name].to_numpy() for name in names}
+    worded: dict = {}
+
+    def say(row: int, i: int) -> str:
+        value = column[names[i]][row]
+        key = (i, None if _missing(value) else value)
+        if key not in worded:
+            worded[key] = _say(names[i], key[1], registry)
+        return worded[key]
+
+    positive = ["; ".join(say(r, i) for i, ok in zip(ups[r], up_ok[r]) if ok) for r in range(len(values))]
+    negative = ["; ".join(say(r, i) for i, ok in zip(downs[r], down_ok[r]) if ok) for r in range(len(values))]
     return pd.DataFrame({"reasons_up": positive, "reasons_down": negative}, index=contributions.index)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 def _say(name: str, value, registry: dict[str, Feature]) -> str:

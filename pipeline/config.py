@@ -132,7 +132,7 @@ class DriftConfig(_Strict):
 class ScoringConfig(_Strict):
     """Batch scoring options."""
 
-    chunk_size: int = Field(200_000, ge=1)
+    chunk_size: int = Field(500_000, ge=1)
     reasons_top_share: float = Field(0.10, ge=0, le=1)
     reasons_per_lead: int = Field(3, ge=1)
     drift: DriftConfig = DriftConfig()

@@ -97,8 +97,8 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
         snapshots = scoring_snapshots(crm, as_of)
         if snapshots.empty:
             raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
-        frame, drift_counts = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
-        frame = _add_reasons(crm, frame, bundle, config)
+        frame, drift_counts, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
+        frame = _add_reasons(frame, candidates, bundle, config)
         frame.insert(2, "model_name", model_name)
         frame.insert(3, "model_version", model_version)
         frame = frame.sort_values("lead_id", ignore_index=True)[list(OUTPUT_COLUMNS)]
@@ -136,9 +136,15 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
 
 
 def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
+    """Score the snapshots chunk by chunk; return the scores, drift bin counts and the reason candidates.
+
+    The candidates are the feature rows of every lead that may need reasons (see
+    `ReasonCandidates`), kept as the chunks go so that no feature is built twice.
+    """
     reference = DriftReference.from_dict(bundle.manifest["drift_reference"])
     counts = {ref.name: np.zeros(len(ref.expected)) for ref in reference.features}
     counts["score"] = np.zeros(len(reference.score.expected))
+    candidates = ReasonCandidates(int(np.ceil(len(snapshots) * config.scoring.reasons_top_share)))
     parts = []
     size = config.scoring.chunk_size
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("leads"), TimeElapsedColumn()]
@@ -162,16 +168,42 @@ def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, con
                 "rule_segment": np.asarray(points.segment(features)),
             })
             parts.append(part)
+            candidates.add(features, proba, ((part["segment"] == "hot") | (part["rule_segment"] == "hot")).to_numpy())
             for ref in reference.features:
                 counts[ref.name] += bin_shares(ref, X[ref.name]) * len(X)
             counts["score"] += bin_shares(reference.score, pd.Series(proba)) * len(X)
             progress.advance(task, len(chunk))
     frame = pd.concat(parts, ignore_index=True)
     frame["segments_disagree"] = frame["segment"] != frame["rule_segment"]
-    return frame, counts
+    return frame, counts, candidates.frame
 
 
-def _add_reasons(crm: Crm, frame: pd.DataFrame, bundle: ModelBundle, config: Config) -> pd.DataFrame:
+class ReasonCandidates:
+    """Keep, across chunks, the feature rows of every lead that may need reasons.
+
+    A lead needs reasons if it is among the `top_n` highest probabilities overall or hot for
+    either scorer. Hot rows are kept as they come; for the top, the pool keeps every row at or
+    above the `top_n`-th highest probability seen so far (ties included), which is always a
+    superset of the final top. Memory stays ~`top_n` rows plus the hot ones.
+    """
+
+    def __init__(self, top_n: int):
+        self.top_n = top_n
+        self.frame: pd.DataFrame | None = None
+
+    def add(self, features: pd.DataFrame, proba: np.ndarray, hot: np.ndarray) -> None:
+        """Offer one chunk's feature rows with their probabilities and hot flags."""
+        rows = features.assign(_probability=proba, _hot=hot)
+        pool = rows if self.frame is None else pd.concat([self.frame, rows], ignore_index=True)
+        if self.top_n and len(pool) > self.top_n:
+            cutoff = np.partition(pool["_probability"].to_numpy(), len(pool) - self.top_n)[len(pool) - self.top_n]
+            keep = pool["_hot"].to_numpy() | (pool["_probability"].to_numpy() >= cutoff)
+        else:
+            keep = pool["_hot"].to_numpy() | (self.top_n > 0)
+        self.frame = pool.loc[keep].reset_index(drop=True)
+
+
+def _add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: ModelBundle, config: Config) -> pd.DataFrame:
     """Attach model and rule reasons to the leads that need them; the rest get empty text."""
     frame = frame.assign(reasons_model_up="", reasons_model_down="", reasons_rule="")
     n_top = int(np.ceil(len(frame) * config.scoring.reasons_top_share))
@@ -179,8 +211,8 @@ def _add_reasons(crm: Crm, frame: pd.DataFrame, bundle: ModelBundle, config: Con
     needs = frame["lead_id"].isin(top) | (frame["segment"] == "hot") | (frame["rule_segment"] == "hot")
     if not needs.any():
         return frame
-    selected = frame.loc[needs, ["lead_id", "as_of"]]
-    features = build_features(crm, selected, config).set_index("lead_id").loc[selected["lead_id"]].reset_index()
+    selected = frame.loc[needs, ["lead_id"]]
+    features = candidates.set_index("lead_id").loc[selected["lead_id"]].reset_index()
     X = features[bundle.feature_names]
     registry = {f.name: f for f in all_features(config)}
     model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=config.scoring.reasons_per_lead)
