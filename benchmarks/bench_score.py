@@ -18,6 +18,7 @@ from common import DATA, crm_in_parts, peak_rss_gb
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--chunk-size", type=int, default=None, help="scoring.chunk_size (default: the config's)")
     args = parser.parse_args()
 
     from features.crm import crm_from_frames
@@ -30,7 +31,8 @@ def main() -> None:
     t = time.perf_counter()
     folder = crm_in_parts(args.leads, parts=max(1, args.leads // 100_000))
     print(f"data ready in {time.perf_counter() - t:.0f} s: {folder}")
-    config = load_config(workdir=str(DATA / "score_work"), engine={"memory_limit": "4GB", "threads": 2,
+    scoring = {"chunk_size": args.chunk_size} if args.chunk_size else {}
+    config = load_config(workdir=str(DATA / "score_work"), scoring=scoring, engine={"memory_limit": "4GB", "threads": 2,
                                                                   "temp_directory": str(DATA / "duckdb_tmp")})
     small = generate_crm(20_000, seed=99, months=24)
     trained = fit_models(crm_from_frames(small.leads, small.activities, small.opportunities), config)

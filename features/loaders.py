@@ -45,7 +45,8 @@ def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Tim
     else:
         origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now)
+    summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
+                                (engine or EngineConfig()).copy_activities_up_to)
     data_end = pd.Timestamp(con.execute(
         "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),"
         " (SELECT max(coalesce(closed_at, created_at)) FROM opportunities))").fetchall()[0][0])

@@ -22,8 +22,13 @@ _FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _EXAMPLES = 5
 
 
-def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp) -> dict:
-    """Validate raw_<table> relations and create typed views named after the tables; return a summary."""
+def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp,
+                      copy_activities_up_to: int = 0) -> dict:
+    """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
+
+    `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
+    dropping duplicates), and otherwise stays a view over the source.
+    """
     summary: dict = {}
     future: dict[str, list[tuple[str, int]]] = {}
     for table in TABLES:
@@ -38,6 +43,9 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     _check_keys(con, origins)
     _check_times(con, origins, now, future)
     summary["duplicate_activities_dropped"] = _create_final_views(con)
+    if summary["activities_rows"] - summary["duplicate_activities_dropped"] <= copy_activities_up_to:
+        con.execute("CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM activities")
+        con.execute("CREATE OR REPLACE VIEW activities AS SELECT * FROM activities_copy")
     return summary
 
 

@@ -204,21 +204,27 @@ class ReasonCandidates:
 
 
 def _add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: ModelBundle, config: Config) -> pd.DataFrame:
-    """Attach model and rule reasons to the leads that need them; the rest get empty text."""
+    """Attach reasons to the leads that need them; the rest get empty text.
+
+    Model reasons (LightGBM contributions, the costly part) go to the model's top share and
+    every lead the model calls hot; rule reasons (cheap) to those and every lead the points
+    table calls hot, so each hot call comes with the reasons of the scorer that made it.
+    """
     frame = frame.assign(reasons_model_up="", reasons_model_down="", reasons_rule="")
     n_top = int(np.ceil(len(frame) * config.scoring.reasons_top_share))
     top = set(frame.nlargest(n_top, "probability")["lead_id"]) if n_top else set()
-    needs = frame["lead_id"].isin(top) | (frame["segment"] == "hot") | (frame["rule_segment"] == "hot")
+    model_needs = frame["lead_id"].isin(top) | (frame["segment"] == "hot")
+    needs = model_needs | (frame["rule_segment"] == "hot")
     if not needs.any():
         return frame
-    selected = frame.loc[needs, ["lead_id"]]
-    features = candidates.set_index("lead_id").loc[selected["lead_id"]].reset_index()
-    X = features[bundle.feature_names]
-    registry = {f.name: f for f in all_features(config)}
-    model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=config.scoring.reasons_per_lead)
-    frame.loc[needs, "reasons_model_up"] = model_reasons["reasons_up"].to_numpy()
-    frame.loc[needs, "reasons_model_down"] = model_reasons["reasons_down"].to_numpy()
+    features = candidates.set_index("lead_id").loc[frame.loc[needs, "lead_id"]].reset_index()
     frame.loc[needs, "reasons_rule"] = bundle.points.reasons(features, top=config.scoring.reasons_per_lead)
+    if model_needs.any():
+        X = features.loc[model_needs[needs].to_numpy(), bundle.feature_names]
+        registry = {f.name: f for f in all_features(config)}
+        model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=config.scoring.reasons_per_lead)
+        frame.loc[model_needs, "reasons_model_up"] = model_reasons["reasons_up"].to_numpy()
+        frame.loc[model_needs, "reasons_model_down"] = model_reasons["reasons_down"].to_numpy()
     return frame
 
 

@@ -104,3 +104,15 @@ def test_snapshots_whose_horizon_passes_the_data_end_are_censored_and_counted():
     # March 1 + 90 days = May 30 <= June 15 is kept; April 1 + 90 days = June 30 is censored
     assert summary["censored"] == 1 and len(labelled) == 2
     assert labelled.set_index("lead_id").loc["A", "label"] == 1
+
+
+def test_an_email_sent_at_the_instant_of_the_last_open_still_counts_as_unopened():
+    """Streak rule: sends at or after the last visible open or click are unopened (ties count)."""
+    leads, activities, opportunities = tiny_tables()
+    moment = AS_OF - pd.Timedelta(days=3)
+    row = activities.iloc[[0]]
+    extra = pd.concat([row.assign(lead_id="B", activity_type=t, occurred_at=moment + pd.Timedelta(days=d), channel="online")
+                       for t, d in (("email_sent", -2), ("email_open", 0), ("email_sent", 0), ("email_sent", 1))],
+                      ignore_index=True)
+    frame = _features(leads, pd.concat([activities[activities["lead_id"] != "B"], extra], ignore_index=True), opportunities)
+    assert frame.set_index("lead_id").loc["B", "unopened_email_streak"] == 2

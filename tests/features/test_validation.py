@@ -188,3 +188,22 @@ def test_validate_command_exits_2_with_one_paragraph(tmp_path, capsys):
     assert main(["validate", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "leads.csv: column 'company_size'" in err.replace("\n", " ") and "Traceback" not in err
+
+
+def test_parquet_with_native_types_is_typed_without_text_and_still_checked(tmp_path):
+    """Typed Parquet columns skip the text round trip, but required and allowed-value checks still run."""
+    _crm(tmp_path)
+    for name in ("leads", "activities", "opportunities"):
+        frame = pd.read_csv(tmp_path / f"{name}.csv")
+        for column in ("created_at", "occurred_at", "closed_at"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+        (tmp_path / f"{name}.csv").unlink()
+    crm = load_crm(tmp_path, now=NOW)
+    assert crm.summary["activities_rows"] == 4
+    assert str(crm.table("activities")["occurred_at"].dtype).startswith("datetime64")
+    acts = pd.read_parquet(tmp_path / "activities.parquet")
+    acts.loc[2, "occurred_at"] = pd.NaT
+    acts.to_parquet(tmp_path / "activities.parquet", index=False)
+    _fails(tmp_path, "activities.parquet", "'occurred_at' is empty in 1 row", "row 3")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -141,3 +142,21 @@ def test_a_model_path_outside_the_store_is_refused(trained, tmp_path):
     shutil.copytree(result.bundle_dir, outside)
     with pytest.raises(SchemaMismatchError, match="refusing to load a model from outside the configured store"):
         _score(trained, tmp_path / "s.parquet", model=str(outside))
+
+
+def test_reason_candidates_across_chunks_hold_the_overall_top_ties_included_and_every_hot_lead():
+    from pipeline.score import ReasonCandidates
+
+    rng = np.random.default_rng(3)
+    proba = np.round(rng.random(1000), 2)  # many ties
+    hot = rng.random(1000) < 0.05
+    features = pd.DataFrame({"lead_id": [f"L{i}" for i in range(1000)], "x": np.arange(1000)})
+    pool = ReasonCandidates(top_n=100)
+    for start in range(0, 1000, 137):
+        pool.add(features.iloc[start:start + 137], proba[start:start + 137], hot[start:start + 137])
+    kept = set(pool.frame["lead_id"])
+    overall = pd.Series(proba, index=features["lead_id"])
+    cutoff = overall.nlargest(100).min()
+    assert set(overall[overall >= cutoff].index) <= kept
+    assert set(features.loc[hot, "lead_id"]) <= kept
+    assert len(kept) < 250  # bounded: the top (with ties) and the hot ones, not every row seen
