@@ -30,22 +30,19 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     dropping duplicates), and otherwise stays a view over the source.
     """
     summary: dict = {}
-    future: dict[str, list[tuple[str, int]]] = {}
+    future: dict[str, list[str]] = {}
     for table in TABLES:
         raw_types = _raw_types(con, table, origins[table.name])
         rows, failures, future[table.name] = _scan_values(con, table, raw_types, now)
-        for column, condition, count, message in failures:
-            _raise_with_rows(con, table, origins[table.name], column, condition, count, message)
+        if failures:
+            _raise_with_rows(con, table, origins[table.name], *failures[0])
         _create_typed_view(con, table, raw_types)
         summary[f"{table.name}_rows"] = rows
     if summary["leads_rows"] == 0:
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
     _check_times(con, origins, now, future)
-    summary["duplicate_activities_dropped"] = _create_final_views(con)
-    if summary["activities_rows"] - summary["duplicate_activities_dropped"] <= copy_activities_up_to:
-        con.execute("CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM activities")
-        con.execute("CREATE OR REPLACE VIEW activities AS SELECT * FROM activities_copy")
+    summary["duplicate_activities_dropped"] = _create_final_views(con, summary["activities_rows"], copy_activities_up_to)
     return summary
 
 
@@ -127,6 +124,9 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
 def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp):
     """Count rows, bad values of every check and future timestamps in one pass over the raw table.
 
+    Return the row count, the failed checks (column, condition, count, message) in report
+    order, and the time columns holding future timestamps.
+
     A 100M-row activity table is read once here, not once per check; only a check that found
     bad rows is queried again, for the first few rows to name.
     """
@@ -137,7 +137,7 @@ def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp
     counts += [f"count_if({_column_expr(table.column(c), raw_types)} > CAST('{limit}' AS TIMESTAMPTZ))" for c in times]
     row = con.execute(f"SELECT count(*){''.join(', ' + c for c in counts)} FROM raw_{table.name}").fetchall()[0]
     failures = [(column, condition, n, message) for (column, condition, message), n in zip(checks, row[1:]) if n]
-    future = [(c, n) for c, n in zip(times, row[1 + len(checks):]) if n]
+    future = [c for c, n in zip(times, row[1 + len(checks):]) if n]
     return int(row[0]), failures, future
 
 
@@ -189,11 +189,11 @@ def _check_keys(con, origins: dict[str, str]) -> None:
                 "name a lead that is not in the leads table (column 'lead_id')")
 
 
-def _check_times(con, origins: dict[str, str], now: pd.Timestamp, future: dict[str, list[tuple[str, int]]]) -> None:
+def _check_times(con, origins: dict[str, str], now: pd.Timestamp, future: dict[str, list[str]]) -> None:
     """Report future timestamps (counted in the value pass) and opportunities that close before they open."""
     limit = (now + _FUTURE_TOLERANCE).isoformat()
     for table in TABLES:
-        for column, _ in future[table.name]:
+        for column in future[table.name]:
             _report(con, origins[table.name], f"""
                 SELECT _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
                 WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
@@ -206,13 +206,14 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp, future: dict[s
         WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "are won or lost but have no closed_at")
 
 
-def _create_final_views(con) -> int:
+def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> int:
     """Expose leads/activities/opportunities; drop exact duplicate activities and return how many.
 
     One pass groups the activity rows by a hash of the whole row: equal rows have equal
     hashes, so only rows whose hash repeats can be duplicates. Those few rows are made
-    distinct exactly (a hash collision between different rows keeps both), and `activities`
-    stays a view over the source files: a 100M-row table is never copied.
+    distinct exactly (a hash collision between different rows keeps both). `activities` is
+    then copied into DuckDB if it has at most `copy_activities_up_to` rows (training scans it
+    at every build); a larger one stays a view over the source files and is never copied.
     """
     lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] != "_row"]
     con.execute(f"CREATE OR REPLACE VIEW leads AS SELECT {', '.join(chr(34) + c + chr(34) for c in lead_columns)} FROM typed_leads")
@@ -221,12 +222,17 @@ def _create_final_views(con) -> int:
     con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT hash({columns}) AS h, count(*) AS n "
                 f"FROM typed_activities GROUP BY h HAVING count(*) > 1")
     repeated = int(_scalar(con, "SELECT coalesce(sum(n), 0) FROM repeated_activity_hashes"))
+    dropped = 0
     if repeated == 0:
         con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities")
-        return 0
-    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activities_once AS SELECT DISTINCT {columns} FROM typed_activities "
-                f"WHERE hash({columns}) IN (SELECT h FROM repeated_activity_hashes)")
-    con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities "
-                f"WHERE hash({columns}) NOT IN (SELECT h FROM repeated_activity_hashes) "
-                f"UNION ALL SELECT {columns} FROM repeated_activities_once")
-    return repeated - int(_scalar(con, "SELECT count(*) FROM repeated_activities_once"))
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activities_once AS SELECT DISTINCT {columns} FROM typed_activities "
+                    f"WHERE hash({columns}) IN (SELECT h FROM repeated_activity_hashes)")
+        con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities "
+                    f"WHERE hash({columns}) NOT IN (SELECT h FROM repeated_activity_hashes) "
+                    f"UNION ALL SELECT {columns} FROM repeated_activities_once")
+        dropped = repeated - int(_scalar(con, "SELECT count(*) FROM repeated_activities_once"))
+    if activity_rows - dropped <= copy_activities_up_to:
+        con.execute("CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM activities")
+        con.execute("CREATE OR REPLACE VIEW activities AS SELECT * FROM activities_copy")
+    return dropped
