@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.builder import _snapshot_frame, _typed, feature_sql
 from features.registry import all_features
@@ -67,9 +68,7 @@ def build_features_spark(spark, snapshots: pd.DataFrame, config: Config, out: st
     result = spark.sql(spark_sql(config))
     target = Path(out) if out else Path(tempfile.mkdtemp(prefix="leadscore-spark-")) / "features"
     result.write.mode("overwrite").parquet(str(target))
-    pdf = pd.read_parquet(target)
-    pdf["as_of"] = pd.to_datetime(pdf["as_of"], utc=True)
-    return _typed(pdf, all_features(config))
+    return _typed(pq.read_table(str(target)), all_features(config))
 
 
 def features_dataframe(spark, snapshots: pd.DataFrame, config: Config):

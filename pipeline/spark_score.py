@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from features.builder import _typed
 from features.registry import all_features
@@ -30,10 +31,10 @@ def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Con
     def score_batches(batches):
         for batch in batches:
             batch["as_of"] = pd.to_datetime(batch["as_of"], utc=True)
-            typed = _typed(batch, features)
+            typed = _typed(pa.Table.from_pandas(batch, preserve_index=False), features)  # rows in sid order
             proba = bundle.calibrated.predict_proba(typed[bundle.feature_names])[:, 1]
             yield pd.DataFrame({
-                "lead_id": typed["lead_id"].astype(str), "as_of": batch["as_of"].dt.tz_localize(None),
+                "lead_id": typed["lead_id"].astype(str), "as_of": typed["as_of"].dt.tz_localize(None),
                 "probability": proba, "grade": pd.Series(grade(proba, grades)).astype(str),
                 "segment": pd.Series(segment(proba, grades)).astype(str),
                 "rule_points": bundle.points.decision_function(typed),
