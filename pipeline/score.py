@@ -168,7 +168,7 @@ def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, con
                 "rule_segment": np.asarray(points.segment(features)),
             })
             parts.append(part)
-            candidates.add(features, proba, ((part["segment"] == "hot") | (part["rule_segment"] == "hot")).to_numpy())
+            candidates.add(features, proba, _called_hot(part).to_numpy())
             for ref in reference.features:
                 counts[ref.name] += bin_shares(ref, X[ref.name]) * len(X)
             counts["score"] += bin_shares(reference.score, pd.Series(proba)) * len(X)
@@ -203,6 +203,11 @@ class ReasonCandidates:
         self.frame = pool.loc[keep].reset_index(drop=True)
 
 
+def _called_hot(frame: pd.DataFrame) -> pd.Series:
+    """Return which leads the model or the points table calls hot (each needs the reasons of its call)."""
+    return (frame["segment"] == "hot") | (frame["rule_segment"] == "hot")
+
+
 def _add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: ModelBundle, config: Config) -> pd.DataFrame:
     """Attach reasons to the leads that need them; the rest get empty text.
 
@@ -214,7 +219,7 @@ def _add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: M
     n_top = int(np.ceil(len(frame) * config.scoring.reasons_top_share))
     top = set(frame.nlargest(n_top, "probability")["lead_id"]) if n_top else set()
     model_needs = frame["lead_id"].isin(top) | (frame["segment"] == "hot")
-    needs = model_needs | (frame["rule_segment"] == "hot")
+    needs = model_needs | _called_hot(frame)
     if not needs.any():
         return frame
     features = candidates.set_index("lead_id").loc[frame.loc[needs, "lead_id"]].reset_index()
