@@ -48,19 +48,43 @@ EVENT_SUMMARIES = """
 """
 """Stage one: one row per snapshot, activity type and channel (the `t` of `event` declarations)."""
 
-VISIBLE_SENDS = f"""
-    SELECT s.sid, (g.engaged_at IS NULL OR a.occurred_at >= g.engaged_at) AS unengaged
+VISIBLE_ENGAGEMENTS = f"""
+    SELECT s.sid, max(a.occurred_at) AS engaged_at
+    FROM snapshots s
+    JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.activity_type IN ('email_open', 'email_click')
+    GROUP BY s.sid
+"""
+"""The time of each snapshot's latest visible email open or click."""
+
+SEND_SUMMARIES = f"""
+    SELECT s.sid, count(*) AS sends,
+           count(*) FILTER (WHERE g.engaged_at IS NULL OR a.occurred_at >= g.engaged_at) AS unengaged_sends,
+           least(count(*), {{recent}}) AS recent_sends,
+           list_min(max(a.occurred_at, {{recent}})) AS recent_from
     FROM snapshots s
     JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.activity_type = 'email_sent'
-    LEFT JOIN (
-        SELECT s.sid, max(a.occurred_at) AS engaged_at
-        FROM snapshots s
-        JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.activity_type IN ('email_open', 'email_click')
-        GROUP BY s.sid
-    ) g ON g.sid = s.sid
+    LEFT JOIN visible_engagements g ON g.sid = s.sid
+    GROUP BY s.sid
 """
-"""Visible emails sent, each marked `unengaged` when sent at or after the lead's last visible
-open or click: the unopened-email streak is their count, with no window function."""
+"""Visible emails sent per snapshot: how many, how many at or after the last open or click (the
+unopened-email streak, with no window function), and when the last `recent` of them began
+(`max(x, n)` keeps the n latest send times, so no per-snapshot ranking of sends)."""
+
+EMAIL_SUMMARIES = f"""
+    SELECT m.*, r.recent_opens, r.recent_clicks
+    FROM send_summaries m
+    LEFT JOIN (
+        SELECT m.sid, count(*) FILTER (WHERE a.activity_type = 'email_open') AS recent_opens,
+               count(*) FILTER (WHERE a.activity_type = 'email_click') AS recent_clicks
+        FROM snapshots s
+        JOIN send_summaries m ON m.sid = s.sid
+        JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.occurred_at >= m.recent_from
+             AND a.activity_type IN ('email_open', 'email_click')
+        GROUP BY m.sid
+    ) r ON r.sid = m.sid
+"""
+"""One row per snapshot with emails sent (the `m` of `email` declarations): sends, unengaged
+sends, and opens and clicks since the first of the last `recent` sends."""
 
 VISIBLE_DAYS = f"""
     SELECT s.sid, min((epoch(s.as_of) - epoch(a.occurred_at)) / 86400.0) AS age_days
@@ -107,8 +131,8 @@ def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     features = features if features is not None else all_features(config)
     from features.implicit import LEAD_INITIATED
 
-    by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "derived", *(k for k, *_ in _AGGREGATES))}
-    lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"])
+    by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
+    lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"] + by_kind["email"])
     derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in by_kind["derived"])
     aggregated = [(alias, row, source, by_kind[kind]) for kind, alias, row, source in _AGGREGATES]
     ctes = "".join(_aggregate_cte(alias, row, source, group) for alias, row, source, group in aggregated)
@@ -120,22 +144,25 @@ def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     return f"""
 WITH visible_events AS ({VISIBLE_EVENTS}),
 event_summaries AS ({EVENT_SUMMARIES.format(columns=summary_columns(config))}),
-visible_sends AS ({VISIBLE_SENDS}),
+visible_engagements AS ({VISIBLE_ENGAGEMENTS}),
+send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends))}),
+email_summaries AS ({EMAIL_SUMMARIES}),
 visible_days AS ({VISIBLE_DAYS.format(lookback=max(_windows(config)), own=own)}),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 {ctes}base AS (
     SELECT s.sid, s.lead_id, s.as_of{lead_cols}{filled}
     FROM snapshots s
-    JOIN leads l ON l.lead_id = s.lead_id{joins}
+    JOIN leads l ON l.lead_id = s.lead_id
+    LEFT JOIN email_summaries m ON m.sid = s.sid{joins}
 )
 SELECT {order}
 FROM (SELECT base.*{derived_cols} FROM base) features
+ORDER BY sid
 """
 
 
 _AGGREGATES = (
     ("event", "ev", "t", "event_summaries"),
-    ("send", "sd", "m", "visible_sends"),
     ("opportunity", "op", "o", "visible_opportunities"),
     ("day", "dy", "d", "visible_days"),
 )
@@ -198,22 +225,21 @@ def _fill_missing(feature: Feature, relation: str) -> str:
 def _typed(table: pa.Table, features: list[Feature]) -> pd.DataFrame:
     """Return the feature frame with one dtype per declared dtype, in (lead_id, as_of) order.
 
-    Typing happens in Arrow, column by column, and pandas is built once at the end: building
-    it column by column and consolidating cost more than the whole query on 500k snapshots.
-    The query has no ORDER BY: `sid` numbers snapshots in (lead_id, as_of) order, and sorting
-    that one integer here is cheaper than sorting ~90 columns in the query.
+    The query already orders by `sid` (numbered in (lead_id, as_of) order) and casts most
+    columns; a source that does not (Spark's Parquet parts, pandas batches) is sorted here.
+    Only columns whose Arrow type differs from the declared one are cast, and pandas is
+    built once at the end: per-column work on ~90 columns cost more than the query.
     """
-    table = table.take(pc.sort_indices(table["sid"]))
+    table = table.combine_chunks()
+    sid = table["sid"].to_numpy()
+    if len(sid) > 1 and not (sid[1:] > sid[:-1]).all():
+        table = table.take(pc.sort_indices(table["sid"]))
+    targets = {"category": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
     columns = {"lead_id": table["lead_id"].cast(pa.string()),
                "as_of": pc.cast(table["as_of"], pa.timestamp("us", tz="UTC"))}
     for f in features:
         column = table[f.name]
-        if f.dtype == "category":
-            columns[f.name] = column.cast(pa.string())
-        elif f.dtype == "bool":
-            columns[f.name] = pc.fill_null(column.cast(pa.bool_()), False)
-        elif f.dtype == "int":
-            columns[f.name] = pc.fill_null(column, 0).cast(pa.int64())
-        else:
-            columns[f.name] = column.cast(pa.float64())
+        if f.dtype in ("bool", "int") and column.null_count:
+            column = pc.fill_null(column, False if f.dtype == "bool" else 0)
+        columns[f.name] = column if column.type == targets[f.dtype] else column.cast(targets[f.dtype])
     return pa.table(columns).to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)

@@ -16,6 +16,18 @@ def _rate(activity_type: str, days: int | None = 90) -> str:
     return f"CASE WHEN {sends} > 0 THEN least(1.0, {hits} * 1.0 / {sends}) END"
 
 
+def _recent_rate(engagement: str, sends: int) -> Feature:
+    """Declare opens (clicks) per email over the lead's last `sends` emails, capped at 1; NaN if none sent.
+
+    Opens are counted from the first of those sends on, so an open of an older email in that
+    time counts too: email events carry no link from an open to the send it answers.
+    """
+    return Feature(f"email_{engagement}_rate_last_sends", "negative",
+                   f"Email {engagement}s per email over the last {sends} sent (NaN if none sent)", "email",
+                   f"CASE WHEN m.recent_sends > 0 THEN least(1.0, coalesce(m.recent_{engagement}s, 0) * 1.0 / m.recent_sends) END",
+                   "float", f"{engagement}ed {{value:.0%}} of the last {sends} emails")
+
+
 def declare(config: Config) -> list[Feature]:
     """Return the negative features."""
     personal = quoted(config.features.personal_email_domains)
@@ -29,8 +41,10 @@ def declare(config: Config) -> list[Feature]:
                 "max(CASE WHEN t.activity_type = 'unsubscribe' THEN 1 ELSE 0 END) = 1", "bool", "unsubscribed from email"),
         Feature("is_bounced", "negative", "An email to the lead bounced", "event",
                 "max(CASE WHEN t.activity_type = 'email_bounce' THEN 1 ELSE 0 END) = 1", "bool", "email address bounced"),
-        Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "send",
-                "count(*) FILTER (WHERE m.unengaged)", "int", "{value:.0f} unopened emails in a row"),
+        Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "email",
+                "coalesce(m.unengaged_sends, 0)", "int", "{value:.0f} unopened emails in a row"),
+        _recent_rate("open", config.features.recent_sends),
+        _recent_rate("click", config.features.recent_sends),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
                 _rate("email_open"),
                 "float", "opened {value:.0%} of recent emails"),

@@ -14,8 +14,10 @@ Kinds of declaration (each is an expression over one relation the builder provid
   and `t.decay_7d` (sum of 0.5^(age/7), one column per half-life). Summarising per type
   first is what makes the build fast: the wide aggregation runs on ~10 rows per snapshot,
   not on every event;
-- `send`: an aggregate over the snapshot's visible emails sent `m`, with `m.unengaged` true
-  for a send after the lead's last visible open or click (streaks of unopened email);
+- `email`: an expression over the snapshot's email summary `m` (NULL columns if no email was
+  ever sent): `m.sends`, `m.unengaged_sends` (sent at or after the last visible open or
+  click: the unopened streak), `m.recent_sends` (the last `features.recent_sends` sends, or
+  fewer), `m.recent_opens` and `m.recent_clicks` (since the first of those sends);
 - `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
   before `as_of`), with `o.age_days` the days since it was opened;
 - `day`: an aggregate over the days with the lead's own activity before `as_of` (`d.age_days`
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from pipeline.config import Config
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
-KINDS: tuple[str, ...] = ("lead", "event", "send", "opportunity", "day", "derived")
+KINDS: tuple[str, ...] = ("lead", "event", "email", "opportunity", "day", "derived")
 DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
 
 

@@ -2,9 +2,10 @@
 
 There is no second implementation: the SQL that `features.builder.feature_sql` writes for
 DuckDB is transpiled to Spark SQL by sqlglot (chosen over Ibis because the declarations are
-already SQL: one text, two dialects, and the DuckDB build stays the reference). Only one
-construct needs care: DuckDB's `epoch(ts)` keeps microseconds, Spark's `unix_timestamp`
-does not, so it becomes `unix_micros(ts) / 1e6`.
+already SQL: one text, two dialects, and the DuckDB build stays the reference). Two
+constructs need care: DuckDB's `epoch(ts)` keeps microseconds, Spark's `unix_timestamp`
+does not, so it becomes `unix_micros(ts) / 1e6`; DuckDB's `max(x, n)` (the n largest values)
+has no Spark form, so it becomes `slice(sort_array(collect_list(x), false), 1, n)`.
 
 pyspark is an optional extra: `pip install 'leadscore[spark]'`.
 """
@@ -45,12 +46,16 @@ def spark_sql(config: Config) -> str:
     import sqlglot
     from sqlglot import exp
 
-    def micros(node):
+    def spark_forms(node):
         if isinstance(node, exp.TimeToUnix):
             return exp.Div(this=exp.Anonymous(this="UNIX_MICROS", expressions=[node.this]), expression=exp.Literal.number(1000000.0))
+        if isinstance(node, exp.Max) and node.args.get("count") is not None:
+            collected = exp.Anonymous(this="COLLECT_LIST", expressions=[node.this])
+            ordered = exp.Anonymous(this="SORT_ARRAY", expressions=[collected, exp.false()])
+            return exp.Anonymous(this="SLICE", expressions=[ordered, exp.Literal.number(1), node.args["count"]])
         return node
 
-    tree = sqlglot.parse_one(feature_sql(config), read="duckdb").transform(micros)
+    tree = sqlglot.parse_one(feature_sql(config), read="duckdb").transform(spark_forms)
     return tree.sql(dialect="spark")
 
 

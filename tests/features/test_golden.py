@@ -33,6 +33,7 @@ EXPECTED = {
         "demo_request_count_all": 0, "email_open_count_all": 1,
         # sent Feb 1 (opened), Feb 8, Feb 15: two sends since the last open
         "unopened_email_streak": 2, "email_open_rate_recent": 1 / 3,
+        "email_open_rate_last_sends": 1 / 3, "email_click_rate_last_sends": 0.0,  # the last 10 sends are all 3
         "days_since_last_web_visit": 4 + 15 / 24, "days_since_last_event_attended": 1 + 13 / 24,  # 2024 is a leap year: Feb 29 lies between
         "days_since_last_demo_request": math.nan, "is_unsubscribed": False, "has_open_opportunity": False,
         "active_days_30d": 5,  # own activity on Feb 1 (open), 20, 25, 27 and 28
@@ -40,10 +41,10 @@ EXPECTED = {
     ("B", AS_OF_1): {
         "seniority": "student", "title_bucket": "student", "company_size_band": "unknown", "department": "unknown",
         "is_business_email": False, "is_personal_email": True, "is_student": True,
-        "unopened_email_streak": 4, "email_open_rate_recent": 0.0, "web_visit_count_all": 1, "days_since_last_web_visit": 19 + 14 / 24,
+        "unopened_email_streak": 4, "email_open_rate_recent": 0.0, "email_open_rate_last_sends": 0.0, "web_visit_count_all": 1, "days_since_last_web_visit": 19 + 14 / 24,
     },
     ("C", AS_OF_1): {
-        "is_unsubscribed": True, "unopened_email_streak": 0, "days_inactive": 35 + 14 / 24, "email_open_count_90d": 1,
+        "is_unsubscribed": True, "unopened_email_streak": 0, "email_open_rate_last_sends": 1.0, "days_inactive": 35 + 14 / 24, "email_open_count_90d": 1,
         "company_size_band": "11-50", "title_bucket": "manager",
     },
     ("A", AS_OF_2): {
@@ -73,3 +74,13 @@ def test_decayed_engagement_follows_the_half_life(features):
     age_open, age_visit = 40 + 13 / 24, 35 + 14 / 24
     expected = 0.5 * 0.5 ** (age_open / 30) + 1.0 * 0.5 ** (age_visit / 30)
     assert row.engagement_decay_30d == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("recent_sends, rate", [(3, 1 / 3), (2, 0.0), (1, 0.0)])
+def test_open_rate_counts_only_the_last_n_sends(recent_sends, rate):
+    # A, as of Mar 1: sent Feb 1 10:00 (opened at 12:00), Feb 8, Feb 15; with the last 2 sends the open is too old
+    crm = crm_from_frames(*tiny_tables())
+    snaps = pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF_1]})
+    frame = build_features(crm, snaps, load_config(features={"recent_sends": recent_sends})).set_index("lead_id")
+    assert frame.loc["A", "email_open_rate_last_sends"] == pytest.approx(rate)
+    assert frame.loc["A", "unopened_email_streak"] == 2
