@@ -86,16 +86,26 @@ EMAIL_SUMMARIES = f"""
 """One row per snapshot with emails sent (the `m` of `email` declarations): sends, unengaged
 sends, and opens and clicks since the first of the last `recent` sends."""
 
-VISIBLE_DAYS = f"""
-    SELECT s.sid, min((epoch(s.as_of) - epoch(a.occurred_at)) / 86400.0) AS age_days
-    FROM snapshots s
-    JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.occurred_at >= s.as_of - INTERVAL {{lookback}} DAY
-    WHERE {{own}}
-    GROUP BY s.sid, CAST(a.occurred_at AS DATE)
+ACTIVE_DAYS = """
+    SELECT a.lead_id, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
+    FROM activities a
+    WHERE {own}
+      AND a.occurred_at >= (SELECT min(as_of) FROM snapshots) - INTERVAL {lookback} DAY
+      AND a.occurred_at < (SELECT max(as_of) FROM snapshots)
+    GROUP BY a.lead_id, CAST(a.occurred_at AS DATE)
 """
-"""Days with the lead's own activity before as_of, one row per day, aged by its latest event:
-distinct active days without a DISTINCT aggregate. Only days within the longest window are
-joined (older ones would be joined to every snapshot only to be filtered out)."""
+"""Calendar days (UTC) with the lead's own activity, each with its first event: computed once
+per build, only for the days some snapshot's longest window can reach."""
+
+VISIBLE_DAYS = """
+    SELECT s.sid, date_diff('day', d.day, CAST(s.as_of AS DATE)) AS age_days
+    FROM snapshots s
+    JOIN active_days d ON d.lead_id = s.lead_id AND d.first_at < s.as_of
+         AND d.day >= CAST(s.as_of AS DATE) - INTERVAL {lookback} DAY
+"""
+"""The active days a snapshot sees (its first event strictly before as_of), aged in whole days
+from as_of's date: distinct-day counts with no DISTINCT and no per-event join. A day is
+visible from its first event on, so later events that day (even after as_of) change nothing."""
 
 VISIBLE_OPPORTUNITIES = """
     SELECT s.sid, CASE WHEN o.closed_at < s.as_of THEN o.outcome ELSE 'open' END AS outcome,
@@ -147,7 +157,8 @@ event_summaries AS ({EVENT_SUMMARIES.format(columns=summary_columns(config))}),
 visible_engagements AS ({VISIBLE_ENGAGEMENTS}),
 send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends))}),
 email_summaries AS ({EMAIL_SUMMARIES}),
-visible_days AS ({VISIBLE_DAYS.format(lookback=max(_windows(config)), own=own)}),
+active_days AS ({ACTIVE_DAYS.format(lookback=max(_windows(config)), own=own)}),
+visible_days AS ({VISIBLE_DAYS.format(lookback=max(_windows(config)))}),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 {ctes}base AS (
     SELECT s.sid, s.lead_id, s.as_of{lead_cols}{filled}
@@ -230,8 +241,7 @@ def _typed(table: pa.Table, features: list[Feature]) -> pd.DataFrame:
     Only columns whose Arrow type differs from the declared one are cast, and pandas is
     built once at the end: per-column work on ~90 columns cost more than the query.
     """
-    table = table.combine_chunks()
-    sid = table["sid"].to_numpy()
+    sid = table["sid"].to_numpy()  # not combine_chunks(): copying every column costs more than it saves
     if len(sid) > 1 and not (sid[1:] > sid[:-1]).all():
         table = table.take(pc.sort_indices(table["sid"]))
     targets = {"category": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}

@@ -60,7 +60,7 @@ def declare(config: Config) -> list[Feature]:
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
                                 total(f"t.value_{days}d", "t.activity_type = 'web_visit'", "DOUBLE"), "float",
                                 f"{{value:.0f}} seconds on the website in the last {days} days"))
-        features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct days with activity in the last {days} days", "day",
+        features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct calendar days (UTC) with own activity in the last {days} days", "day",
                                 f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]

@@ -20,8 +20,9 @@ Kinds of declaration (each is an expression over one relation the builder provid
   fewer), `m.recent_opens` and `m.recent_clicks` (since the first of those sends);
 - `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
   before `as_of`), with `o.age_days` the days since it was opened;
-- `day`: an aggregate over the days with the lead's own activity before `as_of` (`d.age_days`
-  is the age of the day's first event), for distinct-day counts without a DISTINCT;
+- `day`: an aggregate over the calendar days (UTC) with the lead's own activity that the
+  snapshot sees (`d.age_days`: whole days from the day to as_of's date, 0 for as_of's own
+  day), for distinct-day counts without a DISTINCT;
 - `derived`: an expression over other features' columns, computed after the others.
 """
 

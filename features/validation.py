@@ -216,8 +216,11 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
     at every build); a larger one stays a view over the source files and is never copied.
     """
     lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] != "_row"]
-    con.execute(f"CREATE OR REPLACE VIEW leads AS SELECT {', '.join(chr(34) + c + chr(34) for c in lead_columns)} FROM typed_leads")
-    con.execute("CREATE OR REPLACE VIEW opportunities AS SELECT * EXCLUDE (_row) FROM typed_opportunities")
+    # leads and opportunities are small next to activities and every build joins them: copy them once
+    con.execute(f"CREATE OR REPLACE TABLE leads_copy AS SELECT {', '.join(chr(34) + c + chr(34) for c in lead_columns)} FROM typed_leads")
+    con.execute("CREATE OR REPLACE VIEW leads AS SELECT * FROM leads_copy")
+    con.execute("CREATE OR REPLACE TABLE opportunities_copy AS SELECT * EXCLUDE (_row) FROM typed_opportunities")
+    con.execute("CREATE OR REPLACE VIEW opportunities AS SELECT * FROM opportunities_copy")
     columns = "lead_id, occurred_at, activity_type, channel, value, asset_id"
     con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT hash({columns}) AS h, count(*) AS n "
                 f"FROM typed_activities GROUP BY h HAVING count(*) > 1")
@@ -236,3 +239,4 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
         con.execute("CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM activities")
         con.execute("CREATE OR REPLACE VIEW activities AS SELECT * FROM activities_copy")
     return dropped
+
