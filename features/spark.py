@@ -5,7 +5,8 @@ DuckDB is transpiled to Spark SQL by sqlglot (chosen over Ibis because the decla
 already SQL: one text, two dialects, and the DuckDB build stays the reference). Two
 constructs need care: DuckDB's `epoch(ts)` keeps microseconds, Spark's `unix_timestamp`
 does not, so it becomes `unix_micros(ts) / 1e6`; DuckDB's `max(x, n)` (the n largest values)
-has no Spark form, so it becomes `slice(sort_array(collect_list(x), false), 1, n)`.
+has no Spark form, so it becomes `slice(sort_array(collect_list(x), false), 1, n)`; and
+`AS MATERIALIZED`, a DuckDB planning hint, is dropped.
 
 pyspark is an optional extra: `pip install 'leadscore[spark]'`.
 """
@@ -49,6 +50,9 @@ def spark_sql(config: Config) -> str:
     def spark_forms(node):
         if isinstance(node, exp.TimeToUnix):
             return exp.Div(this=exp.Anonymous(this="UNIX_MICROS", expressions=[node.this]), expression=exp.Literal.number(1000000.0))
+        if isinstance(node, exp.CTE) and node.args.get("materialized"):
+            node.set("materialized", None)  # a DuckDB planning hint; Spark plans CTEs itself
+            return node
         if isinstance(node, exp.Max) and node.args.get("count") is not None:
             collected = exp.Anonymous(this="COLLECT_LIST", expressions=[node.this])
             ordered = exp.Anonymous(this="SORT_ARRAY", expressions=[collected, exp.false()])
