@@ -10,8 +10,14 @@ measure how much of the gap each explains.
     .venv/bin/python benchmarks/quality_experiments.py --params '{"num_leaves": 63, "min_child_samples": 100, "learning_rate": 0.02}'
     .venv/bin/python benchmarks/quality_experiments.py --slide 15
     .venv/bin/python benchmarks/quality_experiments.py --fit-score
+    .venv/bin/python benchmarks/quality_experiments.py --personas 6
     .venv/bin/python benchmarks/quality_experiments.py --hidden persona       # diagnostic
     .venv/bin/python benchmarks/quality_experiments.py --hidden state         # diagnostic
+    .venv/bin/python benchmarks/quality_experiments.py --hidden posterior     # diagnostic
+
+`--hidden posterior` adds the exact Bayes posterior P(persona | explicit attributes), computed
+from the generator's own tables: the most any model can learn about the persona from who the
+lead is. If it does not close the gap, the rest must come from behaviour.
 """
 
 from __future__ import annotations
@@ -37,6 +43,42 @@ def hidden_columns(truth: pd.DataFrame, frame: pd.DataFrame, which: str) -> pd.D
                           "order": np.arange(len(frame))}).sort_values("moment")
     matched = pd.merge_asof(probe, runs[["lead_id", "moment", "persona", "state"]], on="moment", by="lead_id").sort_values("order")
     return pd.DataFrame({f"hidden_{which}": matched[which].astype(str).to_numpy()}, index=frame.index)
+
+
+def persona_posterior(leads: pd.DataFrame) -> pd.DataFrame:
+    """Return P(persona | seniority, department, industry, source, company size, email kind, competitor) per lead.
+
+    Every term is the generator's own distribution (features/synthetic/personas.py); the size
+    term is the normal density of log10(size) (rounding to whole employees is ignored).
+    """
+    from scipy.stats import norm
+
+    from features.synthetic import personas as P
+
+    def likelihood(values: pd.Series, levels: tuple[str, ...], mix: np.ndarray) -> np.ndarray:
+        index = values.map({v: i for i, v in enumerate(levels)})
+        known = index.notna().to_numpy()
+        out = np.ones((len(values), len(P.PERSONAS)))
+        out[known] = mix[:, index[known].astype(int).to_numpy()].T
+        return out
+
+    log_post = np.log(np.tile(P.PERSONA_SHARES, (len(leads), 1)))
+    for column, levels, mix in (("seniority", P.SENIORITIES, P.SENIORITY_MIX), ("department", P.DEPARTMENTS, P.DEPARTMENT_MIX),
+                                ("industry", P.INDUSTRIES, P.INDUSTRY_MIX), ("lead_source", P.SOURCES, P.SOURCE_MIX)):
+        log_post += np.log(np.clip(likelihood(leads[column].astype("object"), levels, mix), 1e-12, None))
+    size = pd.to_numeric(leads["company_size"], errors="coerce").to_numpy(dtype=float)
+    known = np.isfinite(size)
+    mean, spread = P.COMPANY_SIZE_LOG10.T
+    log_post[known] += norm.logpdf(np.log10(size[known])[:, None], mean, spread)
+    personal = leads["email"].astype(str).str.split("@").str[1].isin(P.PERSONAL_DOMAINS).to_numpy()
+    log_post += np.log(np.where(personal[:, None], P.PERSONAL_EMAIL_SHARE, 1 - P.PERSONAL_EMAIL_SHARE))
+    rival = leads["company_name"].astype("object").isin(P.COMPETITORS).to_numpy()
+    is_rival = np.array(P.PERSONAS) == "competitor"
+    has_company = leads["company_name"].notna().to_numpy()
+    log_post[has_company] += np.log(np.where(rival[has_company, None] == is_rival, 1.0, 1e-12))
+    post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    return pd.DataFrame(post, columns=[f"posterior_{p}" for p in P.PERSONAS]).assign(lead_id=leads["lead_id"].astype(str).to_numpy())
 
 
 def fit_score(frame: pd.DataFrame, y: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -70,7 +112,9 @@ def main() -> None:
     parser.add_argument("--slide", type=int, default=30, help="windows.slide_days")
     parser.add_argument("--params", default="{}", help="LightGBM parameters over the config's, as JSON")
     parser.add_argument("--fit-score", action="store_true", help="add an out-of-fold logistic fit score")
-    parser.add_argument("--hidden", choices=["persona", "state"], help="diagnostic: add a hidden generator column")
+    parser.add_argument("--personas", type=int, default=0, help="add K latent persona probabilities (benchmarks/latent_personas.py)")
+    parser.add_argument("--personas-outcome", action="store_true", help="fit the personas with each lead's training-window win")
+    parser.add_argument("--hidden", choices=["persona", "state", "posterior"], help="diagnostic: add hidden generator columns")
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
 
@@ -92,12 +136,25 @@ def main() -> None:
     frame, names = training.frame, list(training.feature_names)
     split = split_by_time(frame, config)
     y = frame["label"].to_numpy()
-    if args.hidden:
+    if args.hidden == "posterior":
+        posterior = persona_posterior(data.leads)
+        frame = frame.assign(lead_id=frame["lead_id"].astype(str)).merge(posterior, on="lead_id", how="left")
+        names += [c for c in posterior.columns if c != "lead_id"]
+    elif args.hidden:
         frame = frame.join(hidden_columns(data.truth, frame, args.hidden))
         names.append(f"hidden_{args.hidden}")
     if args.fit_score:
         frame["fit_score"] = fit_score(frame, y, split.fit | split.validation)
         names.append("fit_score")
+    if args.personas:
+        from latent_personas import LatentPersonas
+
+        fit_rows = frame.loc[split.fit | split.validation]
+        fit_leads = fit_rows.drop_duplicates("lead_id", keep="last")
+        won = fit_rows.groupby("lead_id")["label"].max().reindex(fit_leads["lead_id"]).to_numpy()
+        personas = LatentPersonas(args.personas).fit(fit_leads, won if args.personas_outcome else None)
+        frame = frame.join(personas.transform(frame))
+        names += list(personas.transform(fit_leads.head(1)).columns)
     X = frame[names]
     model = LeadScoringModel({**config.model.params, **json.loads(args.params)}, config.model.early_stopping_rounds, 0)
     model.fit(X[split.fit], y[split.fit], eval_set=(X[split.validation], y[split.validation]))
