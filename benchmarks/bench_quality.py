@@ -19,14 +19,14 @@ def main() -> None:
     from sklearn.metrics import roc_auc_score
 
     from features.crm import crm_from_frames
-    from features.synthetic import generate_crm, true_probability
-    from pipeline.config import load_config
+    from features.synthetic import SETTINGS, generate_crm, true_probability
+    from pipeline.config import load_config, with_settings
     from pipeline.train import fit_models
 
     t = time.perf_counter()
     crm_data = generate_crm(args.leads, seed=2024, months=args.months)
     crm = crm_from_frames(crm_data.leads, crm_data.activities, crm_data.opportunities)
-    result = fit_models(crm, load_config(workdir=str(DATA / "quality_work")))
+    result = fit_models(crm, with_settings(load_config(workdir=str(DATA / "quality_work")), SETTINGS))
     test = result.test_frame
     oracle = roc_auc_score(test["label"], true_probability(crm_data.truth, test[["lead_id", "as_of"]]))
     m, r = result.metrics["model"], result.metrics["rule"]

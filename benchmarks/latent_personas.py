@@ -42,7 +42,7 @@ class LatentPersonas:
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def fit(self, frame: pd.DataFrame, outcome=None) -> "LatentPersonas":
+    def fit(self, frame: pd.DataFrame, outcome=None, start=None) -> "LatentPersonas":
         """Fit by EM on `frame` (one row per lead, the explicit feature columns); the best of `n_init` starts.
 
         `outcome` (optional, one 0/1 per lead: won during the training window) is one more
@@ -58,7 +58,7 @@ class LatentPersonas:
         rng = np.random.default_rng(self.random_state)
         best = None
         for _ in range(self.n_init):
-            resp = rng.dirichlet(np.ones(self.n_personas), len(frame))
+            resp = rng.dirichlet(np.ones(self.n_personas), len(frame)) if start is None else np.asarray(start, dtype=float)
             previous = -np.inf
             for _ in range(self.max_iter):
                 params = self._m_step(onehot, size, resp)

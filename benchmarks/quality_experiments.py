@@ -6,6 +6,7 @@ variants add what no real CRM has (the generator's hidden persona or buying stat
 measure how much of the gap each explains.
 
     .venv/bin/python benchmarks/quality_experiments.py                        # registered features
+    .venv/bin/python benchmarks/quality_experiments.py --no-competitors       # without the CRM's leadscore.yaml
     .venv/bin/python benchmarks/quality_experiments.py --lookback 3,7,30,90 --half-lives 2,7,30,90
     .venv/bin/python benchmarks/quality_experiments.py --params '{"num_leaves": 63, "min_child_samples": 100, "learning_rate": 0.02}'
     .venv/bin/python benchmarks/quality_experiments.py --slide 15
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--slide", type=int, default=30, help="windows.slide_days")
     parser.add_argument("--params", default="{}", help="LightGBM parameters over the config's, as JSON")
     parser.add_argument("--fit-score", action="store_true", help="add an out-of-fold logistic fit score")
+    parser.add_argument("--no-competitors", action="store_true", help="without the generated CRM's settings (its competitors)")
     parser.add_argument("--personas", type=int, default=0, help="add K latent persona probabilities (benchmarks/latent_personas.py)")
     parser.add_argument("--personas-outcome", action="store_true", help="fit the personas with each lead's training-window win")
     parser.add_argument("--hidden", choices=["persona", "state", "posterior"], help="diagnostic: add hidden generator columns")
@@ -123,7 +125,8 @@ def main() -> None:
     from features.synthetic import generate_crm, true_probability
     from models.calibration import calibrate, choose_method
     from models.lgbm import LeadScoringModel
-    from pipeline.config import load_config
+    from features.synthetic import SETTINGS
+    from pipeline.config import load_config, with_settings
     from pipeline.split import split_by_time
 
     started = time.perf_counter()
@@ -132,6 +135,8 @@ def main() -> None:
     config = load_config(workdir=str(DATA / "quality_work"), windows={
         "lookback_days": [int(x) for x in args.lookback.split(",")],
         "half_lives_days": [int(x) for x in args.half_lives.split(",")], "slide_days": args.slide})
+    if not args.no_competitors:
+        config = with_settings(config, SETTINGS)
     training = build_training_set(crm, config)
     frame, names = training.frame, list(training.feature_names)
     split = split_by_time(frame, config)

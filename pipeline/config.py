@@ -231,3 +231,8 @@ def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Conf
             f"key '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
         )
         raise BadInputError(f"{source}: {problems}") from None
+
+
+def with_settings(config: Config, settings: dict[str, Any]) -> Config:
+    """Return `config` with the nested `settings` merged over it (e.g. a generated CRM's competitors)."""
+    return Config.model_validate(_merge(config.model_dump(), settings))

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Config
+from pipeline.config import Config, with_settings
 
 
 @dataclass
@@ -28,11 +28,12 @@ class DemoResult:
 def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 30, say=print) -> DemoResult:
     """Run every stage on a synthetic CRM of `leads` leads; `say` prints one line per step."""
     from features.loaders import load_crm
-    from features.synthetic import generate_crm, write_crm
+    from features.synthetic import SETTINGS, generate_crm, write_crm
     from pipeline.score import score
     from pipeline.train import _engine, train
 
     started = time.perf_counter()
+    config = with_settings(config, SETTINGS)  # the generated CRM's competitors, as its team would configure them
     data_dir = config.workdir_path / "data"
     wanted = {"n_leads": leads, "seed": seed, "months": months}
     if _matches(data_dir / "generator.json", wanted):

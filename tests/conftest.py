@@ -31,11 +31,12 @@ def trained_crm():
 def trained(trained_crm, tmp_path_factory):
     """One trained, registered and promoted model in its own working folder: (config, crm, result)."""
     from features.crm import crm_from_frames
-    from pipeline.config import load_config
+    from features.synthetic import SETTINGS
+    from pipeline.config import load_config, with_settings
     from pipeline.train import train
 
     workdir = tmp_path_factory.mktemp("work")
-    config = load_config(workdir=str(workdir))
+    config = with_settings(load_config(workdir=str(workdir)), SETTINGS)  # as the demo: the CRM's competitors named
     crm = crm_from_frames(trained_crm.leads, trained_crm.activities, trained_crm.opportunities)
     result = train(None, config, promote=True, crm=crm)
     return config, crm, result

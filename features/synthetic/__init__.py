@@ -6,6 +6,6 @@ the horizon given everything that could be known.
 """
 
 from features.synthetic.chain import true_probability
-from features.synthetic.generate import SyntheticCrm, generate_crm, write_crm
+from features.synthetic.generate import SETTINGS, SyntheticCrm, generate_crm, write_crm
 
-__all__ = ["SyntheticCrm", "generate_crm", "true_probability", "write_crm"]
+__all__ = ["SETTINGS", "SyntheticCrm", "generate_crm", "true_probability", "write_crm"]

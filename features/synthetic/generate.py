@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from features.synthetic import personas as P
 from features.synthetic.activity import behaviour_events, channel_of, email_events
@@ -95,7 +96,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
 
 
 def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> dict[str, Path]:
-    """Write the CRM's tables (and truth.parquet, generator.json) to `out_dir`, each atomically."""
+    """Write the CRM's tables (and truth.parquet, generator.json, leadscore.yaml) to `out_dir`, each atomically."""
     out = Path(out_dir)
     if fmt not in {"parquet", "csv"}:
         raise ValueError("fmt must be 'parquet' or 'csv'")
@@ -104,7 +105,17 @@ def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> d
         paths[name] = write_frame(getattr(crm, name), out / f"{name}.{fmt}")
     paths["truth"] = write_frame(crm.truth, out / "truth.parquet")
     paths["generator"] = write_text(json.dumps(crm.params, indent=2), out / "generator.json")
+    paths["settings"] = write_text(SETTINGS_NOTE + yaml.safe_dump(SETTINGS, sort_keys=False), out / "leadscore.yaml")
     return paths
+
+
+SETTINGS: dict = {"features": {"competitor_markers": sorted(name.split()[0].lower() for name in P.COMPETITORS)}}
+"""The configuration a team scoring this CRM would write: the names of its competitors, whose
+staff the generator's competitor persona is. Without it `is_competitor` never fires (the
+packaged default names no real company), and the model cannot tell a competitor from an
+ideal fit: they share industry, department and company size (BENCHMARKS.md, issue 5)."""
+
+SETTINGS_NOTE = "# leadscore settings for this generated CRM: pass with --config (see features/synthetic/generate.py)\n"
 
 
 def _creation_days(t0: pd.Timestamp, days: int, n: int, rng: np.random.Generator) -> np.ndarray:

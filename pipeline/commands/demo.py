@@ -35,6 +35,8 @@ def demo_command(
     out.print(f"scores:  {result.score.out_path.resolve()}")
     out.print(f"model:   models:/{cfg.tracking.model_name}@champion (version {result.train.model_version})")
     out.print(f"MLflow UI: mlflow ui --backend-store-uri {cfg.tracking_uri()}")
+    out.print(f"settings: {(cfg.workdir_path / 'data' / 'leadscore.yaml').resolve()} (the CRM's competitors: pass it with "
+              "--config to train, evaluate or score this data again)")
     out.print(f"done in {result.seconds:.0f} s")
 
 

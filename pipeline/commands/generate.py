@@ -26,6 +26,7 @@ def generate_command(
         paths = write_crm(crm, out, fmt=fmt)
     print_crm_summary(crm)
     _out.print(f"written to [bold]{Path(out)}[/] ({', '.join(p.name for p in paths.values())})")
+    _out.print(f"train with its settings (its competitors' names): leadscore train --data {Path(out)} --config {paths['settings']}")
 
 
 def print_crm_summary(crm) -> None:

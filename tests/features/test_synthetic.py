@@ -113,3 +113,21 @@ def test_generate_command_writes_every_table(tmp_path, fmt):
         assert (tmp_path / f"{name}.{fmt}").stat().st_size > 0
     assert (tmp_path / "truth.parquet").exists()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_written_settings_name_the_competitors_so_is_competitor_finds_that_persona(synthetic, synthetic_dir):
+    from features.builder import build_features
+    from features.crm import crm_from_frames
+    from pipeline.config import load_config
+
+    crm = crm_from_frames(synthetic.leads, synthetic.activities, synthetic.opportunities)
+    snaps = pd.DataFrame({"lead_id": synthetic.leads["lead_id"], "as_of": crm.data_end})
+    persona = synthetic.truth.drop_duplicates("lead_id").set_index("lead_id")["persona"]
+    for config, expected_share in ((load_config(synthetic_dir / "leadscore.yaml"), None), (load_config(), 0.0)):
+        flagged = build_features(crm, snaps, config).set_index("lead_id")["is_competitor"]
+        rivals = persona.reindex(flagged.index.astype(str)) == "competitor"
+        if expected_share is None:  # with the CRM's settings: every competitor with a company, and nobody else
+            has_company = synthetic.leads.set_index("lead_id")["company_name"].reindex(flagged.index).notna().to_numpy()
+            assert (flagged.to_numpy() == (rivals.to_numpy() & has_company)).all() and flagged.sum() > 20
+        else:  # the packaged default names no real company
+            assert flagged.mean() == expected_share

@@ -22,7 +22,9 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     # nothing is written outside the working folder
     assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "mlflow.db", "mlartifacts", "cache", "tmp"}
 
-    assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval")]) == 0
+    # with the generated CRM's settings (its competitors), as the demo ran it
+    assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval"),
+                 "--config", str(workdir / "data" / "leadscore.yaml")]) == 0
     separate = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     during_train = json.loads(reports[0].with_name("metrics.json").read_text())
     assert separate["metrics"] == during_train["metrics"]
