@@ -96,13 +96,14 @@ sends, and opens and clicks since the first of the last `recent` sends."""
 ACTIVE_DAYS = """
     SELECT a.lead_id, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
     FROM activities a
-    WHERE {own}
+    WHERE {own} AND a.lead_id IN (SELECT lead_id FROM snapshots)
       AND a.occurred_at >= (SELECT min(as_of) FROM snapshots) - INTERVAL {lookback} DAY
       AND a.occurred_at < (SELECT max(as_of) FROM snapshots)
     GROUP BY a.lead_id, CAST(a.occurred_at AS DATE)
 """
 """Calendar days (UTC) with the lead's own activity, each with its first event: computed once
-per build, only for the days some snapshot's longest window can reach."""
+per build, only for the build's leads (a scoring chunk is a part of them) and only for the
+days some snapshot's longest window can reach."""
 
 VISIBLE_DAYS = """
     SELECT s.sid, date_diff('day', d.day, CAST(s.as_of AS DATE)) AS age_days
