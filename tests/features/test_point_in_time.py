@@ -25,6 +25,19 @@ def _features(leads, activities, opportunities):
     return build_features(crm, snaps, CONFIG)
 
 
+def _with(activities: pd.DataFrame, extra) -> pd.DataFrame:
+    """Return `activities` plus the drawn (lead, type, seconds from AS_OF, value) events."""
+    added = pd.DataFrame({
+        "lead_id": [e[0] for e in extra],
+        "occurred_at": [AS_OF + pd.Timedelta(seconds=e[2]) for e in extra],
+        "activity_type": [e[1] for e in extra],
+        "channel": ["offline" if e[1] in OFFLINE_ACTIVITY_TYPES else "online" for e in extra],
+        "value": [e[3] for e in extra],
+        "asset_id": [None] * len(extra),
+    })
+    return pd.concat([activities, added], ignore_index=True)
+
+
 BASELINE = _features(*tiny_tables())
 
 future_activity = st.tuples(
@@ -39,15 +52,7 @@ future_activity = st.tuples(
 @given(st.lists(future_activity, min_size=1, max_size=6))
 def test_adding_activities_at_or_after_as_of_changes_no_feature(extra):
     leads, activities, opportunities = tiny_tables()
-    added = pd.DataFrame({
-        "lead_id": [e[0] for e in extra],
-        "occurred_at": [AS_OF + pd.Timedelta(seconds=e[2]) for e in extra],
-        "activity_type": [e[1] for e in extra],
-        "channel": ["offline" if e[1] in OFFLINE_ACTIVITY_TYPES else "online" for e in extra],
-        "value": [e[3] for e in extra],
-        "asset_id": [None] * len(extra),
-    })
-    after = _features(leads, pd.concat([activities, added], ignore_index=True), opportunities)
+    after = _features(leads, _with(activities, extra), opportunities)
     pd.testing.assert_frame_equal(after, BASELINE)
 
 
@@ -59,18 +64,6 @@ any_activity = st.tuples(
     st.integers(min_value=-90 * 24 * 3600, max_value=60 * 24 * 3600),  # seconds from AS_OF, either side
     st.one_of(st.none(), st.floats(0, 1e5)),
 )
-
-
-def _with(activities: pd.DataFrame, extra) -> pd.DataFrame:
-    added = pd.DataFrame({
-        "lead_id": [e[0] for e in extra],
-        "occurred_at": [AS_OF + pd.Timedelta(seconds=e[2]) for e in extra],
-        "activity_type": [e[1] for e in extra],
-        "channel": ["offline" if e[1] in OFFLINE_ACTIVITY_TYPES else "online" for e in extra],
-        "value": [e[3] for e in extra],
-        "asset_id": [None] * len(extra),
-    })
-    return pd.concat([activities, added], ignore_index=True)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
