@@ -90,7 +90,6 @@ class LatentPersonas:
         for c in CATEGORICAL:
             values = frame[c].astype("object").map(lambda v: str(v) if pd.notna(v) else None).to_numpy()
             blocks.append(np.stack([values == level for level in self.levels_[c]], axis=1).astype(float))
-        self.blocks_ = [b.shape[1] for b in blocks]
         employees = pd.to_numeric(frame[CONTINUOUS[0]], errors="coerce").astype(float).to_numpy()
         size = np.log10(np.where(employees >= 1, employees, np.nan))
         return np.hstack(blocks), size
@@ -100,7 +99,8 @@ class LatentPersonas:
         shares = resp.mean(axis=0)
         counts = resp.T @ onehot + 0.1  # a little smoothing: no category gets probability 0
         theta, start = np.empty_like(counts), 0
-        for width in self.blocks_ + ([self.outcome_width_] if self.outcome_width_ else []):
+        widths = [len(self.levels_[c]) for c in CATEGORICAL] + ([self.outcome_width_] if self.outcome_width_ else [])
+        for width in widths:
             block = counts[:, start:start + width]
             theta[:, start:start + width] = block / block.sum(axis=1, keepdims=True)
             start += width

@@ -152,14 +152,14 @@ def main() -> None:
         frame["fit_score"] = fit_score(frame, y, split.fit | split.validation)
         names.append("fit_score")
     if args.personas:
-        from latent_personas import LatentPersonas
+        from latent_personas import LatentPersonas, persona_columns
 
         fit_rows = frame.loc[split.fit | split.validation]
         fit_leads = fit_rows.drop_duplicates("lead_id", keep="last")
         won = fit_rows.groupby("lead_id")["label"].max().reindex(fit_leads["lead_id"]).to_numpy()
         personas = LatentPersonas(args.personas).fit(fit_leads, won if args.personas_outcome else None)
         frame = frame.join(personas.transform(frame))
-        names += list(personas.transform(fit_leads.head(1)).columns)
+        names += persona_columns(args.personas)
     X = frame[names]
     model = LeadScoringModel({**config.model.params, **json.loads(args.params)}, config.model.early_stopping_rounds, 0)
     model.fit(X[split.fit], y[split.fit], eval_set=(X[split.validation], y[split.validation]))
