@@ -212,8 +212,9 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
     One pass groups the activity rows by a hash of the whole row: equal rows have equal
     hashes, so only rows whose hash repeats can be duplicates. Those few rows are made
     distinct exactly (a hash collision between different rows keeps both). `activities` is
-    then copied into DuckDB if it has at most `copy_activities_up_to` rows (training scans it
-    at every build); a larger one stays a view over the source files and is never copied.
+    then copied into DuckDB, sorted by lead, if it has at most `copy_activities_up_to` rows
+    (training scans it at every build); a larger one stays a view over the source files and is
+    never copied. Leads and opportunities, small next to activities, are always copied.
     """
     lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] != "_row"]
     # leads and opportunities are small next to activities and every build joins them: copy them once
@@ -241,4 +242,3 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
         con.execute("CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM activities ORDER BY lead_id, occurred_at")
         con.execute("CREATE OR REPLACE VIEW activities AS SELECT * FROM activities_copy")
     return dropped
-
