@@ -137,7 +137,8 @@ def summary_columns(config: Config) -> str:
     """Return stage one's aggregates: counts and value sums per window, latest age, decayed sums.
 
     Counts are DOUBLE (exact below 2^53): stage two sums them ~80 times per snapshot, and
-    DuckDB sums BIGINTs into 128-bit integers, which made stage two 1.6x slower.
+    DuckDB sums BIGINTs into 128-bit integers, which makes stage two ~10% slower
+    (`benchmarks/profile_features.py`).
     """
     windows = _windows(config)
     columns = ["CAST(count(*) AS DOUBLE) AS n", "min(e.age_days) AS age_min"]
