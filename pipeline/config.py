@@ -233,6 +233,35 @@ def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Conf
         raise BadInputError(f"{source}: {problems}") from None
 
 
+FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")
+"""The window settings that define features (their names and values); the rest schedule snapshots and labels."""
+
+
+def feature_settings(config: Config) -> dict[str, Any]:
+    """Return the settings that decide what every feature means, as a model bundle records them.
+
+    The same feature name can mean another thing under other settings (who is a competitor,
+    which domains are personal, how many recent sends a rate covers), which no column check
+    can see: scoring and evaluation rebuild a model's features with the settings it was
+    trained with (`with_feature_settings`).
+    """
+    return {"features": config.features.model_dump(mode="json"),
+            "windows": {k: v for k, v in config.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}
+
+
+def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tuple[Config, list[str]]:
+    """Return `config` with a model's recorded feature settings, and the keys where `config` differed.
+
+    A bundle from before settings were recorded (`recorded` None) keeps `config` as it is.
+    """
+    if not recorded:
+        return config, []
+    current = feature_settings(config)
+    changed = [f"{section}.{key}" for section, values in recorded.items() for key, value in values.items()
+               if current.get(section, {}).get(key) != value]
+    return with_settings(config, recorded), changed
+
+
 def with_settings(config: Config, settings: dict[str, Any]) -> Config:
     """Return `config` with the nested `settings` merged over it (e.g. a generated CRM's competitors)."""
     return Config.model_validate(_merge(config.model_dump(), settings))

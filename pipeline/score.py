@@ -25,7 +25,7 @@ from features.registry import all_features
 from features.snapshots import midnight, scoring_snapshots
 from models.bundle import ModelBundle, load_bundle
 from models.explain import reasons_from_contributions
-from pipeline.config import Config
+from pipeline.config import Config, with_feature_settings
 from pipeline.console import err
 from pipeline.drift import DriftReference, psi
 from pipeline.drift import shares as bin_shares
@@ -78,6 +78,20 @@ def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, 
     return bundle, bundle.manifest.get("name", "local"), f"local:{path.name}"
 
 
+def model_config(bundle: ModelBundle, config: Config) -> Config:
+    """Return `config` with the feature settings `bundle` was trained with, warning where they differ.
+
+    A model's features must mean at scoring what they meant in training: a competitor list or
+    recent-send count changed in the config since would silently feed it other values. To use
+    new settings, retrain.
+    """
+    config, changed = with_feature_settings(config, bundle.manifest.get("feature_settings"))
+    if changed:
+        err.print(f"[yellow]warning:[/] building features with the settings model {bundle.manifest.get('name')} was trained "
+                  f"with; the config differs in {', '.join(changed)} (retrain to use them)")
+    return config
+
+
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
           crm: Crm | None = None, show_progress: bool = True, log_to_mlflow: bool = True) -> ScoreResult:
@@ -87,6 +101,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
 
     started = time.perf_counter()
     bundle, model_name, model_version = resolve_model(config, model)
+    config = model_config(bundle, config)
     crm = crm or load_crm(data, _engine(config))
     as_of = midnight(as_of) if as_of is not None else midnight(crm.data_end) + pd.Timedelta(days=1)
     if as_of > midnight(crm.data_end) + pd.Timedelta(days=1):

@@ -6,6 +6,7 @@ report shows for the points table and the model comes from the same held-out lea
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +16,15 @@ import pandas as pd
 
 from features.crm import Crm
 from features.dataset import build_training_set
-from models.bundle import ModelBundle, save_bundle, schema_of
+from models.bundle import MANIFEST_FILE, ModelBundle, save_bundle, schema_of
 from models.calibration import calibrate, choose_method
 from models.leakage import refuse_leaky_features
 from models.lgbm import LeadScoringModel
 from models.metrics import classification_metrics
 from models.rules import PointsScorer, load_points_table
-from pipeline.config import Config
+from pipeline.config import Config, feature_settings
 from pipeline.drift import reference_from_training
+from pipeline.errors import SchemaMismatchError
 from pipeline.grading import grade, segment
 from pipeline.split import split_by_time
 
@@ -72,6 +74,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     manifest = {
         "name": config.tracking.model_name,
         "features": schema_of(X, model.categories_),
+        "feature_settings": feature_settings(config),
         "points_table": points.table_.model_dump(mode="json"),
         "window": {
             "first_as_of": training.summary["first_as_of"], "last_as_of": training.summary["last_as_of"],
@@ -187,8 +190,9 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     """Return the champion's promotion metric on the challenger's own test slice.
 
     The challenger's bundle keeps its test slice features beside the model, so both are
-    judged on the same leads; if the champion's feature schema differs, its logged metric
-    from its own test slice is used instead (and that is said in the decision's metric).
+    judged on the same leads; if the champion's feature schema or feature settings differ (its
+    features would mean something else), its logged metric from its own test slice is used
+    instead (and that is said in the decision's metric).
     """
     from models.bundle import load_bundle
     from models.metrics import classification_metrics
@@ -197,9 +201,13 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
     test = pd.read_parquet(challenger_dir / "test_slice.parquet")
     champion_bundle = load_bundle(tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{champion}"))
+    challenger_settings = json.loads((challenger_dir / MANIFEST_FILE).read_text(encoding="utf-8")).get("feature_settings")
     try:
         champion_bundle.check_schema(test)
-    except Exception:
+        comparable = champion_bundle.manifest.get("feature_settings") == challenger_settings
+    except SchemaMismatchError:
+        comparable = False
+    if not comparable:
         return float(tracking.version_metrics(config, champion).get(f"test_{config.tracking.promotion_metric}", float("nan")))
     proba = champion_bundle.calibrated.predict_proba(test[champion_bundle.feature_names])[:, 1]
     return classification_metrics(test["label"], proba)[config.tracking.promotion_metric]

@@ -36,7 +36,7 @@ def demo_command(
     out.print(f"model:   models:/{cfg.tracking.model_name}@champion (version {result.train.model_version})")
     out.print(f"MLflow UI: mlflow ui --backend-store-uri {cfg.tracking_uri()}")
     out.print(f"settings: {(cfg.workdir_path / 'data' / 'leadscore.yaml').resolve()} (the CRM's competitors: pass it with "
-              "--config to train, evaluate or score this data again)")
+              "--config to train on this data again; a trained model keeps its feature settings)")
     out.print(f"done in {result.seconds:.0f} s")
 
 

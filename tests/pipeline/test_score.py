@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.builder import build_features
 from pipeline.cli import main
+from pipeline.config import feature_settings, load_config, with_feature_settings
 from pipeline.errors import DriftError, SchemaMismatchError
 from pipeline.score import OUTPUT_COLUMNS, score
 
@@ -47,6 +49,29 @@ def test_chunked_result_equals_unchunked(trained, tmp_path):
     whole = _score(trained, tmp_path / "whole.parquet").frame
     chunked = _score(trained, tmp_path / "chunked.parquet", config=small).frame
     pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_scoring_builds_features_with_the_settings_the_model_was_trained_with(trained, tmp_path, capsys):
+    config, crm, result = trained
+    recorded = result.bundle.manifest["feature_settings"]
+    assert recorded == feature_settings(config) and recorded["features"]["competitor_markers"]
+    default = load_config(workdir=config.workdir)  # names no competitor, as a scheduled job's config might
+    assert with_feature_settings(default, recorded)[1] == ["features.competitor_markers"]
+    capsys.readouterr()
+    with_training_config = _score(trained, tmp_path / "a.parquet").frame
+    with_default_config = _score(trained, tmp_path / "b.parquet", config=default).frame
+    warnings = capsys.readouterr().err
+    pd.testing.assert_frame_equal(with_training_config, with_default_config)
+    assert "features.competitor_markers" in warnings
+    # the settings change features: without them the competitors would score differently
+    built = {name: build_features(crm, result.test_frame[["lead_id", "as_of"]], c)["is_competitor"].sum()
+             for name, c in (("trained", config), ("default", default))}
+    assert built["trained"] > 0 and built["default"] == 0
+
+
+def test_a_bundle_without_recorded_settings_keeps_the_config():
+    config = load_config()
+    assert with_feature_settings(config, None) == (config, [])
 
 
 def test_a_failure_mid_write_leaves_the_previous_file(trained, tmp_path, monkeypatch):

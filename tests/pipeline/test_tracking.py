@@ -40,3 +40,24 @@ def test_load_champion_returns_the_verified_registered_bundle(trained):
     bundle = tracking.load_champion(config)
     assert bundle.manifest["sha256"] == result.bundle.manifest["sha256"]
     assert bundle.feature_names == result.bundle.feature_names
+
+
+def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_logged_metric(trained, monkeypatch):
+    import models.bundle
+    from pipeline.train import champion_score_on
+
+    config, _, result = trained
+    version = str(result.model_version)
+    monkeypatch.setattr(tracking, "version_metrics", lambda *args: {f"test_{config.tracking.promotion_metric}": 0.123})
+    on_same_leads = champion_score_on(config, version, version)
+    assert on_same_leads == pytest.approx(result.metrics["model"][config.tracking.promotion_metric])
+
+    load = models.bundle.load_bundle
+
+    def with_other_competitors(folder):
+        bundle = load(folder)
+        bundle.manifest["feature_settings"]["features"]["competitor_markers"] = ["someone else"]
+        return bundle
+
+    monkeypatch.setattr(models.bundle, "load_bundle", with_other_competitors)
+    assert champion_score_on(config, version, version) == 0.123
