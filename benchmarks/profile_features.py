@@ -4,8 +4,10 @@ On the 100k-lead CRM of `bench_features.py`, for 1 or 6 monthly snapshot dates: 
 build three times in one process (how much wall time varies), then stage one's GROUP BY of
 every (snapshot, visible event) pair with `count(*)` alone and with all its aggregates (the
 floor the two-stage query cannot go below); stage two on that stage one with its counts as
-DOUBLE (as built) and as BIGINT (DuckDB sums BIGINTs in 128 bits); and DuckDB's profile of the
-whole query, its costliest operators by CPU time.
+DOUBLE (as built) and as BIGINT (DuckDB sums BIGINTs in 128 bits); stage one computed from
+interval partials instead (events first summed per lead, type, channel and interval between the
+build's window boundaries, so each pair the join makes carries many events); and DuckDB's
+profile of the whole query, its costliest operators by CPU time.
 
     .venv/bin/python benchmarks/profile_features.py [--dates 6]
 """
@@ -47,6 +49,7 @@ def main() -> None:
         t = time.perf_counter()
         groups = crm.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_one AS {stage_one.format(columns=columns)}").fetchall()
         print(f"stage one, {label}: {time.perf_counter() - t:.1f} s ({groups[0][0]:,} summary rows)", flush=True)
+    stage_one_from_partials(crm.con, _snapshot_frame(snaps), config)
     events = [f for f in all_features(config) if f.kind == "event"]
     counts = [c for (c,) in crm.con.execute("SELECT column_name FROM (DESCRIBE stage_one)").fetchall() if c.startswith("n")]
     for label, cast in (("DOUBLE counts", "DOUBLE"), ("BIGINT counts", "BIGINT")):
@@ -76,6 +79,40 @@ def main() -> None:
     print(f"whole query: {tree['query']['cpu_time']:.1f} s of CPU; costliest operators:")
     for seconds, kind, rows, detail in sorted(operators, key=lambda o: o[0], reverse=True)[:10]:
         print(f"    {seconds:5.2f} s  {kind:<14} {rows:>12,} rows  {str(detail)[:90]}")
+
+
+def stage_one_from_partials(con, frame: pd.DataFrame, config) -> None:
+    """Time stage one made in two steps: events summed per interval between window boundaries, then joined.
+
+    Every as_of and as_of - window is a boundary, so an interval is wholly inside or outside
+    each snapshot's windows and the join needs one row per interval, not per event. Decays are
+    left out (they would be factored as in `benchmarks/folded_facts.py`); the rest are stage
+    one's aggregates. Prints both steps beside the same aggregates made directly from pairs.
+    """
+    from features.builder import SUMMARY_WINDOWS, _windows
+
+    windows = _windows(config)
+    literal = lambda t: f"TIMESTAMPTZ '{pd.Timestamp(t).isoformat()}'"  # noqa: E731
+    bounds = sorted({pd.Timestamp(a) - pd.Timedelta(days=w) for a in frame["as_of"].unique() for w in [0, *windows]})
+    interval = (f"CASE WHEN a.occurred_at < {literal(bounds[0])} THEN 0 ELSE "
+                + " + ".join(f"CAST(a.occurred_at >= {literal(b)} AS INTEGER)" for b in bounds) + " END")
+    con.register("snapshot_starts", frame.assign(**{f"from_{w}d": frame["as_of"] - pd.Timedelta(days=w) for w in windows}))
+    partials = (f"SELECT a.lead_id, a.activity_type, a.channel, {interval} AS interval, count(*) AS n, min(a.occurred_at) AS first_at, "
+                f"max(a.occurred_at) AS last_at, sum(a.value) AS value FROM activities a "
+                f"WHERE a.occurred_at < {literal(bounds[-1])} GROUP BY ALL")
+    aggregates = ["sum(p.n) AS n", "max(p.last_at) AS latest_at"]
+    aggregates += [f"sum(p.n) FILTER (WHERE p.first_at >= s.from_{w}d) AS n_{w}d" for w in windows]
+    aggregates += [f"sum(p.value) FILTER (WHERE p.first_at >= s.from_{w}d) AS value_{w}d" for w in SUMMARY_WINDOWS]
+    joined = (f"SELECT s.sid, p.activity_type, p.channel, {', '.join(aggregates)} FROM snapshot_starts s "
+              f"JOIN {{source}} p ON p.lead_id = s.lead_id AND p.last_at < s.as_of GROUP BY ALL")
+    events = "(SELECT *, 1 AS n, occurred_at AS first_at, occurred_at AS last_at FROM activities)"
+    for label, sql in ((f"interval partials ({len(bounds)} boundaries)", partials),
+                       ("stage one from the partials", joined.format(source="partials")),
+                       ("the same aggregates from every pair", joined.format(source=events))):
+        t = time.perf_counter()
+        rows = con.execute(f"CREATE OR REPLACE TEMP TABLE {'partials' if sql is partials else 'made'} AS {sql}").fetchall()[0][0]
+        print(f"{label}: {time.perf_counter() - t:.1f} s ({rows:,} rows)", flush=True)
+    con.unregister("snapshot_starts")
 
 
 if __name__ == "__main__":
