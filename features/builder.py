@@ -234,17 +234,13 @@ def _snapshot_frame(snapshots: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fill_missing(feature: Feature, relation: str) -> str:
-    """Leads with no visible event get 0 for counts and sums, false for flags, NULL otherwise."""
-    column = f"{relation}.{feature.name}"
-    if feature.dtype == "int":
-        return f"coalesce({column}, 0)"
-    if feature.dtype == "bool":
-        return f"coalesce({column}, FALSE)"
-    if feature.name.startswith(("engagement_decay_", "web_seconds_")):
-        return f"coalesce({column}, 0)"
-    if feature.name == "activity_trend_30d_vs_prior_60d":
-        return f"coalesce({column}, 1.0)"
-    return column
+    """Return the feature's column, with its `empty` value where the snapshot had nothing to aggregate.
+
+    Undeclared, that is 0 for counts, FALSE for flags and NULL otherwise (days since an event
+    that never happened, a rate of nothing).
+    """
+    empty = feature.empty or {"int": "0", "bool": "FALSE"}.get(feature.dtype)
+    return f"coalesce({relation}.{feature.name}, {empty})" if empty else f"{relation}.{feature.name}"
 
 
 def _typed(table: pa.Table, features: list[Feature]) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def declare(config: Config) -> list[Feature]:
     for days in (30, 90):
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
                                 total(f"t.value_{days}d", "t.activity_type = 'web_visit'", "DOUBLE"), "float",
-                                f"{{value:.0f}} seconds on the website in the last {days} days"))
+                                f"{{value:.0f}} seconds on the website in the last {days} days", empty="0"))
         features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct calendar days (UTC) with own activity in the last {days} days", "day",
                                 f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
     for activity_type in COUNTED_TYPES:
@@ -74,7 +74,7 @@ def declare(config: Config) -> list[Feature]:
             f"engagement_decay_{half_life}d", "implicit",
             f"Engagement score decayed with a {half_life}-day half-life", "event",
             f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)",
-            "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)"))
+            "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)", empty="0"))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
                                  "{value:.0f} offline touches in the last 90 days", days=90, extra="t.channel = 'offline'"))
     # lifetime rates: how active this person is in general, not just lately (trees cannot divide two columns)
@@ -95,5 +95,5 @@ def declare(config: Config) -> list[Feature]:
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",
         f"({total('t.n_30d', LEAD_INITIATED)} + 1.0)"
         f" / (({total('t.n_90d', LEAD_INITIATED)} - {total('t.n_30d', LEAD_INITIATED)}) / 2.0 + 1.0)",
-        "float", "activity trend {value:.1f}x the previous two months"))
+        "float", "activity trend {value:.1f}x the previous two months", empty="1.0"))
     return features

@@ -24,6 +24,10 @@ Kinds of declaration (each is an expression over one relation the builder provid
   snapshot sees (`d.age_days`: whole days from the day to as_of's date, 0 for as_of's own
   day), for distinct-day counts without a DISTINCT;
 - `derived`: an expression over other features' columns, computed after the others.
+
+An aggregate over nothing is NULL; a snapshot with no visible row of a kind gets each
+feature's `empty` value instead (0 for counts and FALSE for flags unless declared; a decayed
+score declares 0, a trend 1.0; days since an event that never happened stay NULL).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Feature:
     sql: str
     dtype: str
     reason: str = ""  # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"
+    empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES or self.kind not in KINDS or self.dtype not in DTYPES:

@@ -9,6 +9,7 @@ import pytest
 
 from features.builder import build_features
 from features.crm import crm_from_frames
+from features.registry import all_features
 from pipeline.config import load_config
 from tests.features.tiny_crm import tiny_tables, ts
 
@@ -84,3 +85,21 @@ def test_open_rate_counts_only_the_last_n_sends(recent_sends, rate):
     frame = build_features(crm, snaps, load_config(features={"recent_sends": recent_sends})).set_index("lead_id")
     assert frame.loc["A", "email_open_rate_last_sends"] == pytest.approx(rate)
     assert frame.loc["A", "unopened_email_streak"] == 2
+
+
+def test_a_snapshot_that_sees_no_event_gets_each_features_empty_value():
+    """Lead B at Feb 2 exists but has done nothing yet: counts 0, flags false, declared `empty`
+    values (no decayed engagement, a steady trend), and NaN for days since and rates of nothing."""
+    config = load_config()
+    frame = build_features(crm_from_frames(*tiny_tables()), pd.DataFrame({"lead_id": ["B"], "as_of": [ts("2024-02-02")]}), config)
+    row = frame.iloc[0]
+    for f in all_features(config):
+        if f.kind in ("lead", "derived"):
+            continue
+        expected = float(f.empty) if f.empty else {"int": 0, "bool": False}.get(f.dtype, math.nan)
+        if isinstance(expected, float) and math.isnan(expected):
+            assert pd.isna(row[f.name]), f.name
+        else:
+            assert row[f.name] == expected, f.name
+    assert row["engagement_decay_7d"] == 0 and row["activity_trend_30d_vs_prior_60d"] == 1.0
+    assert row["days_inactive"] == row["lead_age_days"] == 1.0 and row["web_visits_per_30d_lifetime"] == 0
