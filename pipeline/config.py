@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.errors import BadInputError
+from pipeline.errors import BadInputError, SchemaMismatchError
 
 # The user's own MLFLOW_TRACKING_URI, read once: mlflow.set_tracking_uri() writes that variable
 # too, and must not make one working folder's store leak into the next config in the process.
@@ -259,7 +259,12 @@ def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tu
     current = feature_settings(config)
     changed = [f"{section}.{key}" for section, values in recorded.items() for key, value in values.items()
                if current.get(section, {}).get(key) != value]
-    return with_settings(config, recorded), changed
+    try:
+        return with_settings(config, recorded), changed
+    except ValidationError as exc:
+        unknown = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise SchemaMismatchError(f"the model was trained with feature settings this leadscore cannot read ({unknown}); "
+                                  "retrain it, or score with the leadscore version it was trained with") from None
 
 
 def with_settings(config: Config, settings: dict[str, Any]) -> Config:

@@ -74,6 +74,12 @@ def test_a_bundle_without_recorded_settings_keeps_the_config():
     assert with_feature_settings(config, None) == (config, [])
 
 
+def test_settings_this_version_cannot_read_are_a_schema_mismatch_naming_them():
+    recorded = {"features": {"competitor_markers": ["acme"], "buying_signals": ["x"]}}
+    with pytest.raises(SchemaMismatchError, match="features.buying_signals"):
+        with_feature_settings(load_config(), recorded)
+
+
 def test_a_failure_mid_write_leaves_the_previous_file(trained, tmp_path, monkeypatch):
     out = tmp_path / "scores.parquet"
     _score(trained, out)
