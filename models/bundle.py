@@ -87,10 +87,7 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
 def load_bundle(folder: str | Path) -> ModelBundle:
     """Load a bundle after checking model.joblib against the sha256 in its manifest."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST_FILE
-    if not manifest_path.exists():
-        raise SchemaMismatchError(f"{folder}: not a leadscore model bundle (no {MANIFEST_FILE})")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(folder)
     actual = sha256_of(folder / MODEL_FILE)
     if actual != manifest.get("sha256"):
         raise SchemaMismatchError(
@@ -98,6 +95,14 @@ def load_bundle(folder: str | Path) -> ModelBundle:
             "refusing to unpickle a model file that changed after training")
     parts = joblib.load(folder / MODEL_FILE)
     return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest)
+
+
+def read_manifest(folder: str | Path) -> dict:
+    """Return a bundle's manifest without loading its model (nothing is unpickled)."""
+    path = Path(folder) / MANIFEST_FILE
+    if not path.exists():
+        raise SchemaMismatchError(f"{folder}: not a leadscore model bundle (no {MANIFEST_FILE})")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def sha256_of(path: Path) -> str:

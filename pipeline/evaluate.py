@@ -20,11 +20,10 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     from features.loaders import load_crm
     from pipeline.evaluation import evaluate_scorers, write_report
-    from pipeline.score import model_config, resolve_model
+    from pipeline.score import resolve_model
     from pipeline.train import _engine, rule_thresholds, score_frame
 
-    bundle, name, version = resolve_model(config, model)
-    config = model_config(bundle, config)
+    bundle, name, version, config = resolve_model(config, model)
     crm = crm or load_crm(data, _engine(config))
     training = build_training_set(crm, config)
     window = bundle.manifest["window"]

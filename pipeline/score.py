@@ -56,8 +56,9 @@ class ScoreResult:
     extra: dict = field(default_factory=dict)
 
 
-def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, str]:
-    """Load the bundle to score with: the registry's champion by default, or a bundle in the model store.
+def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, str, Config]:
+    """Load the bundle to score with (the registry's champion by default, or a bundle in the model
+    store) and return it with its name, its version and `config` set to build its features.
 
     Only two places are trusted, because a joblib file is code: the configured MLflow registry
     and the working folder's own `models/` store. Either way the file's sha256 is checked
@@ -68,17 +69,18 @@ def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, 
     if model is None or model.startswith("models:/"):
         uri = model or f"models:/{config.tracking.model_name}@{tracking.CHAMPION}"
         version = tracking.resolve(config, uri)
-        return load_bundle(tracking.download_bundle(config, uri)), version.name, str(version.version)
+        bundle = load_bundle(tracking.download_bundle(config, uri))
+        return bundle, version.name, str(version.version), _with_model_settings(bundle, config)
     path = Path(model).resolve()
     store = (config.workdir_path / "models").resolve()
     if store not in path.parents:
         raise SchemaMismatchError(f"{model}: refusing to load a model from outside the configured store {store} "
                                   "(model files are code); use a models:/ URI or a bundle under that folder")
     bundle = load_bundle(path)
-    return bundle, bundle.manifest.get("name", "local"), f"local:{path.name}"
+    return bundle, bundle.manifest.get("name", "local"), f"local:{path.name}", _with_model_settings(bundle, config)
 
 
-def model_config(bundle: ModelBundle, config: Config) -> Config:
+def _with_model_settings(bundle: ModelBundle, config: Config) -> Config:
     """Return `config` with the feature settings `bundle` was trained with, warning where they differ.
 
     A model's features must mean at scoring what they meant in training: a competitor list or
@@ -100,8 +102,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     from pipeline.train import _engine
 
     started = time.perf_counter()
-    bundle, model_name, model_version = resolve_model(config, model)
-    config = model_config(bundle, config)
+    bundle, model_name, model_version, config = resolve_model(config, model)
     crm = crm or load_crm(data, _engine(config))
     as_of = midnight(as_of) if as_of is not None else midnight(crm.data_end) + pd.Timedelta(days=1)
     if as_of > midnight(crm.data_end) + pd.Timedelta(days=1):

@@ -6,7 +6,6 @@ report shows for the points table and the model comes from the same held-out lea
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ import pandas as pd
 
 from features.crm import Crm
 from features.dataset import build_training_set
-from models.bundle import MANIFEST_FILE, ModelBundle, save_bundle, schema_of
+from models.bundle import ModelBundle, read_manifest, save_bundle, schema_of
 from models.calibration import calibrate, choose_method
 from models.leakage import refuse_leaky_features
 from models.lgbm import LeadScoringModel
@@ -201,7 +200,7 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
     test = pd.read_parquet(challenger_dir / "test_slice.parquet")
     champion_bundle = load_bundle(tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{champion}"))
-    challenger_settings = json.loads((challenger_dir / MANIFEST_FILE).read_text(encoding="utf-8")).get("feature_settings")
+    challenger_settings = read_manifest(challenger_dir).get("feature_settings")
     try:
         champion_bundle.check_schema(test)
         comparable = champion_bundle.manifest.get("feature_settings") == challenger_settings

@@ -42,11 +42,10 @@ def score_command(
     if cfg.engine.name == "spark":
         from features.snapshots import midnight
         from features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
-        from pipeline.score import model_config, resolve_model
+        from pipeline.score import resolve_model
         from pipeline.spark_score import score_spark
 
-        bundle, name, version = resolve_model(cfg, model)
-        cfg = model_config(bundle, cfg)
+        bundle, name, version, cfg = resolve_model(cfg, model)
         spark = spark_session(cfg)
         register_parquet(spark, str(data))
         when = midnight(as_of) if as_of else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)

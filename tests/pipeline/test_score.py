@@ -122,7 +122,7 @@ def test_a_model_whose_schema_differs_is_refused_with_exit_code_3(trained, tmp_p
     config, crm, result = trained
     bundle = result.bundle
     monkeypatch.setitem(bundle.manifest["features"]["dtypes"], "no_such_feature", "number")
-    monkeypatch.setattr("pipeline.score.resolve_model", lambda *_: (bundle, "leadscore", "x"))
+    monkeypatch.setattr("pipeline.score.resolve_model", lambda config, _: (bundle, "leadscore", "x", config))
     with pytest.raises(SchemaMismatchError, match="missing columns no_such_feature") as err:
         _score(trained, tmp_path / "s.parquet")
     assert err.value.exit_code == 3
