@@ -40,12 +40,13 @@ def _with(activities: pd.DataFrame, extra) -> pd.DataFrame:
 
 BASELINE = _features(*tiny_tables())
 
-future_activity = st.tuples(
-    st.sampled_from(["A", "B", "C"]),
-    st.sampled_from(ACTIVITY_TYPES),
-    st.integers(min_value=0, max_value=400 * 24 * 3600),  # seconds at or after as_of
-    st.one_of(st.none(), st.floats(0, 1e5)),
-)
+def drawn_activity(seconds: st.SearchStrategy) -> st.SearchStrategy:
+    """Draw a (lead, type, seconds from AS_OF, value) event for `_with`."""
+    return st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(ACTIVITY_TYPES), seconds,
+                     st.one_of(st.none(), st.floats(0, 1e5)))
+
+
+future_activity = drawn_activity(st.integers(min_value=0, max_value=400 * 24 * 3600))  # at or after as_of
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,12 +59,7 @@ def test_adding_activities_at_or_after_as_of_changes_no_feature(extra):
 
 SEVERAL = pd.DataFrame({"lead_id": ["A", "A", "A", "B", "C", "C"],
                         "as_of": [ts("2024-02-10"), AS_OF, ts("2024-03-15"), AS_OF, ts("2024-01-22"), AS_OF]})
-any_activity = st.tuples(
-    st.sampled_from(["A", "B", "C"]),
-    st.sampled_from(ACTIVITY_TYPES),
-    st.integers(min_value=-90 * 24 * 3600, max_value=60 * 24 * 3600),  # seconds from AS_OF, either side
-    st.one_of(st.none(), st.floats(0, 1e5)),
-)
+any_activity = drawn_activity(st.integers(min_value=-90 * 24 * 3600, max_value=60 * 24 * 3600))  # either side of AS_OF
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
