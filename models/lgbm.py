@@ -13,6 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
 
 
 class LeadScoringModel(ClassifierMixin, BaseEstimator):
@@ -46,6 +47,7 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         self.booster_model_.fit(self.prepare(X), y, **fit_args)
         self.best_iteration_ = int(self.booster_model_.best_iteration_ or self.booster_model_.n_estimators_)
         self.classes_ = np.array([0, 1])
+        self.log_odds_for_calibration_ = True
         return self
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -69,6 +71,17 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Return uncalibrated (n, 2) probabilities."""
         return self.booster_model_.predict_proba(self.prepare(X))
+
+    @available_if(lambda self: getattr(self, "log_odds_for_calibration_", False))
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Return the booster's log-odds, the scale scikit-learn's calibration reads when it exists.
+
+        Platt's sigmoid is a line in log-odds; fitted on probabilities instead, it cannot follow a
+        booster whose scores crowd near 0 and lifted every lead under 1% to about 1.1%. Models
+        pickled before this method existed have calibrators fitted on probabilities, so it is
+        offered only to models fitted since (`log_odds_for_calibration_`).
+        """
+        return self.booster_model_.predict(self.prepare(X), raw_score=True)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return 1 where the uncalibrated probability is at least one half."""
