@@ -10,8 +10,26 @@ from pathlib import Path
 
 from features.crm import Crm
 from features.dataset import build_training_set
-from pipeline.config import Config
+from pipeline.config import Config, with_settings
+from pipeline.console import err
 from pipeline.errors import InsufficientDataError
+
+LABEL_WINDOW = ("horizon_days", "gap_days")
+"""The window settings that define a label: a win within another horizon is another question."""
+
+
+def with_model_labels(config: Config, window: dict) -> Config:
+    """Return `config` with the horizon and gap the model was trained to predict, warning where they differ.
+
+    Evaluated against labels of another horizon, a 90-day model's figures would answer a
+    question it was never asked (a 30-day horizon raised the test AUC from 0.92 to 0.96).
+    """
+    recorded = {key: window[key] for key in LABEL_WINDOW if key in window}
+    changed = [f"windows.{key}" for key, value in recorded.items() if getattr(config.windows, key) != value]
+    if changed:
+        err.print(f"[yellow]warning:[/] labelling with the window the model was trained for; the config differs in "
+                  f"{', '.join(changed)} (retrain to evaluate another horizon)")
+    return with_settings(config, {"windows": recorded})
 
 
 def evaluate(data, config: Config, model: str | None = None, out: str | Path | None = None, crm: Crm | None = None):
@@ -24,6 +42,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     from pipeline.train import _engine, rule_thresholds, score_frame
 
     bundle, name, version, config = resolve_model(config, model)
+    config = with_model_labels(config, bundle.manifest["window"])
     crm = crm or load_crm(data, _engine(config))
     training = build_training_set(crm, config)
     window = bundle.manifest["window"]

@@ -68,7 +68,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     test_frame = score_frame(test, calibrated, points, config)
     metrics = {
         "model": classification_metrics(test_frame["label"], test_frame["model_proba"]),
-        "rule": classification_metrics(test_frame["label"], test_frame["rule_proba"]),
+        "rule": classification_metrics(test_frame["label"], test_frame["rule_proba"], ranking=test_frame["rule_points"]),
     }
     manifest = {
         "name": config.tracking.model_name,
@@ -213,15 +213,13 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
 
 
 def build_sample(result: TrainResult, names: list[str]) -> pd.DataFrame:
-    """Return a few feature rows for the MLflow signature, integer columns as doubles.
+    """Return a few feature rows for the MLflow signature, typed exactly as the feature builder types them.
 
-    Doubles, because a count may be missing at scoring time and an integer column in a
-    signature would then fail MLflow's schema enforcement; the model reads every number as
-    a float anyway.
+    Counts stay integers: MLflow refuses an int64 column where the signature says double
+    unless it holds only 0 and 1, so a signature of doubles rejected the builder's own frames.
+    The builder never leaves a count missing, so an integer signature never sees a NaN.
     """
-    sample = pd.read_parquet(result.bundle_dir / "test_slice.parquet", columns=names).head(50)
-    integers = [c for c in names if pd.api.types.is_integer_dtype(sample[c])]
-    return sample.astype(dict.fromkeys(integers, "float64"))
+    return pd.read_parquet(result.bundle_dir / "test_slice.parquet", columns=names).head(50)
 
 
 def _engine(config: Config):

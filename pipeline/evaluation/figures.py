@@ -12,12 +12,14 @@ from sklearn.metrics import roc_auc_score
 
 from models.metrics import classification_metrics
 
-SCORERS = {"model": "model_proba", "rule": "rule_proba"}
+SCORERS = {"model": ("model_proba", "model_proba"), "rule": ("rule_points", "rule_proba")}
+"""Each scorer's (ranking, probability) columns: the points table ranks by its points."""
 
 
 def side_by_side_metrics(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Return classification metrics per scorer on the same rows."""
-    return {name: classification_metrics(frame["label"], frame[column]) for name, column in SCORERS.items()}
+    """Return classification metrics per scorer on the same rows, ranking metrics on each one's ranking score."""
+    return {name: classification_metrics(frame["label"], frame[proba], ranking=frame[ranking])
+            for name, (ranking, proba) in SCORERS.items()}
 
 
 def gains_by_decile(label: pd.Series, score: pd.Series) -> pd.DataFrame:
@@ -55,14 +57,16 @@ def conversion_by(frame: pd.DataFrame, column: str, order: list[str]) -> pd.Data
 
 def slice_quality(frame: pd.DataFrame, column: str, min_rows: int = 200, min_wins: int = 5, warn_drop: float = 0.05) -> pd.DataFrame:
     """Return AUC of both scorers per slice value; `warning` marks slices much worse than overall."""
-    overall = {name: roc_auc_score(frame["label"], frame[col]) for name, col in SCORERS.items()}
     rows = []
+    if frame["label"].nunique() < 2:  # no AUC anywhere: a slice of one class says nothing about ranking
+        return pd.DataFrame(rows, columns=["slice", "value", "leads", "wins", "model_auc", "rule_auc", "warning"])
+    overall = {name: roc_auc_score(frame["label"], frame[ranking]) for name, (ranking, _) in SCORERS.items()}
     for value, part in frame.groupby(column, observed=True):
         wins = int(part["label"].sum())
         if len(part) < min_rows or wins < min_wins or wins == len(part):
             continue
-        model_auc = roc_auc_score(part["label"], part["model_proba"])
-        rule_auc = roc_auc_score(part["label"], part["rule_proba"])
+        model_auc = roc_auc_score(part["label"], part[SCORERS["model"][0]])
+        rule_auc = roc_auc_score(part["label"], part[SCORERS["rule"][0]])
         rows.append({"slice": column, "value": str(value), "leads": len(part), "wins": wins,
                      "model_auc": model_auc, "rule_auc": rule_auc,
                      "warning": bool(model_auc < overall["model"] - warn_drop)})

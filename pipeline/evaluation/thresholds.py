@@ -11,6 +11,7 @@ snapshot spacing (slide_days): passed_per_date * 7 / slide_days.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -99,10 +100,14 @@ def audit_threshold(frame: pd.DataFrame, scorer: str, name: str, score_column: s
 def recommend_threshold(y: np.ndarray, score: np.ndarray, target: float, capacity: float) -> float | None:
     """Return the lowest cut-off (most leads passed) whose passed leads convert >= target within capacity.
 
-    Candidates are the distinct score values; None when no cut-off meets both targets.
+    Candidates are the distinct score values; the cut returned is the shortest decimal that
+    passes exactly the same leads (see `round_cut`), so the number a report prints is the one
+    that meets the target. None when no cut-off meets both targets.
 
     >>> recommend_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.4]), 0.9, 1.0)
     0.3
+    >>> recommend_threshold(np.array([0, 1, 1]), np.array([51.2, 56.458864, 60.0]), 0.9, 1.0)
+    56.0
     """
     order = np.argsort(-score, kind="stable")
     sorted_score = score[order]
@@ -114,7 +119,27 @@ def recommend_threshold(y: np.ndarray, score: np.ndarray, target: float, capacit
     if not ok.any():
         return None
     best = np.flatnonzero(ok)[-1]
-    return float(sorted_score[best])
+    below = sorted_score[best + 1] if best + 1 < len(sorted_score) else -np.inf
+    return round_cut(float(below), float(sorted_score[best]))
+
+
+def round_cut(below: float, lowest_passed: float) -> float:
+    """Return the shortest decimal cut c with below < c <= lowest_passed: the same leads pass as at lowest_passed.
+
+    A report rounds what it prints; rounding the exact cut (56.4589 printed as 56.46) could
+    stop passing the lead at 56.4589 and miss the target it was chosen to meet.
+
+    >>> round_cut(56.41, 56.458864453127376)
+    56.45
+    >>> round_cut(float("-inf"), 0.0173)
+    0.0
+    """
+    for decimals in range(16):
+        step = 10.0 ** decimals
+        cut = round(math.floor(lowest_passed * step) / step, decimals)
+        if below < cut <= lowest_passed:
+            return cut
+    return lowest_passed
 
 
 def score_inflation(frame: pd.DataFrame, score_column: str, threshold: float) -> tuple[bool, str]:

@@ -9,28 +9,45 @@ def _threshold_text(a: ThresholdAudit) -> str:
     return f"{a.threshold:g} points" if a.unit == "points" else f"{a.threshold:.2f} probability"
 
 
+def _cut_text(cut: float, unit: str) -> str:
+    """Print a recommended cut in full: it is already the shortest decimal that passes the right leads."""
+    return f"{cut:.12g} points" if unit == "points" else f"{cut:.12g}"
+
+
+def _ranking_line(m: dict, r: dict, top_decile_share: dict[str, float]) -> str:
+    if m["roc_auc"] != m["roc_auc"] or r["roc_auc"] != r["roc_auc"]:  # NaN: the test leads hold one class only
+        return "Ranking cannot be assessed: the test leads hold no wins (or nothing but wins)."
+    better = "model" if m["roc_auc"] >= r["roc_auc"] else "points table"
+    worse = "points table" if better == "model" else "model"
+    return (f"The {better} ranks leads better than the {worse}: ROC AUC {max(m['roc_auc'], r['roc_auc']):.3f} vs "
+            f"{min(m['roc_auc'], r['roc_auc']):.3f} ({abs(m['roc_auc'] - r['roc_auc']):+.3f}); its top 10% of leads hold "
+            f"{top_decile_share['model' if better == 'model' else 'rule']:.0%} of the wins vs "
+            f"{top_decile_share['rule' if better == 'model' else 'model']:.0%}.")
+
+
+def _fix_text(a: ThresholdAudit) -> str:
+    """Say which cut meets the target; it can sit below the current one when conversion is not monotone in the score."""
+    if a.recommended_threshold is None:
+        return "no threshold meets both targets on these leads"
+    move = "raise" if a.recommended_threshold > a.threshold else "lower"
+    wins = (f"missing {a.missed_wins} of the wins it now catches" if a.missed_wins >= 0
+            else f"catching {-a.missed_wins} more wins")
+    return (f"{move} it to ≥ {_cut_text(a.recommended_threshold, a.unit)}: passes {a.recommended_share:.1%} of leads "
+            f"converting at {a.recommended_conversion:.1%}, {wins}")
+
+
 def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float]) -> list[str]:
     """Return the verdict as a few sentences, most important first."""
     m, r = metrics["model"], metrics["rule"]
-    better = "model" if m["roc_auc"] >= r["roc_auc"] else "points table"
-    worse = "points table" if better == "model" else "model"
     lines = [
-        f"The {better} ranks leads better than the {worse}: ROC AUC {max(m['roc_auc'], r['roc_auc']):.3f} vs "
-        f"{min(m['roc_auc'], r['roc_auc']):.3f} ({abs(m['roc_auc'] - r['roc_auc']):+.3f}); its top 10% of leads hold "
-        f"{top_decile_share[better.split()[-1] if better == 'model' else 'rule']:.0%} of the wins vs "
-        f"{top_decile_share['rule' if better == 'model' else 'model']:.0%}.",
+        _ranking_line(m, r, top_decile_share),
         f"Calibration: a model score of p means about p of such leads win (expected calibration error "
         f"{m['ece']:.3f}; points table mapped to probabilities: {r['ece']:.3f}).",
     ]
     for a in audits:
         label = f"{'Points table' if a.scorer == 'rule' else 'Model'} {a.name} threshold (≥ {_threshold_text(a)})"
         if a.over_generous:
-            fix = "no threshold meets both targets on these leads"
-            if a.recommended_threshold is not None:
-                rec = f"{a.recommended_threshold:.4g} points" if a.unit == "points" else f"{a.recommended_threshold:.3f}"
-                fix = (f"raise it to ≥ {rec}: passes {a.recommended_share:.1%} of leads converting at "
-                       f"{a.recommended_conversion:.1%}, missing {a.missed_wins} of the wins it now catches")
-            lines.append(f"Over-generous: {label} {'; '.join(a.problems)}. To meet the target, {fix}.")
+            lines.append(f"Over-generous: {label} {'; '.join(a.problems)}. To meet the target, {_fix_text(a)}.")
         else:
             lines.append(f"OK: {label} passes {a.share_passed:.1%} of leads converting at {a.conversion:.1%}.")
         if a.inflation:

@@ -39,13 +39,17 @@ def tiny_frame(seed: int = 0, n_dates: int = 4, per_date: int = 500) -> pd.DataF
 
 def test_metrics_agree_with_scikit_learn():
     frame = tiny_frame()
+    # the points table's probability is a step function of its points, as a fitted isotonic mapping is
+    frame["rule_proba"] = np.clip(np.floor(frame["rule_points"] / 40) * 0.05 + 0.02, 0.001, 0.999)
     evaluation = evaluate_scorers(frame, load_config(), THRESHOLDS)
-    for name, column in (("model", "model_proba"), ("rule", "rule_proba")):
+    for name, ranking, proba in (("model", "model_proba", "model_proba"), ("rule", "rule_points", "rule_proba")):
         m = evaluation.metrics[name]
-        assert m["roc_auc"] == pytest.approx(roc_auc_score(frame["label"], frame[column]))
-        assert m["pr_auc"] == pytest.approx(average_precision_score(frame["label"], frame[column]))
-        assert m["brier"] == pytest.approx(brier_score_loss(frame["label"], frame[column]))
-        assert m["log_loss"] == pytest.approx(log_loss(frame["label"], np.clip(frame[column], 1e-6, 1 - 1e-6)))
+        assert m["roc_auc"] == pytest.approx(roc_auc_score(frame["label"], frame[ranking]))
+        assert m["pr_auc"] == pytest.approx(average_precision_score(frame["label"], frame[ranking]))
+        assert m["brier"] == pytest.approx(brier_score_loss(frame["label"], frame[proba]))
+        assert m["log_loss"] == pytest.approx(log_loss(frame["label"], np.clip(frame[proba], 1e-6, 1 - 1e-6)))
+    # ranked by its steps, the points table would lose the order within each step
+    assert evaluation.metrics["rule"]["roc_auc"] > roc_auc_score(frame["label"], frame["rule_proba"]) + 0.005
 
 
 def test_over_generous_flag_fires_on_a_loose_threshold_and_not_on_a_tight_one():
@@ -73,6 +77,40 @@ def test_the_recommended_threshold_meets_the_target_and_capacity():
     looser = frame["rule_points"] >= lower
     assert frame.loc[looser, "label"].mean() < 0.25 or looser.mean() > 0.1
     assert audit.missed_wins == int(frame.loc[frame["rule_points"] >= 10, "label"].sum() - frame.loc[passed, "label"].sum())
+
+
+def test_the_printed_recommendation_is_the_cut_that_meets_the_target():
+    """The verdict prints the cut it chose, not a rounding of it that could pass fewer leads."""
+    import re
+
+    frame = tiny_frame(seed=3).assign(rule_points=lambda f: f["rule_points"] + np.random.default_rng(1).random(len(f)))
+    config = load_config(targets={"min_conversion_rate": 0.25, "max_share_to_sales": 0.1})
+    evaluation = evaluate_scorers(frame, config, {"MQL": 10, "hot": 80})
+    line = next(v for v in evaluation.verdict if v.startswith("Over-generous: Points table MQL"))
+    printed = float(re.search(r"raise it to ≥ ([\d.]+) points", line).group(1))
+    passed = frame["rule_points"] >= printed
+    assert frame.loc[passed, "label"].mean() >= 0.25 and passed.mean() <= 0.1
+    assert passed.sum() == (frame["rule_points"] >= evaluation.audits[0].recommended_threshold).sum()
+
+
+def test_a_cut_below_the_current_one_is_worded_as_lowering_it():
+    """Conversion need not rise with the points: the cut that meets the target can be the lower one."""
+    from pipeline.evaluation.verdict import verdict
+
+    points = [100] * 10 + [90] * 10 + [80] * 10 + [70] * 10 + [60] * 10 + [50] * 10 + [40] * 10 + [0] * 930
+    label = [1] * 5 + [0] * 5 + [0] * 30 + ([1] * 6 + [0] * 4) * 3 + [0] * 930
+    frame = pd.DataFrame({"as_of": pd.Timestamp("2025-01-01", tz="UTC"), "label": label, "rule_points": points})
+    config = load_config(targets={"min_conversion_rate": 0.25, "max_share_to_sales": 0.1})
+    audit = audit_threshold(frame, "rule", "MQL", "rule_points", 70, "points", config)
+    line = verdict({"model": {"roc_auc": 0.9, "ece": 0}, "rule": {"roc_auc": 0.8, "ece": 0}}, [audit], {"model": 0.5, "rule": 0.4})[-1]
+    assert audit.recommended_threshold == 40
+    assert "lower it to ≥ 40 points" in line and "catching 18 more wins" in line
+
+
+def test_a_test_slice_with_one_class_says_ranking_cannot_be_assessed():
+    frame = tiny_frame().assign(label=0)
+    lines = evaluate_scorers(frame, load_config(), THRESHOLDS).verdict
+    assert lines[0].startswith("Ranking cannot be assessed")
 
 
 def test_no_threshold_can_meet_an_impossible_target():
