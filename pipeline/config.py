@@ -8,14 +8,17 @@ silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from pipeline.errors import BadInputError, SchemaMismatchError
+from pipeline.promotion import PROMOTION_METRICS
 
 # The user's own MLFLOW_TRACKING_URI, read once: mlflow.set_tracking_uri() writes that variable
 # too, and must not make one working folder's store leak into the next config in the process.
@@ -38,6 +41,13 @@ class EngineConfig(_Strict):
     # once per build, and a copy scans ~2x faster than Parquet; larger ones stay views over the files
     copy_activities_up_to: int = Field(30_000_000, ge=0)
 
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+            raise ValueError(f"{value!r} is not a size like '4GB' or '512MB'")
+        return value
+
 
 class WindowConfig(_Strict):
     """Snapshot schedule, lookback windows and prediction horizon (in days)."""
@@ -45,10 +55,20 @@ class WindowConfig(_Strict):
     slide_days: int = Field(30, ge=1)
     horizon_days: int = Field(90, ge=1)
     gap_days: int = Field(0, ge=0)
-    lookback_days: tuple[int, ...] = (7, 30, 90)
-    half_lives_days: tuple[int, ...] = (7, 30, 90)
+    lookback_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
+    half_lives_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
     first_snapshot: str | None = None  # ISO date; default: earliest lead + longest lookback
     last_snapshot: str | None = None  # ISO date; default: data end - horizon (uncensored)
+
+    @field_validator("first_snapshot", "last_snapshot")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return value
 
 
 class FeatureConfig(_Strict):
@@ -60,7 +80,7 @@ class FeatureConfig(_Strict):
         "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
         "aol.com", "gmx.de", "web.de", "mail.ru", "yandex.ru", "proton.me", "live.com",
     )
-    student_markers: tuple[str, ...] = ("student", "intern", "phd candidate")
+    student_markers: tuple[str, ...] = ("student", "intern", "internship", "phd candidate")  # whole words of the title
     competitor_domains: tuple[str, ...] = ()
     competitor_markers: tuple[str, ...] = ("competitor",)
 
@@ -107,11 +127,20 @@ class TargetsConfig(_Strict):
 class GradeConfig(_Strict):
     """Probability floors of grades A-C (below C is D) and of the hot/nurture segments."""
 
-    a: float = 0.30
-    b: float = 0.15
-    c: float = 0.05
-    hot: float = 0.15
-    nurture: float = 0.03
+    a: float = Field(0.30, ge=0, le=1)
+    b: float = Field(0.15, ge=0, le=1)
+    c: float = Field(0.05, ge=0, le=1)
+    hot: float = Field(0.15, ge=0, le=1)
+    nurture: float = Field(0.03, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _rising(self) -> GradeConfig:
+        # out of order, a grade or a segment is never given: with c above a, no lead is ever B or C
+        if not self.c <= self.b <= self.a:
+            raise ValueError(f"grade floors must rise: c {self.c:g} <= b {self.b:g} <= a {self.a:g}")
+        if self.nurture > self.hot:
+            raise ValueError(f"segment floors must rise: nurture {self.nurture:g} <= hot {self.hot:g}")
+        return self
 
 
 class TrackingConfig(_Strict):
@@ -120,7 +149,7 @@ class TrackingConfig(_Strict):
     uri: str | None = None  # default: sqlite store in the working folder; MLFLOW_TRACKING_URI wins
     experiment: str = "leadscore"
     model_name: str = "leadscore"
-    promotion_metric: str = "roc_auc"
+    promotion_metric: Literal[PROMOTION_METRICS] = "roc_auc"  # brier, log_loss and ece are errors: lower wins
     promotion_margin: float = 0.0
 
 
@@ -202,6 +231,17 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+class _DatesAsTextLoader(yaml.SafeLoader):
+    """YAML without its timestamp type: `first_snapshot: 2025-01-01` stays the text the date
+    validator reads, and `2025-13-01` becomes a named key error instead of a crash in the parser."""
+
+
+_DatesAsTextLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Config:
     """Return the packaged defaults, overridden by the YAML file at `path` and by `overrides`.
 
@@ -215,7 +255,7 @@ def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Conf
     if path is not None:
         source = str(path)
         try:
-            user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            user = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_DatesAsTextLoader) or {}
         except FileNotFoundError:
             raise BadInputError(f"{path}: configuration file not found") from None
         except yaml.YAMLError as exc:
@@ -223,14 +263,36 @@ def load_config(path: str | os.PathLike | None = None, **overrides: Any) -> Conf
         if not isinstance(user, dict):
             raise BadInputError(f"{path}: the configuration must be a mapping of keys")
         data = _merge(data, user)
-    data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    data = _merge(data, overrides)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"key '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()
-        )
-        raise BadInputError(f"{source}: {problems}") from None
+        raise BadInputError(_config_problems(exc, source, overrides)) from None
+
+
+def _config_problems(exc: ValidationError, source: str, overrides: dict[str, Any]) -> str:
+    """Name each bad key and where its value came from: the file, or an option given on the command line."""
+    from_file, from_options = [], []
+    for error in exc.errors():
+        location = [str(p) for p in error["loc"]]
+        problem = f"key '{'.'.join(location)}': {error['msg']}"
+        (from_options if _holds(overrides, location) else from_file).append(problem)
+    parts = [f"{source}: {'; '.join(from_file)}"] if from_file else []
+    parts += [f"a command-line option (or keyword override): {'; '.join(from_options)}"] if from_options else []
+    return " | ".join(parts)
+
+
+def _holds(overrides: dict[str, Any], location: list[str]) -> bool:
+    """Return whether `overrides` sets the key at `location` (or a section holding it)."""
+    value: Any = overrides
+    for key in location:
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+        if not isinstance(value, dict):
+            return True
+    return True
 
 
 FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")

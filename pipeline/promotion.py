@@ -18,8 +18,15 @@ class Decision:
     reason: str
 
 
+LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
+"""Promotion metrics that are errors: a challenger beats a score by being below it."""
+
+PROMOTION_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece")
+"""Metrics a challenger can be promoted on (`tracking.promotion_metric`)."""
+
+
 def decide(metric: str, margin: float, challenger: float, rule: float, champion: float | None) -> Decision:
-    """Return the promotion decision for scores on one metric where higher is better.
+    """Return the promotion decision for scores on one metric (higher is better, except for errors).
 
     A tie is not a win: retraining on the same data does not replace the champion.
 
@@ -27,10 +34,21 @@ def decide(metric: str, margin: float, challenger: float, rule: float, champion:
     True
     >>> decide("roc_auc", 0.01, challenger=0.90, rule=0.80, champion=0.895).reason
     'not promoted: roc_auc 0.9000 does not beat the champion 0.8950 by the margin 0.01'
+    >>> decide("brier", 0.0, challenger=0.030, rule=0.018, champion=0.016).promote
+    False
+    >>> decide("brier", 0.0, challenger=0.015, rule=0.018, champion=0.016).promote
+    True
     """
-    if challenger <= rule + margin:
+    if metric not in PROMOTION_METRICS:
+        raise ValueError(f"unknown promotion metric {metric!r}; choose one of {', '.join(PROMOTION_METRICS)}")
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+
+    def beats(score: float) -> bool:
+        return sign * (challenger - score) > margin
+
+    if not beats(rule):
         return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the points table {rule:.4f} by the margin {margin:g}")
-    if champion is not None and challenger <= champion + margin:
+    if champion is not None and not beats(champion):
         return Decision(False, f"not promoted: {metric} {challenger:.4f} does not beat the champion {champion:.4f} by the margin {margin:g}")
     against = "no champion yet" if champion is None else f"champion {champion:.4f}"
     return Decision(True, f"promoted: {metric} {challenger:.4f} beats the points table {rule:.4f} and {against} (margin {margin:g})")

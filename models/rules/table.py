@@ -100,6 +100,12 @@ class Limits(_Strict):
     min: float = float("-inf")
     max: float = float("inf")
 
+    @model_validator(mode="after")
+    def _min_at_most_max(self) -> Limits:
+        if self.min > self.max:  # clipping would then give every lead the max, whatever it did
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
 
 class Thresholds(_Strict):
     """Points from which a lead becomes MQL / SQL, and nurture / hot."""
@@ -208,8 +214,12 @@ def check_against_registry(table: PointsTable, features: dict) -> None:
             raise BadInputError(f"{table.source}: rule '{rule.id}': flag feature '{rule.feature}' takes 'equals: true' or 'equals: false'")
         if dtype == "bool" and not isinstance(rule.condition.equals, bool):
             raise BadInputError(f"{table.source}: rule '{rule.id}': flag feature '{rule.feature}' can only equal true or false")
-        if dtype in {"int", "float"} and kind == "in" and any(isinstance(v, str) for v in rule.condition.in_):
+        values = rule.condition.in_ if kind == "in" else [rule.condition.equals] if kind == "equals" else []
+        if dtype in {"int", "float"} and any(isinstance(v, str) for v in values):
             raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition: text values for numeric feature '{rule.feature}'")
+        if dtype == "category" and any(not isinstance(v, str) for v in values):
+            raise BadInputError(f"{table.source}: rule '{rule.id}': impossible condition: numbers or flags for category feature "
+                                f"'{rule.feature}' (quote the value: a category is text)")
         if rule.per is not None and dtype not in {"int", "float"}:
             raise BadInputError(f"{table.source}: rule '{rule.id}': 'per' needs a numeric feature, '{rule.feature}' is {dtype}")
     unknown_families = set(table.caps) - {f.family for f in features.values()}

@@ -148,6 +148,12 @@ def test_a_negative_event_never_raises_points(base_streak, base_inactive, downlo
         ({"id": "backwards", "feature": "lead_age_days", "condition": {"between": [20, 10]}, "points": 5}, "rule 'backwards': impossible condition between 20 and 10"),
         ({"id": "empty", "feature": "seniority", "condition": {"in": []}, "points": 5}, "rule 'empty': impossible condition: 'in' with an empty list"),
         ({"id": "numeric_cat", "feature": "seniority", "condition": {"at_least": 3}, "points": 5}, "rule 'numeric_cat': impossible condition: 'at_least' on category feature 'seniority'"),
+        ({"id": "text_count", "feature": "web_visit_count_30d", "condition": {"equals": "5"}, "points": 5},
+         "rule 'text_count': impossible condition: text values for numeric feature 'web_visit_count_30d'"),
+        ({"id": "number_cat", "feature": "seniority", "condition": {"equals": 500}, "points": 5},
+         "rule 'number_cat': impossible condition: numbers or flags for category feature 'seniority'"),
+        ({"id": "numbers_cat", "feature": "seniority", "condition": {"in": [1, 2]}, "points": 5},
+         "rule 'numbers_cat': impossible condition: numbers or flags for category feature 'seniority'"),
         ({"id": "two", "feature": "seniority", "condition": {"in": ["vp"], "at_least": 1}, "points": 5}, "rule 'two', key 'condition'"),
         ({"id": "nopoints", "feature": "seniority", "condition": {"in": ["vp"]}}, "rule 'nopoints', key 'points': Field required"),
     ],
@@ -159,6 +165,16 @@ def test_bad_rules_are_errors_naming_the_rule(tmp_path, rule, message):
         table = load_points_table(path)
         check_against_registry(table, {f.name: f for f in all_features()})
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("limits", [{"total": {"min": 100, "max": -100}}, {"caps": {"implicit": {"min": 150, "max": 0}}}])
+def test_limits_whose_min_is_above_their_max_are_errors(tmp_path, limits):
+    """Clipping to an empty range would give every lead the max, whatever it did."""
+    path = tmp_path / "points.yaml"
+    rule = {"id": "visits", "feature": "web_visit_count_30d", "condition": {"at_least": 1}, "points": 5}
+    path.write_text(yaml.safe_dump({"rules": [rule], "thresholds": THRESHOLDS, **limits}))
+    with pytest.raises(BadInputError, match="is above max"):
+        load_points_table(path)
 
 
 def test_rules_check_command_prints_the_table_and_rejects_a_bad_one(tmp_path, capsys):
