@@ -67,7 +67,7 @@ LAST_ENGAGEMENTS = """
 
 SEND_SUMMARIES = f"""
     SELECT s.sid, count(*) AS sends,
-           count(*) FILTER (WHERE g.engaged_at IS NULL OR a.occurred_at >= g.engaged_at) AS unengaged_sends,
+           count(*) FILTER (WHERE g.engaged_at IS NULL OR a.occurred_at > g.engaged_at) AS unengaged_sends,
            least(count(*), {{recent}}) AS recent_sends,
            list_min(max(a.occurred_at, {{recent}})) AS recent_from
     FROM snapshots s
@@ -75,9 +75,11 @@ SEND_SUMMARIES = f"""
     LEFT JOIN last_engagements g ON g.sid = s.sid
     GROUP BY s.sid
 """
-"""Visible emails sent per snapshot: how many, how many at or after the last open or click (the
+"""Visible emails sent per snapshot: how many, how many after the last open or click (the
 unopened-email streak, with no window function), and when the last `recent` of them began
-(`max(x, n)` keeps the n latest send times, so no per-snapshot ranking of sends)."""
+(`max(x, n)` keeps the n latest send times, so no per-snapshot ranking of sends). A send at the
+very time of the last open is taken as the one it answers: exports that keep only dates put
+a send and its open on the same midnight."""
 
 EMAIL_SUMMARIES = """
     SELECT m.*, r.recent_opens, r.recent_clicks
@@ -97,13 +99,15 @@ ACTIVE_DAYS = """
     SELECT a.lead_id, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
     FROM activities a
     WHERE {own} AND a.lead_id IN (SELECT lead_id FROM snapshots)
-      AND a.occurred_at >= (SELECT min(as_of) FROM snapshots) - INTERVAL {lookback} DAY
+      AND a.occurred_at >= CAST(CAST((SELECT min(as_of) FROM snapshots) AS DATE) - INTERVAL {lookback} DAY AS TIMESTAMPTZ)
       AND a.occurred_at < (SELECT max(as_of) FROM snapshots)
     GROUP BY a.lead_id, CAST(a.occurred_at AS DATE)
 """
 """Calendar days (UTC) with the lead's own activity, each with its first event: computed once
 per build, only for the build's leads (a scoring chunk is a part of them) and only for the
-days some snapshot's longest window can reach."""
+days some snapshot's longest window can reach. That bound is a whole day, as `VISIBLE_DAYS`
+counts days: cut at the earliest as_of's time of day, a snapshot's count would depend on
+which other snapshots share its build."""
 
 VISIBLE_DAYS = """
     SELECT s.sid, date_diff('day', d.day, CAST(s.as_of AS DATE)) AS age_days

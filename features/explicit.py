@@ -6,6 +6,8 @@ They come from the lead row alone, so they are known from the day the lead is cr
 
 from __future__ import annotations
 
+import re
+
 from features.registry import Feature, quoted
 from pipeline.config import Config
 
@@ -19,9 +21,15 @@ def email_domain_sql() -> str:
 
 
 def title_is_student_sql(config: Config) -> str:
-    """Return the SQL condition: the job title or seniority marks a student."""
-    markers = " OR ".join(f"lower(coalesce(l.job_title, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in config.features.student_markers)
-    return f"(lower(coalesce(l.seniority, '')) = 'student' OR {markers})"
+    """Return the SQL condition: the job title or seniority marks a student.
+
+    Markers match whole words: as a substring, 'intern' made students of every Head of
+    International Sales and Internal Audit Manager.
+    """
+    words = "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", m.lower().replace("'", ""))
+                     for m in config.features.student_markers)
+    titled = f"regexp_matches(lower(coalesce(l.job_title, '')), '\\b({words})\\b')" if words else "FALSE"
+    return f"(lower(coalesce(l.seniority, '')) = 'student' OR {titled})"
 
 
 def _category(name: str, column: str, description: str, lower: bool = True) -> Feature:

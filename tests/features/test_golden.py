@@ -103,3 +103,36 @@ def test_a_snapshot_that_sees_no_event_gets_each_features_empty_value():
             assert row[f.name] == expected, f.name
     assert row["engagement_decay_7d"] == 0 and row["activity_trend_30d_vs_prior_60d"] == 1.0
     assert row["days_inactive"] == row["lead_age_days"] == 1.0 and row["web_visits_per_30d_lifetime"] == 0
+
+
+def test_student_markers_match_whole_words_of_the_title():
+    leads, activities, opportunities = tiny_tables()
+    titles = ["Head of International Sales", "Marketing Intern", "Internal Audit Manager"]
+    leads = leads.assign(job_title=titles, seniority=["director", None, "manager"])
+    frame = build_features(crm_from_frames(leads, activities, opportunities),
+                           pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": [AS_OF_1] * 3}), load_config())
+    assert frame.set_index("lead_id")["is_student"].to_dict() == {"A": False, "B": True, "C": False}
+
+
+def test_a_send_at_the_time_of_the_last_open_is_not_unopened():
+    """Exports that keep only dates put a send and its open at the same midnight: the open answers it."""
+    leads, _, opportunities = tiny_tables()
+    day = ts("2024-02-10")
+    activities = pd.DataFrame({"lead_id": ["A"] * 3, "occurred_at": [day] * 3,
+                               "activity_type": ["email_sent", "email_open", "email_click"], "channel": ["online"] * 3,
+                               "value": [None] * 3, "asset_id": [None] * 3})
+    frame = build_features(crm_from_frames(leads, activities, opportunities),
+                           pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF_1]}), load_config())
+    assert frame.loc[0, "unopened_email_streak"] == 0
+    assert frame.loc[0, "email_open_rate_last_sends"] == 1.0
+
+
+def test_active_days_of_a_snapshot_do_not_depend_on_the_other_snapshots_in_its_build():
+    """Active days are whole UTC days: lead C's visit of Jan 25 10:00 is on day 90 of an as_of of Apr 24 at noon,
+    whether or not an earlier as_of (Apr 24 at midnight) shares the build."""
+    crm = crm_from_frames(*tiny_tables())
+    noon = ts("2024-04-24T12:00")
+    alone = build_features(crm, pd.DataFrame({"lead_id": ["C"], "as_of": [noon]}), load_config())
+    beside = build_features(crm, pd.DataFrame({"lead_id": ["C", "A"], "as_of": [noon, ts("2024-04-24")]}), load_config())
+    assert alone.loc[0, "active_days_90d"] == 1
+    assert beside.set_index("lead_id").loc["C", "active_days_90d"] == 1

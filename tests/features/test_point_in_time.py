@@ -142,8 +142,9 @@ def test_snapshots_whose_horizon_passes_the_data_end_are_censored_and_counted():
     assert labelled.set_index("lead_id").loc["A", "label"] == 1
 
 
-def test_an_email_sent_at_the_instant_of_the_last_open_still_counts_as_unopened():
-    """Streak rule: sends at or after the last visible open or click are unopened (ties count)."""
+def test_only_emails_sent_after_the_last_open_count_as_unopened():
+    """Streak rule: sends strictly after the last visible open or click are unopened; a send at the
+    open's very instant is the one it answers (date-only exports put both at midnight)."""
     leads, activities, opportunities = tiny_tables()
     moment = AS_OF - pd.Timedelta(days=3)
     row = activities.iloc[[0]]
@@ -151,4 +152,4 @@ def test_an_email_sent_at_the_instant_of_the_last_open_still_counts_as_unopened(
                        for t, d in (("email_sent", -2), ("email_open", 0), ("email_sent", 0), ("email_sent", 1))],
                       ignore_index=True)
     frame = _features(leads, pd.concat([activities[activities["lead_id"] != "B"], extra], ignore_index=True), opportunities)
-    assert frame.set_index("lead_id").loc["B", "unopened_email_streak"] == 2
+    assert frame.set_index("lead_id").loc["B", "unopened_email_streak"] == 1

@@ -20,10 +20,8 @@ def _reference(activities: pd.DataFrame, lead_id: str, as_of: pd.Timestamp) -> d
     visits = acts["activity_type"] == "web_visit"
     own = acts["activity_type"].isin(list(ENGAGEMENT_WEIGHTS))
     weights = acts["activity_type"].map(ENGAGEMENT_WEIGHTS).fillna(0)
-    ordered = acts.sort_values(["occurred_at", "activity_type"])
-    engaged = ordered["activity_type"].isin(["email_open", "email_click"]).to_numpy()
-    last = np.flatnonzero(engaged)
-    after = ordered.iloc[last[-1] + 1:] if len(last) else ordered
+    engaged_at = acts.loc[acts["activity_type"].isin(["email_open", "email_click"]), "occurred_at"].max()
+    after = acts if pd.isna(engaged_at) else acts[acts["occurred_at"] > engaged_at]
     return {
         "web_visit_count_30d": int((visits & (age <= 30)).sum()),
         "content_download_count_all": int((acts["activity_type"] == "content_download").sum()),
