@@ -2,8 +2,9 @@
 
 Files are read by DuckDB, not pandas: Parquet is scanned lazily through views (a 100M-row
 activity table is streamed, never copied into Python), CSV is read as text first so that
-validation can name the row of every value that fails to parse. `load_crm` returns a `Crm`
-only after `features.validation` has passed every table.
+validation can name the row of every value that fails to parse. A table split in parts also
+records each row's file, so that an error names the part and the row within it. `load_crm`
+returns a `Crm` only after `features.validation` has passed every table.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pipeline.config import EngineConfig
 from pipeline.errors import BadInputError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+_FILE_COLUMN = "* EXCLUDE (filename), filename AS _file"
+"""The columns of a table read from several files with `filename = true`: DuckDB's `filename` becomes `_file`."""
 
 
 def find_table_files(folder: Path, name: str) -> list[Path]:
@@ -54,28 +57,55 @@ def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Tim
 
 
 def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table) -> str:
+    """Expose the table's files as raw_<table> with a `_row` number, and `_file` when it has several parts."""
     files = find_table_files(folder, table.name)
     if not files:
         raise BadInputError(f"{folder}: no {table.name} file (expected {table.name}.parquet, {table.name}.csv or a "
                             f"{table.name}/ folder of parts)")
     label = str(files[0]) if len(files) == 1 else f"{folder / table.name} ({len(files)} parts)"
-    listing = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
     try:
         if files[0].name.endswith(".parquet"):
-            con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS "
-                        f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({listing}, file_row_number = true)")
+            _register_parquet(con, table.name, files)
         else:
-            for f in files:
-                _check_text(f)
-            delim = "\t" if files[0].name.endswith(".tsv") else ","
-            con.execute("SET preserve_insertion_order = true")
-            con.execute(f"CREATE OR REPLACE TABLE raw_{table.name}_text AS SELECT * FROM read_csv({listing}, all_varchar = true, "
-                        f"header = true, delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
-            con.execute("SET preserve_insertion_order = false")
-            con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT *, rowid + 1 AS _row FROM raw_{table.name}_text")
+            _register_csv(con, table.name, files)
     except duckdb.Error as exc:
         raise BadInputError(f"{label}: cannot be read as a {table.name} table: {str(exc).splitlines()[0]}") from None
     return label
+
+
+def _listing(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _register_parquet(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    """Create the view raw_<name> over Parquet files; `_row` restarts at 1 in every file.
+
+    A table in several parts also gets `_file`, the part each row came from, because a row
+    number alone cannot say which part it is in. A single file keeps the plain view.
+    """
+    split = len(files) > 1
+    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {_FILE_COLUMN if split else '*'}, file_row_number + 1 AS _row "
+                f"FROM read_parquet({_listing(files)}, file_row_number = true{', filename = true' if split else ''})")
+
+
+def _register_csv(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    """Read CSV files as text into raw_<name>_text and expose it as raw_<name>, data rows numbered from 1.
+
+    The rows keep the files' order, so `_row` counts across all parts (DuckDB's CSV reader has
+    no per-file row number); a table in several parts also gets `_file`, and validation counts
+    a row's place within its part from that part's first `_row`, only when it names a row.
+    """
+    for f in files:
+        _check_text(f)
+    delim = "\t" if files[0].name.endswith(".tsv") else ","
+    split = len(files) > 1
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"CREATE OR REPLACE TABLE raw_{name}_text AS SELECT * FROM read_csv({_listing(files)}, all_varchar = true, "
+                f"header = true, delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, strict_mode = false"
+                f"{', filename = true' if split else ''})")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {_FILE_COLUMN if split else '*'}, rowid + 1 AS _row "
+                f"FROM raw_{name}_text")
 
 
 def _check_text(path: Path) -> None:

@@ -5,7 +5,8 @@ DuckDB, one aggregate pass per check over each table. pandera was considered, bu
 backend needs the whole table in memory, and an activity table can hold 100M rows.
 
 Every failure is a BadInputError that names the file, the column, how many rows are bad and
-the first few of them (data rows numbered from 1, as in a spreadsheet without its header).
+the first few of them (data rows numbered from 1, as in a spreadsheet without its header). In a
+table split in parts each row is named with its part and its row within that part.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from pipeline.errors import BadInputError
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
 _NOUN = {"timestamp": "timestamps", "integer": "whole numbers", "float": "numbers"}
 _FUTURE_TOLERANCE = pd.Timedelta(days=1)
+_EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
+"""The oldest timestamp accepted. No CRM holds a lead, a web visit or an email older than this, so
+an earlier one is a typo (0024 for 2024) or a placeholder for "unknown" (0001-01-01, 1899-12-30,
+1900-01-01, or 1970-01-01, the Unix epoch, which a bound at 1970 would let through). Accepted, one
+such date moves the first training snapshot back by decades and training fails far from the row."""
 _EXAMPLES = 5
 
 
@@ -30,10 +36,10 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     dropping duplicates), and otherwise stays a view over the source.
     """
     summary: dict = {}
-    future: dict[str, list[str]] = {}
+    out_of_range: dict[str, list[str]] = {}
     for table in TABLES:
         raw_types = _raw_types(con, table, origins[table.name])
-        rows, failures, future[table.name] = _scan_values(con, table, raw_types, now)
+        rows, failures, out_of_range[table.name] = _scan_values(con, table, raw_types, now)
         if failures:
             _raise_with_rows(con, table, origins[table.name], *failures[0])
         _create_typed_view(con, table, raw_types)
@@ -41,7 +47,7 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     if summary["leads_rows"] == 0:
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
-    _check_times(con, origins, now, future)
+    _check_times(con, origins, now, out_of_range)
     summary["duplicate_activities_dropped"] = _create_final_views(con, summary["activities_rows"], copy_activities_up_to)
     return summary
 
@@ -50,10 +56,14 @@ def _scalar(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
+_POSITION_COLUMNS = {"_row", "_file", "file_row_number"}
+"""Columns the loader adds to place a row: `_row` numbers it, `_file` names its part in a table split in parts."""
+
+
 def _raw_types(con, table: Table, origin: str) -> dict[str, str]:
     """Return the raw relation's columns and DuckDB types; raise if a required column is missing."""
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE raw_{table.name}").fetchall()
-             if row[0] not in {"_row", "file_row_number"}}
+             if row[0] not in _POSITION_COLUMNS}
     present = list(types)
     missing = [c.name for c in table.columns if c.required and c.name not in present]
     if missing:
@@ -122,10 +132,10 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
 
 
 def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp):
-    """Count rows, bad values of every check and future timestamps in one pass over the raw table.
+    """Count rows, bad values of every check and out-of-range timestamps in one pass over the raw table.
 
     Return the row count, the failed checks (column, condition, count, message) in report
-    order, and the time columns holding future timestamps.
+    order, and the time columns holding timestamps in the future or before `_EARLIEST`.
 
     A 100M-row activity table is read once here, not once per check; only a check that found
     bad rows is queried again, for the first few rows to name.
@@ -134,18 +144,45 @@ def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp
     limit = (now + _FUTURE_TOLERANCE).isoformat()
     times = [c for c in table.time_columns if c in raw_types]
     counts = [f"count_if({condition})" for _, condition, _ in checks]
-    counts += [f"count_if({_column_expr(table.column(c), raw_types)} > CAST('{limit}' AS TIMESTAMPTZ))" for c in times]
+    counts += [f"count_if(NOT ({_column_expr(table.column(c), raw_types)} BETWEEN CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ) "
+               f"AND CAST('{limit}' AS TIMESTAMPTZ)))" for c in times]
     row = con.execute(f"SELECT count(*){''.join(', ' + c for c in counts)} FROM raw_{table.name}").fetchall()[0]
     failures = [(column, condition, n, message) for (column, condition, message), n in zip(checks, row[1:]) if n]
-    future = [c for c, n in zip(times, row[1 + len(checks):]) if n]
-    return int(row[0]), failures, future
+    out_of_range = [c for c, n in zip(times, row[1 + len(checks):]) if n]
+    return int(row[0]), failures, out_of_range
+
+
+def _file_column(con, name: str) -> str:
+    """Return SQL for the part a raw_<name> row came from: `_file` if the table is split in parts, else NULL."""
+    columns = {row[0] for row in con.execute(f"DESCRIBE raw_{name}").fetchall()}
+    return "_file" if "_file" in columns else "CAST(NULL AS VARCHAR)"
+
+
+def _places(con, name: str, positions: list[tuple[str | None, int]]) -> list[str]:
+    """Name where each (_file, _row) of raw_<name> is: 'row 3', or 'row 3 of <part>' in a table split in parts.
+
+    `_row` orders a part's rows but need not restart at 1 in each part (CSV parts are numbered
+    across the files), so a row's number in its part counts from the part's first `_row`. That
+    costs a query only here, when rows are named, never on a table that passes.
+    """
+    parts = sorted({part for part, _ in positions if part is not None})
+    first = dict(con.execute(f"SELECT _file, min(_row) FROM raw_{name} WHERE list_contains(?, _file) GROUP BY _file",
+                             [parts]).fetchall()) if parts else {}
+    return [f"row {row}" if part is None else f"row {row - first[part] + 1} of {part}" for part, row in positions]
+
+
+def _first_at(con, name: str, positions: list[tuple[str | None, int]]) -> str:
+    """Return 'first at rows 3, 4', or 'first at row 3 of <part>, row 1 of <part>' in a table split in parts."""
+    if all(part is None for part, _ in positions):
+        return f"first at row{'s' if len(positions) > 1 else ''} {', '.join(str(row) for _, row in positions)}"
+    return "first at " + ", ".join(_places(con, name, positions))
 
 
 def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: str, count: int, message: str) -> None:
-    rows = con.execute(f"SELECT _row, {_raw_text(column)} FROM raw_{table.name} WHERE {condition} "
-                       f"ORDER BY _row LIMIT {_EXAMPLES}").fetchall()
-    where = f"first at row{'s' if len(rows) > 1 else ''} {', '.join(str(r[0]) for r in rows)} (" + \
-        ", ".join(repr(r[1]) if r[1] is not None else "empty" for r in rows) + ")"
+    rows = con.execute(f"SELECT {_file_column(con, table.name)} AS _file, _row, {_raw_text(column)} FROM raw_{table.name} "
+                       f"WHERE {condition} ORDER BY _file, _row LIMIT {_EXAMPLES}").fetchall()
+    where = _first_at(con, table.name, [r[:2] for r in rows]) + " (" + \
+        ", ".join(repr(r[2]) if r[2] is not None else "empty" for r in rows) + ")"
     text = message.format(n=count, s="s" if count > 1 else "", are="are" if count > 1 else "is", where=where)
     raise BadInputError(f"{origin}: column '{column.name}' {text}")
 
@@ -161,48 +198,59 @@ def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
     if table is LEADS:
         declared = set(table.column_names)
         select += [f'"{c}"' for c in present if c not in declared]
-    select.append("_row")
+    select += [f"{_file_column(con, table.name)} AS _file", "_row"]
     con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {', '.join(select)} FROM raw_{table.name}")
 
 
-def _report(con, origin: str, sql: str, what: str) -> None:
-    rows = con.execute(sql + f" ORDER BY _row LIMIT {_EXAMPLES}").fetchall()
+def _report(con, origins: dict[str, str], name: str, sql: str, what: str) -> None:
+    """Raise naming the rows `sql` (selecting _file, _row and a detail from typed_<name>) finds, if any."""
+    rows = con.execute(sql + f" ORDER BY _file, _row LIMIT {_EXAMPLES}").fetchall()
     if rows:
         total = _scalar(con, f"SELECT count(*) FROM ({sql})")
-        shown = ", ".join(f"row {r[0]} ({r[1]})" for r in rows)
-        raise BadInputError(f"{origin}: {total} row{'s' if total > 1 else ''} {what}: {shown}")
+        places = _places(con, name, [r[:2] for r in rows])
+        shown = ", ".join(f"{place} ({r[2]})" for place, r in zip(places, rows))
+        raise BadInputError(f"{origins[name]}: {total} row{'s' if total > 1 else ''} {what}: {shown}")
 
 
 def _check_keys(con, origins: dict[str, str]) -> None:
-    _report(con, origins["leads"], """
-        SELECT _row, 'lead_id ' || lead_id FROM (
-            SELECT _row, lead_id, count(*) OVER (PARTITION BY lead_id) AS n FROM typed_leads) WHERE n > 1""",
+    _report(con, origins, "leads", """
+        SELECT _file, _row, 'lead_id ' || lead_id FROM (
+            SELECT _file, _row, lead_id, count(*) OVER (PARTITION BY lead_id) AS n FROM typed_leads) WHERE n > 1""",
             "repeat a lead_id (column 'lead_id' must be unique)")
-    _report(con, origins["opportunities"], """
-        SELECT _row, 'opportunity_id ' || opportunity_id FROM (
-            SELECT _row, opportunity_id, count(*) OVER (PARTITION BY opportunity_id) AS n FROM typed_opportunities) WHERE n > 1""",
+    _report(con, origins, "opportunities", """
+        SELECT _file, _row, 'opportunity_id ' || opportunity_id FROM (
+            SELECT _file, _row, opportunity_id, count(*) OVER (PARTITION BY opportunity_id) AS n FROM typed_opportunities) WHERE n > 1""",
             "repeat an opportunity_id (column 'opportunity_id' must be unique)")
     for name in ("activities", "opportunities"):
-        _report(con, origins[name], f"""
-            SELECT t._row, 'lead_id ' || t.lead_id FROM typed_{name} t
+        _report(con, origins, name, f"""
+            SELECT t._file, t._row, 'lead_id ' || t.lead_id FROM typed_{name} t
             WHERE NOT EXISTS (SELECT 1 FROM typed_leads l WHERE l.lead_id = t.lead_id)""",
                 "name a lead that is not in the leads table (column 'lead_id')")
 
 
-def _check_times(con, origins: dict[str, str], now: pd.Timestamp, future: dict[str, list[str]]) -> None:
-    """Report future timestamps (counted in the value pass) and opportunities that close before they open."""
+def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: dict[str, list[str]]) -> None:
+    """Report timestamps out of range (found in the value pass) and opportunities that close before they open.
+
+    The value pass counts future and too-old timestamps together, so a column it flags is
+    queried for each kind here: only a table that fails pays for the second look.
+    """
     limit = (now + _FUTURE_TOLERANCE).isoformat()
     for table in TABLES:
-        for column in future[table.name]:
-            _report(con, origins[table.name], f"""
-                SELECT _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
+        for column in out_of_range[table.name]:
+            _report(con, origins, table.name, f"""
+                SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
                 WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
                     f"have a future timestamp in column '{column}' (later than {now:%Y-%m-%d %H:%M} UTC)")
-    _report(con, origins["opportunities"], """
-        SELECT _row, 'created ' || CAST(created_at AS VARCHAR) || ', closed ' || CAST(closed_at AS VARCHAR)
+            _report(con, origins, table.name, f"""
+                SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
+                WHERE {column} < CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ)""",
+                    f"have a timestamp before {_EARLIEST:%Y-%m-%d} in column '{column}' "
+                    "(no CRM record is that old: a typo in the year, or a placeholder for an unknown date)")
+    _report(con, origins, "opportunities", """
+        SELECT _file, _row, 'created ' || CAST(created_at AS VARCHAR) || ', closed ' || CAST(closed_at AS VARCHAR)
         FROM typed_opportunities WHERE closed_at < created_at""", "close before they were created (column 'closed_at')")
-    _report(con, origins["opportunities"], """
-        SELECT _row, 'outcome ' || outcome FROM typed_opportunities
+    _report(con, origins, "opportunities", """
+        SELECT _file, _row, 'outcome ' || outcome FROM typed_opportunities
         WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "are won or lost but have no closed_at")
 
 
@@ -216,11 +264,11 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
     (training scans it at every build); a larger one stays a view over the source files and is
     never copied. Leads and opportunities, small next to activities, are always copied.
     """
-    lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] != "_row"]
+    lead_columns = [r[0] for r in con.execute("DESCRIBE typed_leads").fetchall() if r[0] not in {"_file", "_row"}]
     # leads and opportunities are small next to activities and every build joins them: copy them once
     con.execute(f"CREATE OR REPLACE TABLE leads_copy AS SELECT {', '.join(chr(34) + c + chr(34) for c in lead_columns)} FROM typed_leads")
     con.execute("CREATE OR REPLACE VIEW leads AS SELECT * FROM leads_copy")
-    con.execute("CREATE OR REPLACE TABLE opportunities_copy AS SELECT * EXCLUDE (_row) FROM typed_opportunities")
+    con.execute("CREATE OR REPLACE TABLE opportunities_copy AS SELECT * EXCLUDE (_file, _row) FROM typed_opportunities")
     con.execute("CREATE OR REPLACE VIEW opportunities AS SELECT * FROM opportunities_copy")
     columns = "lead_id, occurred_at, activity_type, channel, value, asset_id"
     con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT hash({columns}) AS h, count(*) AS n "

@@ -85,3 +85,44 @@ def test_data_end_is_the_latest_timestamp_in_any_table(tmp_path):
                  crm.table("opportunities")["created_at"].max(), crm.table("opportunities")["closed_at"].max())
     assert crm.data_end == latest and crm.data_end < NOW
     assert isinstance(crm.data_end, pd.Timestamp)
+
+
+def _split_activities(folder, fmt, parts):
+    """Replace activities.csv by a folder of `fmt` parts, each holding the given data lines under the header."""
+    header = ACTIVITIES.splitlines()[0]
+    (folder / "activities.csv").unlink()
+    (folder / "activities").mkdir()
+    for i, lines in enumerate(parts):
+        text = "\n".join([header, *lines]) + "\n"
+        if fmt == "csv":
+            (folder / "activities" / f"part-{i}.csv").write_text(text)
+        else:
+            (folder / f"part-{i}.csv").write_text(text)
+            _to_parquet(folder / "activities", f"part-{i}.parquet", folder / f"part-{i}.csv")
+            (folder / f"part-{i}.csv").unlink()
+    return folder / "activities"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_value_error_in_a_split_table_names_each_part_and_the_row_within_it(tmp_path, fmt):
+    """Parquet numbers rows per part and CSV across parts; either way the message names part and row in it."""
+    _crm(tmp_path)
+    rows = ACTIVITIES.splitlines()[1:]
+    typo = rows[3].replace("event_attended", "evnt_attended")
+    parts = _split_activities(tmp_path, fmt, [rows[:2], [rows[2], typo], [typo, rows[0]]])
+    with pytest.raises(BadInputError) as err:
+        load_crm(tmp_path, now=NOW)
+    assert str(err.value).startswith(f"{parts} (3 parts): column 'activity_type' has 2 unknown values, "
+                                     f"first at row 2 of {parts / f'part-1.{fmt}'}, row 1 of {parts / f'part-2.{fmt}'} "
+                                     "('evnt_attended', 'evnt_attended')"), str(err.value)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_an_unknown_lead_in_a_split_table_names_the_part_and_the_row_within_it(tmp_path, fmt):
+    _crm(tmp_path)
+    rows = ACTIVITIES.splitlines()[1:]
+    parts = _split_activities(tmp_path, fmt, [rows[:3], [rows[3], rows[0].replace("L1,", "L9,")]])
+    with pytest.raises(BadInputError) as err:
+        load_crm(tmp_path, now=NOW)
+    assert str(err.value).endswith("1 row name a lead that is not in the leads table (column 'lead_id'): "
+                                   f"row 2 of {parts / f'part-1.{fmt}'} (lead_id L9)"), str(err.value)

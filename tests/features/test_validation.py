@@ -207,3 +207,34 @@ def test_parquet_with_native_types_is_typed_without_text_and_still_checked(tmp_p
     acts.loc[2, "occurred_at"] = pd.NaT
     acts.to_parquet(tmp_path / "activities.parquet", index=False)
     _fails(tmp_path, "activities.parquet", "'occurred_at' is empty in 1 row", "row 3")
+
+
+_TOO_OLD = {
+    # (table, column): (a timestamp in the fixture, an absurd one in its place, the row it is in)
+    ("leads", "created_at"): ("2024-03-01,", "0024-03-01,", 3),  # a typo in the year
+    ("activities", "occurred_at"): ("2024-02-02T10:00:00Z", "1970-01-01T00:00:00Z", 3),  # the Unix epoch as "unknown"
+    ("opportunities", "created_at"): ("2024-02-01T00:00:00Z", "1899-12-30", 1),  # a spreadsheet's day zero
+    ("opportunities", "closed_at"): ("2024-03-01T00:00:00Z", "0001-01-01T00:00:00Z", 1),
+}
+
+
+def test_every_timestamp_column_of_the_contract_has_a_too_old_case():
+    from features.contract import TABLES
+
+    assert set(_TOO_OLD) == {(t.name, c.name) for t in TABLES for c in t.columns if c.dtype == "timestamp"}
+
+
+@pytest.mark.parametrize(("table", "column"), sorted(_TOO_OLD))
+def test_timestamps_before_1990_are_rejected_naming_file_column_and_row(tmp_path, table, column):
+    good, bad, row = _TOO_OLD[(table, column)]
+    texts = {"leads": LEADS, "activities": ACTIVITIES, "opportunities": OPPORTUNITIES}
+    assert texts[table].count(good) == 1
+    texts[table] = texts[table].replace(good, bad)
+    _fails(_crm(tmp_path, **texts), f"{table}.csv:", f"1 row have a timestamp before 1990-01-01 in column '{column}'",
+           f": row {row} ({column} {bad[:4]}")
+
+
+def test_the_oldest_timestamp_accepted_is_1990_01_01(tmp_path):
+    crm = load_crm(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1990-01-01T00:00:00Z,")), now=NOW)
+    assert crm.table("leads")["created_at"].min() == pd.Timestamp("1990-01-01", tz="UTC")
+    _fails(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1989-12-31T23:59:59Z,")), "leads.csv", "before 1990-01-01", "row 3")
