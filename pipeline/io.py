@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+
+from pipeline.errors import BadInputError
+
+FRAME_SUFFIXES = (".parquet", ".csv")
 
 
 @contextlib.contextmanager
@@ -29,9 +33,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _new_temp_file(target)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -40,12 +42,42 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def _new_temp_file(target: Path) -> Path:
+    """Create an empty, uniquely named file beside `target`, with the permissions of any new file.
+
+    `tempfile.mkstemp` creates 0600 files and the rename keeps that mode, so every output
+    would be private to its owner. Creating with mode 0666 lets the kernel apply the umask
+    (and any default ACL) exactly as for a file written in place, without reading the
+    process-wide umask, which cannot be read without changing it.
+    """
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def check_frame_target(target: str | os.PathLike) -> str:
+    """Return the format (`parquet` or `csv`) the suffix of `target` asks for, or refuse it.
+
+    Commands call this before any work, so a typo in --out costs nothing and writes nothing.
+
+    >>> check_frame_target("scores.CSV")
+    'csv'
+    """
+    suffix = Path(target).suffix.lower()
+    if suffix not in FRAME_SUFFIXES:
+        raise BadInputError(f"--out {target}: output must end in .parquet or .csv")
+    return suffix.removeprefix(".")
+
+
 def write_frame(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
     """Write `frame` to Parquet or CSV (chosen by the suffix of `target`), atomically."""
     target = Path(target)
-    suffix = target.suffix.lower()
-    if suffix not in {".parquet", ".csv"}:
-        raise ValueError(f"{target}: output must end in .parquet or .csv")
+    suffix = "." + check_frame_target(target)
     with atomic_path(target) as tmp:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)

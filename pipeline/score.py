@@ -9,8 +9,8 @@ the leads that need them: the top share by probability and every lead either sco
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from pipeline.drift import DriftReference, psi
 from pipeline.drift import shares as bin_shares
 from pipeline.errors import BadInputError, DriftError, SchemaMismatchError
 from pipeline.grading import grade, score_0_100, segment
-from pipeline.io import write_frame, write_text
+from pipeline.io import check_frame_target, write_frame, write_text
 from pipeline.locking import exclusive
 
 OUTPUT_COLUMNS = (
@@ -97,39 +97,40 @@ def _with_model_settings(bundle: ModelBundle, config: Config) -> Config:
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
           crm: Crm | None = None, show_progress: bool = True, log_to_mlflow: bool = True) -> ScoreResult:
-    """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database."""
+    """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
+
+    `out` and the database are checked before the model or the data is loaded, so a typo
+    fails in a second; a run that fails replaces neither the scores nor the database rows.
+    """
     from features.loaders import load_crm
     from pipeline.train import _engine
 
     started = time.perf_counter()
-    bundle, model_name, model_version, config = resolve_model(config, model)
-    crm = crm or load_crm(data, _engine(config))
-    as_of = midnight(as_of) if as_of is not None else midnight(crm.data_end) + pd.Timedelta(days=1)
-    if as_of > midnight(crm.data_end) + pd.Timedelta(days=1):
-        raise BadInputError(f"{crm.source}: --as-of {as_of.date()} is after the data ends ({crm.data_end.date()}); "
-                            "scores would ignore activity that has not been loaded yet")
-    out = Path(out) if out else config.workdir_path / "scores" / f"scores_{as_of.date()}.parquet"
-    with exclusive(out):
-        snapshots = scoring_snapshots(crm, as_of)
-        if snapshots.empty:
-            raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
-        frame, drift_counts, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
-        frame = _add_reasons(frame, candidates, bundle, config)
-        frame.insert(2, "model_name", model_name)
-        frame.insert(3, "model_version", model_version)
-        frame = frame.sort_values("lead_id", ignore_index=True)[list(OUTPUT_COLUMNS)]
-        drift, exceeded = _drift_report(bundle, drift_counts, len(frame), frame, config)
-        write_text(drift.to_json(orient="records", indent=2), out.with_name(out.stem + ".drift.json"))
-        if exceeded and fail_on_drift:
-            raise DriftError(
-                f"population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(exceeded[:8])}"
-                f"{' …' if len(exceeded) > 8 else ''}; scores were not written ({out} is unchanged). "
-                f"See {out.with_name(out.stem + '.drift.json')}")
-        write_frame(frame, out)
-        if db_url:
-            from pipeline.sink import upsert_scores
-
-            upsert_scores(frame, db_url, db_table)
+    if out is not None:
+        check_frame_target(out)
+    sink = _open_sink(db_url, db_table)
+    try:
+        bundle, model_name, model_version, config = resolve_model(config, model)
+        crm = crm or load_crm(data, _engine(config))
+        as_of = midnight(as_of) if as_of is not None else midnight(crm.data_end) + pd.Timedelta(days=1)
+        if as_of > midnight(crm.data_end) + pd.Timedelta(days=1):
+            raise BadInputError(f"{crm.source}: --as-of {as_of.date()} is after the data ends ({crm.data_end.date()}); "
+                                "scores would ignore activity that has not been loaded yet")
+        out = Path(out) if out else config.workdir_path / "scores" / f"scores_{as_of.date()}.parquet"
+        with exclusive(out):
+            snapshots = scoring_snapshots(crm, as_of)
+            if snapshots.empty:
+                raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
+            frame, drift_counts, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
+            frame = _add_reasons(frame, candidates, bundle, config)
+            frame.insert(2, "model_name", model_name)
+            frame.insert(3, "model_version", model_version)
+            frame = frame.sort_values("lead_id", ignore_index=True)[list(OUTPUT_COLUMNS)]
+            drift, exceeded = _drift_report(bundle, drift_counts, len(frame), frame, config)
+            _publish(frame, drift, out, sink, config, stop_for=exceeded if fail_on_drift else [])
+    finally:
+        if sink is not None:
+            sink.close()
     counts = {
         "leads": int(len(frame)),
         **{f"grade_{k}": int(v) for k, v in frame["grade"].value_counts().sort_index().items()},
@@ -149,6 +150,35 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             config, {"as_of": str(as_of.date()), "model": f"{model_name} v{model_version}", "output": str(out)}, metrics,
             [out.with_name(out.stem + ".drift.json")])
     return result
+
+
+def _open_sink(db_url: str | None, db_table: str):
+    """Open the --db-url table before any work, so a bad URL or table name costs no scoring run."""
+    if not db_url:
+        return None
+    from pipeline.sink import ScoreSink
+
+    return ScoreSink(db_url, db_table)
+
+
+def _publish(frame: pd.DataFrame, drift: pd.DataFrame, out: Path, sink, config: Config, stop_for: list[str]) -> None:
+    """Write the drift report, then (unless drift stops the run) the scores and the database rows.
+
+    The rows are upserted in a transaction that commits only after both files are renamed
+    into place: a failing database leaves the files as they were, and a failing write rolls
+    the rows back. Drift in `stop_for` stops the run after writing only the drift report,
+    the evidence for the stop.
+    """
+    drift_path = out.with_name(out.stem + ".drift.json")
+    drift_json = drift.to_json(orient="records", indent=2)
+    if stop_for:
+        write_text(drift_json, drift_path)
+        raise DriftError(
+            f"population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(stop_for[:8])}"
+            f"{' …' if len(stop_for) > 8 else ''}; scores were not written ({out} is unchanged). See {drift_path}")
+    with sink.upserting(frame) if sink is not None else contextlib.nullcontext():
+        write_text(drift_json, drift_path)
+        write_frame(frame, out)
 
 
 def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
@@ -260,13 +290,6 @@ def _drift_report(bundle: ModelBundle, counts: dict, n: int, frame: pd.DataFrame
     drift.attrs["share_hot_training"] = reference.share_hot
     exceeded = drift.loc[drift["status"] == "drift", "name"].tolist()
     return drift, exceeded
-
-
-def check_table_name(name: str) -> str:
-    """Accept plain SQL identifiers only (schema.table allowed), so a table name cannot inject SQL."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", name):
-        raise BadInputError(f"--db-table {name!r}: use letters, digits and underscores only")
-    return name
 
 
 def summary_json(result: ScoreResult) -> str:

@@ -9,12 +9,13 @@ Aliases, not the deprecated stages, mark which version is `challenger` and `cham
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
+import warnings
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import TrackingError
+from pipeline.errors import BadInputError, TrackingError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -78,7 +79,9 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     proba = bundle.calibrated.predict_proba(input_example)[:, 1]
     import pandas as pd
 
-    signature = infer_signature(input_example, pd.DataFrame({"probability": proba}))
+    with warnings.catch_warnings():  # its hint about missing integers: the feature builder never leaves a count missing
+        warnings.filterwarnings("ignore", message=".*integer column", category=UserWarning)
+        signature = infer_signature(input_example, pd.DataFrame({"probability": proba}))
     with mlflow.start_run(experiment_id=exp, tags=tags) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
@@ -121,8 +124,34 @@ def set_alias(config: Config, alias: str, version: str) -> None:
 def version_metrics(config: Config, version: str) -> dict[str, float]:
     """Return the metrics logged by the run that produced a model version."""
     c = client(config)
-    mv = c.get_model_version(config.tracking.model_name, str(version))
+    mv = model_version(config, version, c)
     return dict(c.get_run(mv.run_id).data.metrics)
+
+
+def model_version(config: Config, version: str, c=None):
+    """Return the registry's ModelVersion `version`, or a BadInputError listing the versions there are.
+
+    A version comes from the user (`promote --version`); the store was reachable, so a miss
+    is a wrong argument (exit 2), not a tracking fault.
+    """
+    from mlflow.exceptions import MlflowException
+
+    c = c or client(config)
+    name = config.tracking.model_name
+    try:
+        return c.get_model_version(name, str(version))
+    except MlflowException:
+        raise BadInputError(f"--version {version}: {name} has no such version in {config.tracking_uri()}; "
+                            f"{_known_versions(c, name)}") from None
+
+
+def _known_versions(c, name: str) -> str:
+    """Describe the registered versions of `name`, for an error message (best effort: it is only a hint)."""
+    try:
+        found = sorted(int(v.version) for v in c.search_model_versions(f"name = '{name}'"))
+    except Exception:  # the hint must not hide the error it decorates
+        return "list them with the MLflow UI"
+    return f"registered versions: {', '.join(map(str, found))}" if found else "no version is registered yet"
 
 
 def resolve(config: Config, model_uri: str):
@@ -155,7 +184,8 @@ def download_bundle(config: Config, model_uri: str) -> Path:
     target = cache / f"{version.name}-v{version.version}"
     if _bundle_in(target) is None:
         cache.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=cache))
+        staging = cache / f".download-{secrets.token_hex(8)}"
+        staging.mkdir()  # not mkdtemp: its 0700 would stay on the renamed folder; mkdir honours the umask
         mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{version.name}/{version.version}", dst_path=str(staging))
         try:
             os.rename(staging, target)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,18 @@ def test_no_email_address_reaches_reports_or_mlflow(trained, trained_crm):
             text = path.read_text(errors="ignore")
             assert not any(e in text for e in emails), path
     assert domains  # the check looked for real addresses
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o007, 0o660)])
+def test_a_generated_crm_gets_the_permissions_the_umask_gives_any_new_file(synthetic, tmp_path, umask, mode):
+    from dataclasses import replace
+
+    from features.synthetic import write_crm
+
+    small = replace(synthetic, activities=synthetic.activities.head(100))
+    previous = os.umask(umask)
+    try:
+        paths = write_crm(small, tmp_path, fmt="csv")
+    finally:
+        os.umask(previous)
+    assert {name: oct(path.stat().st_mode & 0o777) for name, path in paths.items()} == {name: oct(mode) for name in paths}

@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from pipeline.commands.options import parse_date
 from pipeline.commands.train import ConfigOption
 from pipeline.config import load_config
 from pipeline.console import out
 from pipeline.errors import BadInputError
+from pipeline.io import check_frame_target, write_frame
 
 
 def features_command(
@@ -39,11 +41,12 @@ def features_command(
         raise BadInputError("leadscore features takes --as-of DATE or --training, not both")
     if data is None or out_path is None:
         raise BadInputError("leadscore features needs --data and --out (or --list)")
+    when = parse_date("--as-of", as_of) if as_of else None
+    check_frame_target(out_path)
     from features.builder import build_features
     from features.dataset import build_training_set
     from features.loaders import load_crm
     from features.snapshots import scoring_snapshots
-    from pipeline.io import write_frame
     from pipeline.train import _engine
 
     if cfg.engine.name == "spark":
@@ -52,14 +55,14 @@ def features_command(
         spark = spark_session(cfg)
         register_parquet(spark, str(data))
         with out.status("building features on Spark"):
-            frame = build_features_spark(spark, open_leads_spark(spark, [as_of]), cfg) if as_of else training_set_spark(spark, cfg)
+            frame = build_features_spark(spark, open_leads_spark(spark, [when]), cfg) if when is not None else training_set_spark(spark, cfg)
         write_frame(frame, out_path)
         out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} (Spark, {cfg.engine.spark_master})")
         return
     crm = load_crm(data, _engine(cfg))
     with out.status("building features"):
-        if as_of:
-            frame = build_features(crm, scoring_snapshots(crm, as_of), cfg)
+        if when is not None:
+            frame = build_features(crm, scoring_snapshots(crm, when), cfg)
         else:
             training = build_training_set(crm, cfg)
             frame = training.frame

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pipeline.commands.options import parse_date
 from pipeline.console import out as _out
 from rich.table import Table
 
 from features.synthetic import generate_crm, write_crm
+
+
+class CrmFormat(str, Enum):
+    """File formats a generated CRM can be written in; typer refuses any other before generating."""
+
+    parquet = "parquet"
+    csv = "csv"
 
 
 def generate_command(
@@ -18,12 +27,13 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same CRM.")] = 0,
     start: Annotated[str, typer.Option(help="First day of the CRM's history (UTC).")] = "2024-01-01",
     months: Annotated[int, typer.Option(min=4, help="Months of history.")] = 24,
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    fmt: Annotated[CrmFormat, typer.Option("--format", help="File format of the tables.")] = CrmFormat.parquet,
 ) -> None:
     """Generate a synthetic B2B CRM (with the hidden truth in truth.parquet)."""
+    first_day = str(parse_date("--start", start).date())
     with _out.status(f"generating {leads:,} leads over {months} months"):
-        crm = generate_crm(leads, seed=seed, start=start, months=months)
-        paths = write_crm(crm, out, fmt=fmt)
+        crm = generate_crm(leads, seed=seed, start=first_day, months=months)
+        paths = write_crm(crm, out, fmt=fmt.value)
     print_crm_summary(crm)
     _out.print(f"written to [bold]{Path(out)}[/] ({', '.join(p.name for p in paths.values())})")
     _out.print(f"train with its settings (its competitors' names): leadscore train --data {Path(out)} --config {paths['settings']}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from pipeline.commands.options import parse_date
 from pipeline.commands.train import ConfigOption, WorkdirOption
 from pipeline.config import load_config
 from pipeline.console import out
@@ -18,7 +19,12 @@ Writes one row per lead (probability, 0-100 score, grade, segment, rule points a
 reasons) to a Parquet or CSV file, atomically; a rerun for the same as_of and model
 rewrites identical bytes. Meant for cron or an orchestrator.
 
-Exit codes: 0 ok; 2 bad input (the message names file, column and rows); 3 model or
+Dates, --out and --db-url/--db-table are checked before any work. The database upsert
+is one transaction committed only after the files are written, so a run that fails
+replaces neither the file nor the table rows.
+
+Exit codes: 0 ok; 1 the --db-url database cannot be reached or written (nothing
+replaced); 2 bad input (the message names file, column and rows); 3 model or
 feature-schema mismatch; 4 drift beyond limits with --fail-on-drift (output not replaced);
 5 tracking store unreachable.
 """
@@ -38,6 +44,7 @@ def score_command(
 ) -> None:
     from pipeline.score import score
 
+    when = parse_date("--as-of", as_of) if as_of is not None else None
     cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
     if cfg.engine.name == "spark":
         from features.snapshots import midnight
@@ -48,12 +55,12 @@ def score_command(
         bundle, name, version, cfg = resolve_model(cfg, model)
         spark = spark_session(cfg)
         register_parquet(spark, str(data))
-        when = midnight(as_of) if as_of else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
+        when = midnight(when) if when is not None else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
         target = out_path or cfg.workdir_path / "scores" / "spark"
         score_spark(spark, bundle, open_leads_spark(spark, [when]), cfg, target)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
-    result = score(data, as_of, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)
+    result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)
     print_score_summary(result)
 
 

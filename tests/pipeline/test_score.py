@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from features.builder import build_features
 from pipeline.cli import main
 from pipeline.config import feature_settings, load_config, with_feature_settings
-from pipeline.errors import DriftError, SchemaMismatchError
+from pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
 from pipeline.score import OUTPUT_COLUMNS, score
 
 AS_OF = "2026-05-01"
@@ -191,3 +192,65 @@ def test_reason_candidates_across_chunks_hold_the_overall_top_ties_included_and_
     assert set(overall[overall >= cutoff].index) <= kept
     assert set(features.loc[hot, "lead_id"]) <= kept
     assert len(kept) < 250  # bounded: the top (with ties) and the hot ones, not every row seen
+
+
+def test_outputs_get_the_permissions_the_umask_gives_any_new_file(trained, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        _score(trained, tmp_path / "s.parquet")
+    finally:
+        os.umask(previous)
+    modes = {name: oct((tmp_path / name).stat().st_mode & 0o777) for name in ("s.parquet", "s.drift.json")}
+    assert modes == {"s.parquet": "0o640", "s.drift.json": "0o640"}
+
+
+def _files(folder):
+    """Return (name, inode, bytes) of each output in `folder`: a replaced file has a new inode."""
+    return {(p.name, p.stat().st_ino, p.read_bytes()) for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+def test_a_database_that_refuses_the_rows_replaces_no_file(trained, tmp_path):
+    import sqlalchemy as sa
+
+    out = tmp_path / "out" / "s.parquet"
+    _score(trained, out)
+    before = _files(out.parent)
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    with sa.create_engine(url).begin() as con:  # a table of the name, without the score columns
+        con.execute(sa.text("CREATE TABLE lead_scores (lead_id TEXT, as_of TEXT)"))
+    with pytest.raises(LeadscoreError, match=r"table lead_scores: upsert failed and was rolled back: .*no column") as err:
+        _score(trained, out, db_url=url)
+    assert err.value.exit_code == 1
+    assert _files(out.parent) == before
+
+
+def test_a_failed_file_write_rolls_the_database_rows_back(trained, tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    _score(trained, tmp_path / "s.parquet", db_url=url)
+    with sa.create_engine(url).begin() as con:
+        con.execute(sa.text("UPDATE lead_scores SET probability = -1"))
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("pipeline.score.write_frame", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        _score(trained, tmp_path / "s.parquet", db_url=url)
+    with sa.create_engine(url).connect() as con:
+        assert con.execute(sa.text("SELECT DISTINCT probability FROM lead_scores")).fetchall() == [(-1.0,)]
+
+
+def test_bad_output_or_database_arguments_are_refused_before_the_model_is_loaded(trained, tmp_path, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("loaded the model before checking the arguments")
+
+    monkeypatch.setattr("pipeline.score.resolve_model", forbidden)
+    with pytest.raises(BadInputError, match=r"scores.json: output must end in .parquet or .csv"):
+        _score(trained, tmp_path / "scores.json")
+    with pytest.raises(BadInputError, match="--db-table 'x;drop'"):
+        _score(trained, tmp_path / "s.parquet", db_url=f"sqlite:///{tmp_path / 'crm.db'}", db_table="x;drop")
+    with pytest.raises(LeadscoreError, match="cannot be reached: unable to open database file"):
+        _score(trained, tmp_path / "s.parquet", db_url="sqlite:////nonexistent/x.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from pipeline import tracking
@@ -61,3 +62,29 @@ def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_log
 
     monkeypatch.setattr(models.bundle, "load_bundle", with_other_competitors)
     assert champion_score_on(config, version, version) == 0.123
+
+
+def test_the_registered_mlflow_model_scores_the_feature_builders_own_frames(trained):
+    """Any MLflow tool can score the champion on what `build_features` returns, counts as integers."""
+    import numpy as np
+
+    from pipeline import api
+
+    config, crm, result = trained
+    features = api.build_features(crm, as_of=crm.data_end.normalize(), config=config)
+    X = features[result.bundle.feature_names]
+    assert any(pd.api.types.is_integer_dtype(X[c]) and X[c].max() > 1 for c in X)  # the case MLflow refused
+    model = tracking._mlflow(config).pyfunc.load_model(f"models:/{config.tracking.model_name}@champion")
+    served = model.predict(X)["probability"].to_numpy()
+    np.testing.assert_allclose(served, result.bundle.calibrated.predict_proba(X)[:, 1])
+
+
+@pytest.mark.parametrize("version", ["999", "abc"])
+def test_promoting_a_version_that_does_not_exist_is_bad_input_listing_the_registered_ones(trained, version, capsys):
+    config, _, result = trained
+    assert main(["promote", "--workdir", config.workdir, "--version", version]) == 2
+    err = capsys.readouterr().err
+    assert f"--version {version}: {config.tracking.model_name} has no such version" in err
+    listed = err.split("registered versions:")[1].replace("\n", " ")
+    assert result.model_version in {v.strip() for v in listed.split(",")}
+    assert tracking.alias_version(config, tracking.CHAMPION) == result.model_version
