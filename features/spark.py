@@ -8,6 +8,11 @@ does not, so it becomes `unix_micros(ts) / 1e6`; DuckDB's `max(x, n)` (the n lar
 has no Spark form, so it becomes `slice(sort_array(collect_list(x), false), 1, n)`; and
 `AS MATERIALIZED`, a DuckDB planning hint, is dropped.
 
+Parity needs the same rows and the same instants, not only the same text: `register_parquet`
+types and cleans the tables as the DuckDB loader does, and timestamps cross between Spark and
+pandas as unix microseconds, never as Python datetimes (which pyspark reads and writes in
+the driver's local time zone, whatever the session's).
+
 pyspark is an optional extra: `pip install 'leadscore[spark]'`.
 """
 
@@ -20,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.builder import _snapshot_frame, _typed, feature_sql
+from features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
 from features.registry import all_features
 from pipeline.config import Config
 from pipeline.errors import BadInputError
@@ -64,11 +70,92 @@ def spark_sql(config: Config) -> str:
 
 
 def register_parquet(spark, folder: str | Path) -> None:
-    """Expose leads/activities/opportunities Parquet (files or folders of parts, any path Spark reads) as views."""
-    for name in ("leads", "activities", "opportunities"):
-        base = Path(str(folder))
-        path = base / f"{name}.parquet" if (base / f"{name}.parquet").exists() else base / name
-        spark.read.parquet(str(path)).createOrReplaceTempView(name)
+    """Expose leads/activities/opportunities Parquet as views typed and cleaned as `load_crm` cleans them.
+
+    The queries are the DuckDB ones, so they must see the same rows: read from files or folders
+    of parts (any path Spark reads), each table passes through `_contract_sql`, which mirrors
+    `features.validation`'s typing, trimming, lower-casing and duplicate dropping. Only the
+    checks that need no pass over the data are mirrored (a missing required column); see
+    `_contract_sql` for those that are not.
+    """
+    for table in TABLES:
+        path = _table_path(folder, table.name)
+        raw = spark.read.parquet(path)
+        raw.createOrReplaceTempView(f"raw_{table.name}")
+        spark.sql(_contract_sql(table, dict(raw.dtypes), path)).createOrReplaceTempView(table.name)
+
+
+def _table_path(folder: str | Path, name: str) -> str:
+    """Return `<name>.parquet` in `folder` if it exists, else the folder of parts `<name>`."""
+    base = Path(str(folder))
+    return str(base / f"{name}.parquet" if (base / f"{name}.parquet").exists() else base / name)
+
+
+_SPARK_TYPE = {"string": "STRING", "category": "STRING", "timestamp": "TIMESTAMP", "integer": "BIGINT", "float": "DOUBLE"}
+
+_SPARK_NATIVE = {
+    "timestamp": ("timestamp", "timestamp_ntz", "date"),
+    "integer": ("tinyint", "smallint", "int", "bigint"),
+    "float": ("float", "double", "decimal", "tinyint", "smallint", "int", "bigint"),
+}
+"""Spark types (as `DataFrame.dtypes` names them) that already hold a contract type, cast
+directly as `features.validation._NATIVE` are in DuckDB. Spark reads an unsigned Parquet integer
+as a wider signed one, and a UINT64 as decimal(20,0), which takes the text path (the same
+value below 2**53)."""
+
+
+def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
+    """Return the Spark SQL exposing `raw_<table>` as the DuckDB loader's final `<table>` view.
+
+    Mirrored from `features.validation`: contract types; strings and categories trimmed, with
+    '' as NULL; allowed-value categories (activity_type, channel, outcome) lower-cased; a
+    missing optional column (activities.value, asset_id, opportunities.amount) as a NULL column;
+    leads keep their undeclared columns as they are, the other tables only the declared ones;
+    exact duplicate activities (after cleaning) dropped.
+
+    Not mirrored: the checks that reject rows, each an extra pass over tables that can be far
+    larger than the feature query's share of them, so Spark trusts the extract. They are: an
+    empty required value, an unparsable value (NULL here), NaN or infinite floats, unknown
+    activity types, channels or outcomes, repeated lead or opportunity ids, references to
+    unknown leads, timestamps in the future or before 1990, and opportunities that close before
+    they open or are won or lost without closed_at. Validate a new extract (or a sample of it)
+    with the DuckDB engine first.
+    """
+    _check_required_columns(table, list(raw_types), origin)
+    columns = [f"{_column_sql(column, raw_types.get(column.name))} AS {column.name}" for column in table.columns]
+    if table is LEADS:
+        columns += [f"`{name}`" for name in raw_types if name not in table.column_names]
+    distinct = "DISTINCT " if table is ACTIVITIES else ""  # the contract drops exact duplicate activities (uncounted here)
+    return f"SELECT {distinct}{', '.join(columns)} FROM raw_{table.name}"
+
+
+def _check_required_columns(table: Table, present: list[str], origin: str) -> None:
+    """Raise BadInputError naming the required columns `table` lacks, as `features.validation` does."""
+    missing = [c.name for c in table.columns if c.required and c.name not in present]
+    if missing:
+        raise BadInputError(f"{origin}: missing required column{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(missing)}; found columns: {', '.join(present) or 'none'}.")
+
+
+def _column_sql(column: Column, raw_type: str | None) -> str:
+    """Return the Spark expression typing one raw column as `features.validation._column_expr` does in DuckDB.
+
+    DuckDB casts text such as '550.0' or '1e3' to an integer (rounding half away from zero);
+    Spark's ANSI cast returns NULL, so integer text is read as a DOUBLE and rounded (HALF_UP,
+    which is also away from zero). That is the path of a pandas integer column with gaps, which
+    Parquet holds as DOUBLE.
+    """
+    if raw_type is None:
+        return f"CAST(NULL AS {_SPARK_TYPE[column.dtype]})"
+    raw = f"`{column.name}`"
+    text = f"nullif(trim(CAST({raw} AS STRING)), '')"
+    if column.dtype in {"string", "category"}:
+        return f"lower({text})" if column.allowed else text
+    if raw_type.split("(")[0] in _SPARK_NATIVE[column.dtype]:
+        return f"CAST({raw} AS {_SPARK_TYPE[column.dtype]})"
+    if column.dtype == "integer":
+        return f"try_cast(round(try_cast({text} AS DOUBLE)) AS BIGINT)"
+    return f"try_cast({text} AS {_SPARK_TYPE[column.dtype]})"
 
 
 def build_features_spark(spark, snapshots: pd.DataFrame, config: Config, out: str | Path | None = None) -> pd.DataFrame:
@@ -88,13 +175,31 @@ def features_dataframe(spark, snapshots: pd.DataFrame, config: Config):
 
 def _register_snapshots(spark, snapshots: pd.DataFrame) -> None:
     """Expose the numbered snapshots (lead_id, as_of, sid) as the view the feature query reads."""
-    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+    _register_frame(spark, _snapshot_frame(snapshots), "snapshots")
 
-    frame = _snapshot_frame(snapshots)
-    rows = list(zip(frame["lead_id"].tolist(), [t.to_pydatetime() for t in frame["as_of"]], frame["sid"].tolist()))
-    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType()),
-                         StructField("sid", LongType())])
-    spark.createDataFrame(rows, schema).createOrReplaceTempView("snapshots")
+
+def _register_frame(spark, frame: pd.DataFrame, name: str) -> None:
+    """Expose a small frame of string, integer and timestamp columns as view `name`; naive timestamps are UTC.
+
+    Timestamps cross into Spark as unix microseconds, not datetimes: pyspark turns a naive
+    datetime into an instant in the Python process's local time zone, so only an integer
+    carries the instant unchanged wherever the driver runs.
+    """
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    columns = {c: _unix_micros(frame[c]) if c in times else frame[c] for c in frame.columns}
+    types = {c: LongType() if c in times or pd.api.types.is_integer_dtype(frame[c]) else StringType() for c in frame.columns}
+    rows = list(zip(*(columns[c].astype(object).where(columns[c].notna(), None).tolist() for c in frame.columns)))
+    schema = StructType([StructField(c, types[c]) for c in frame.columns])
+    select = [f"timestamp_micros(`{c}`) AS `{c}`" if c in times else f"`{c}`" for c in frame.columns]
+    spark.createDataFrame(rows, schema).selectExpr(*select).createOrReplaceTempView(name)
+
+
+def _unix_micros(moments: pd.Series) -> pd.Series:
+    """Return microseconds since the epoch of each moment (naive ones taken as UTC), NA where missing."""
+    utc = pd.to_datetime(moments, utc=True).astype("datetime64[us, UTC]")
+    return pd.Series(utc.dt.tz_localize(None).to_numpy().view("int64"), index=moments.index, dtype="Int64").mask(utc.isna())
 
 
 def _transpiled(sql: str) -> str:
@@ -104,51 +209,53 @@ def _transpiled(sql: str) -> str:
 
 
 def _collect(sdf) -> pd.DataFrame:
-    """Return a small Spark result as pandas without Arrow (pyspark's pandas 3 support is partial)."""
-    rows = [r.asDict() for r in sdf.collect()]
-    return pd.DataFrame(rows, columns=sdf.columns)
+    """Return a small Spark result as pandas, its timestamps as UTC instants.
+
+    collect() turns a timestamp into a naive datetime in the Python process's local time zone,
+    not in the session's UTC, so timestamps cross as unix_micros integers and are rebuilt as
+    UTC here; every Spark result that reaches pandas other than through Parquet comes through
+    this function. Arrow is not used: pyspark's pandas 3 support is partial.
+    """
+    from pyspark.sql.types import TimestampType
+
+    times = [f.name for f in sdf.schema.fields if isinstance(f.dataType, TimestampType)]
+    select = [f"unix_micros(`{c}`) AS `{c}`" if c in times else f"`{c}`" for c in sdf.columns]
+    frame = pd.DataFrame([r.asDict() for r in sdf.selectExpr(*select).collect()], columns=sdf.columns)
+    return frame.assign(**{c: pd.to_datetime(frame[c].astype("Int64"), unit="us", utc=True) for c in times})
 
 
 def data_end_spark(spark) -> pd.Timestamp:
     """Return the latest timestamp in the three registered tables."""
-    row = spark.sql("""SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),
-                              (SELECT max(coalesce(closed_at, created_at)) FROM opportunities)) AS t""").collect()[0]
-    return pd.Timestamp(row["t"]).tz_localize("UTC")
+    return _collect(spark.sql("""SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),
+                                 (SELECT max(coalesce(closed_at, created_at)) FROM opportunities)) AS t"""))["t"].iloc[0]
 
 
 def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
-    """Return (lead_id, as_of) for every lead open at each date, computed by Spark."""
-    from pyspark.sql.types import StructField, StructType, TimestampType
-
+    """Return (lead_id, as_of) for every lead open at each date (naive dates are UTC), computed by Spark."""
     from features.snapshots import OPEN_LEADS_SQL
 
-    schema = StructType([StructField("as_of", TimestampType())])
-    spark.createDataFrame([(pd.Timestamp(d).to_pydatetime(),) for d in dates], schema).createOrReplaceTempView("snapshot_dates")
+    as_of = pd.to_datetime(pd.Series(list(dates), dtype=object), utc=True)
+    _register_frame(spark, pd.DataFrame({"as_of": as_of}), "snapshot_dates")
     frame = _collect(spark.sql(_transpiled(OPEN_LEADS_SQL.format(dates="snapshot_dates"))))
-    return frame.assign(lead_id=frame["lead_id"].astype("string"), as_of=pd.to_datetime(frame["as_of"], utc=True))
+    return frame.assign(lead_id=frame["lead_id"].astype("string"))
 
 
 def training_set_spark(spark, config: Config) -> pd.DataFrame:
     """Return labelled, uncensored training snapshots with features, every step computed by Spark."""
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampType
-
     from features.labels import LABEL_SQL
     from features.snapshots import midnight
 
     w = config.windows
-    first_lead = pd.Timestamp(spark.sql("SELECT min(created_at) AS t FROM leads").collect()[0]["t"]).tz_localize("UTC")
+    first_lead = _collect(spark.sql("SELECT min(created_at) AS t FROM leads"))["t"].iloc[0]
     end = data_end_spark(spark)
     first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
     last = midnight(w.last_snapshot) if w.last_snapshot else midnight(end) - pd.Timedelta(days=w.horizon_days + w.gap_days)
     dates = sorted(last - pd.Timedelta(days=w.slide_days * i) for i in range(10_000) if last - pd.Timedelta(days=w.slide_days * i) >= first)
     snapshots = open_leads_spark(spark, dates)
     snapshots = snapshots[snapshots["as_of"] + pd.Timedelta(days=w.gap_days + w.horizon_days) <= end]
-    schema = StructType([StructField("lead_id", StringType()), StructField("as_of", TimestampType())])
-    rows = list(zip(snapshots["lead_id"].tolist(), [t.to_pydatetime() for t in snapshots["as_of"]]))
-    spark.createDataFrame(rows, schema).createOrReplaceTempView("label_snapshots")
+    _register_frame(spark, snapshots[["lead_id", "as_of"]], "label_snapshots")
     labels = _collect(spark.sql(_transpiled(LABEL_SQL.format(
         snapshots="label_snapshots", window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days)))))
-    labels = labels.assign(lead_id=labels["lead_id"].astype("string"), as_of=pd.to_datetime(labels["as_of"], utc=True),
-                           label=labels["label"].astype("int8"))
+    labels = labels.assign(lead_id=labels["lead_id"].astype("string"), label=labels["label"].astype("int8"))
     features = build_features_spark(spark, labels, config)
     return labels.merge(features, on=["lead_id", "as_of"], how="left").sort_values(["as_of", "lead_id"], ignore_index=True)

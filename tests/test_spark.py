@@ -5,6 +5,9 @@ Few and small, because a Spark session costs seconds to start.
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,16 +16,32 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark is the optional [spark]
 
 from features.builder import build_features  # noqa: E402
 from features.crm import crm_from_frames  # noqa: E402
+from features.loaders import load_crm  # noqa: E402
 from features.snapshots import scoring_snapshots  # noqa: E402
-from features.spark import build_features_spark, register_parquet, spark_session  # noqa: E402
+from features.spark import (  # noqa: E402
+    build_features_spark,
+    data_end_spark,
+    open_leads_spark,
+    register_parquet,
+    spark_session,
+)
 from features.synthetic import write_crm  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
+from pipeline.errors import BadInputError  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def spark_crm(trained_crm, tmp_path_factory):
+def spark():
+    session = spark_session(load_config())
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def small_crm(trained_crm, tmp_path_factory):
+    """400 leads of the shared CRM, as frames (for DuckDB) and as a Parquet folder (for Spark)."""
     folder = tmp_path_factory.mktemp("spark_crm")
     leads = trained_crm.leads.head(400)
     keep = leads["lead_id"]
@@ -30,25 +49,48 @@ def spark_crm(trained_crm, tmp_path_factory):
     opps = trained_crm.opportunities[trained_crm.opportunities["lead_id"].isin(keep)]
     small = type(trained_crm)(leads, acts, opps, trained_crm.truth, trained_crm.start, trained_crm.end, trained_crm.params)
     write_crm(small, folder)
-    config = load_config()
-    spark = spark_session(config)
-    register_parquet(spark, folder)
     crm = crm_from_frames(leads, acts, opps)
     snaps = pd.concat([scoring_snapshots(crm, d) for d in ("2025-03-01", "2026-01-15")], ignore_index=True)
-    yield spark, crm, snaps, config
-    spark.stop()
+    return folder, crm, snaps
+
+
+@pytest.fixture
+def spark_crm(spark, small_crm):
+    folder, crm, snaps = small_crm
+    register_parquet(spark, folder)  # the views are the session's: another test may have registered other tables
+    return spark, crm, snaps, load_config()
+
+
+@pytest.fixture
+def new_york_time():
+    """Run the test with the process's local time zone at UTC-4/-5, restoring it after."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    assert time.timezone != 0, "no tz database: the test would run in UTC and prove nothing"
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def _assert_same_features(duck: pd.DataFrame, on_spark: pd.DataFrame) -> None:
+    assert list(on_spark.columns) == list(duck.columns) and len(on_spark) == len(duck)
+    for column in duck.columns:
+        if duck[column].dtype.kind == "f":
+            assert np.allclose(duck[column], on_spark[column], rtol=1e-9, atol=1e-9, equal_nan=True), column
+        else:
+            assert duck[column].astype(str).tolist() == on_spark[column].astype(str).tolist(), column
 
 
 def test_spark_features_equal_duckdb_features_value_for_value(spark_crm):
     spark, crm, snaps, config = spark_crm
     duck = build_features(crm, snaps, config).sort_values(["lead_id", "as_of"], ignore_index=True)
     on_spark = build_features_spark(spark, snaps, config)
-    assert list(on_spark.columns) == list(duck.columns) and len(on_spark) == len(duck) > 300
-    for column in duck.columns:
-        if duck[column].dtype.kind == "f":
-            assert np.allclose(duck[column], on_spark[column], rtol=1e-9, atol=1e-9, equal_nan=True), column
-        else:
-            assert duck[column].astype(str).tolist() == on_spark[column].astype(str).tolist(), column
+    assert len(duck) > 300
+    _assert_same_features(duck, on_spark)
 
 
 def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
@@ -68,7 +110,8 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     assert on_spark["segment"].tolist() == embedded["model_segment"].astype(str).tolist()
 
 
-def test_spark_training_set_equals_the_embedded_one(spark_crm):
+def test_spark_training_set_equals_the_embedded_one_on_a_driver_outside_utc(spark_crm, new_york_time):
+    """Dates, snapshots and labels each cross from Spark to pandas; none may move by the local UTC offset."""
     from features.dataset import build_training_set
 
     spark, crm, _, _ = spark_crm
@@ -80,3 +123,57 @@ def test_spark_training_set_equals_the_embedded_one(spark_crm):
     assert len(on_spark) == len(embedded) > 300 and on_spark["label"].sum() == embedded["label"].sum() > 0
     pd.testing.assert_frame_equal(on_spark[["lead_id", "as_of", "label"]].reset_index(drop=True),
                                   embedded[["lead_id", "as_of", "label"]].reset_index(drop=True), check_dtype=False)
+
+
+def test_spark_times_are_utc_whatever_the_local_time_zone(spark_crm, new_york_time):
+    spark, crm, _, _ = spark_crm
+    end = data_end_spark(spark)
+    assert end == crm.data_end and str(end.tz) == "UTC"
+    when = pd.Timestamp("2025-03-01", tz="UTC")
+    pd.testing.assert_frame_equal(open_leads_spark(spark, [when]), scoring_snapshots(crm, when))
+    assert open_leads_spark(spark, [when.tz_localize(None)])["as_of"].eq(when).all()  # a naive date is UTC too
+
+
+@pytest.fixture
+def raw_export(trained_crm, tmp_path):
+    """Parquet as a CRM exports it: padded and case-varying ids and types, repeated activities, no value or amount.
+
+    Every fifth activity appears twice, and the copy is padded or cased unlike the original
+    row in two rows out of three, so some duplicates are equal only once cleaned.
+    """
+    leads = trained_crm.leads.head(80).copy()
+    acts = trained_crm.activities[trained_crm.activities["lead_id"].isin(leads["lead_id"])].drop(columns="value")
+    opps = trained_crm.opportunities[trained_crm.opportunities["lead_id"].isin(leads["lead_id"])].drop(columns="amount")
+    acts = pd.concat([acts, acts.iloc[::5]], ignore_index=True)
+    turn = pd.Series(np.arange(len(acts)) % 3, index=acts.index)
+    acts["lead_id"] = acts["lead_id"].where(turn != 1, " " + acts["lead_id"] + "  ")
+    acts["activity_type"] = acts["activity_type"].where(turn != 2, acts["activity_type"].str.title())
+    acts["channel"] = acts["channel"].where(turn != 2, " " + acts["channel"].str.upper())
+    leads["lead_id"] = leads["lead_id"].where(leads.index % 2 == 0, leads["lead_id"] + " ")
+    leads["email"] = leads["email"] + "  "
+    leads["company_size"] = leads["company_size"].astype("float64").where(leads.index % 4 != 0)  # an int column with gaps
+    opps = opps.assign(outcome=opps["outcome"].str.upper(), lead_id=" " + opps["lead_id"])
+    for name, frame in (("leads", leads), ("activities", acts), ("opportunities", opps)):
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    return tmp_path
+
+
+def test_spark_cleans_a_raw_export_as_the_duckdb_loader_does(spark, raw_export):
+    config = load_config()
+    crm = load_crm(raw_export, now=pd.Timestamp("2027-01-01", tz="UTC"))
+    assert crm.summary["duplicate_activities_dropped"] > 0
+    register_parquet(spark, raw_export)
+    dates = [pd.Timestamp("2025-03-01", tz="UTC"), pd.Timestamp("2026-01-15", tz="UTC")]
+    expected = pd.concat([scoring_snapshots(crm, d) for d in dates], ignore_index=True)
+    snaps = open_leads_spark(spark, dates)
+    pd.testing.assert_frame_equal(snaps, expected)
+    duck = build_features(crm, snaps, config)
+    assert len(duck) > 80 and duck["web_visit_count_all"].sum() > 0
+    _assert_same_features(duck, build_features_spark(spark, snaps, config))
+
+
+def test_spark_names_a_missing_required_column(spark, small_crm, tmp_path):
+    folder, _, _ = small_crm
+    pd.read_parquet(folder / "leads.parquet").drop(columns="created_at").to_parquet(tmp_path / "leads.parquet")
+    with pytest.raises(BadInputError, match=r"leads\.parquet: missing required column created_at; found columns: lead_id, email,"):
+        register_parquet(spark, tmp_path)
