@@ -27,13 +27,23 @@ _FILE_COLUMN = "* EXCLUDE (filename), filename AS _file"
 
 
 def find_table_files(folder: Path, name: str) -> list[Path]:
-    """Return the files holding table `name` in `folder` (one file, or a folder/prefix of parts)."""
-    for suffix in _SUFFIXES:
-        single = folder / f"{name}{suffix}"
-        if single.exists():
-            return [single]
-    parts = sorted(p for p in (folder / name).glob("*") if p.name.endswith(_SUFFIXES)) if (folder / name).is_dir() else []
-    parts = parts or sorted(p for p in folder.glob(f"{name}-*") if p.name.endswith(_SUFFIXES))
+    """Return the files holding table `name` in `folder` (one file, or a folder/prefix of parts).
+
+    Two candidates (`leads.csv` beside `leads.parquet`, or a file beside a folder of parts) are
+    an error, not a choice: an old export left next to a new one would be read without a word.
+    """
+    singles = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").exists()]
+    in_folder = sorted(p for p in (folder / name).glob("*") if p.name.endswith(_SUFFIXES)) if (folder / name).is_dir() else []
+    prefixed = sorted(p for p in folder.glob(f"{name}-*") if p.name.endswith(_SUFFIXES))
+    candidates = [[p] for p in singles] + [group for group in (in_folder, prefixed) if group]
+    if len(candidates) > 1:
+        shown = ", ".join(str(g[0]) if len(g) == 1 else f"{g[0].parent / name}* ({len(g)} parts)" for g in candidates)
+        raise BadInputError(f"{folder}: table '{name}' is in more than one place: {shown}; keep one")
+    parts = candidates[0] if candidates else []
+    kinds = {p.name.endswith(".parquet") for p in parts}
+    if len(kinds) > 1:
+        raise BadInputError(f"{folder}: the parts of table '{name}' mix Parquet and CSV files ({parts[0]}, ...); "
+                            "write them in one format")
     return parts
 
 

@@ -18,7 +18,8 @@ from features.contract import LEADS, TABLES, Column, Table
 from pipeline.errors import BadInputError
 
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
-_NOUN = {"timestamp": "timestamps", "integer": "whole numbers", "float": "numbers"}
+_NOUN = {"timestamp": ("a timestamp", "timestamps"), "integer": ("a whole number", "whole numbers"),
+         "float": ("a number", "numbers")}
 _FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 """The oldest timestamp accepted. No CRM holds a lead, a web visit or an email older than this, so
@@ -32,6 +33,9 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
                       copy_activities_up_to: int = 0) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
+    The summary counts rows per table and names the columns outside the contract that are not
+    read (`ignored_columns`; the leads table keeps its extra columns as attributes).
+
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
     dropping duplicates), and otherwise stays a view over the source.
     """
@@ -44,6 +48,9 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
             _raise_with_rows(con, table, origins[table.name], *failures[0])
         _create_typed_view(con, table, raw_types)
         summary[f"{table.name}_rows"] = rows
+        if not table.extra_columns_allowed:
+            declared = set(table.column_names)
+            summary.setdefault("ignored_columns", {})[table.name] = [c for c in raw_types if c not in declared]
     if summary["leads_rows"] == 0:
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
@@ -96,7 +103,11 @@ def _column_expr(column: Column, raw_types: dict[str, str]) -> str:
         return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
     if _is_native(column, raw_types[column.name]):
         return f"CAST({raw} AS {_SQL_TYPE[column.dtype]})"
-    return f"TRY_CAST(nullif(trim(CAST({raw} AS VARCHAR)), '') AS {_SQL_TYPE[column.dtype]})"
+    text = f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
+    if column.dtype == "integer":
+        # DuckDB rounds '12.5' to 13 on a cast to BIGINT: a fraction must be an error, not a silent guess
+        return f"CASE WHEN TRY_CAST({text} AS DOUBLE) = round(TRY_CAST({text} AS DOUBLE)) THEN TRY_CAST({text} AS BIGINT) END"
+    return f"TRY_CAST({text} AS {_SQL_TYPE[column.dtype]})"
 
 
 def _raw_text(column: Column) -> str:
@@ -121,7 +132,7 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
             checks.append((column, empty, "is empty in {n} row{s}, {where}; it is required"))
         if column.dtype in _NOUN and not _is_native(column, raw_types[column.name]):
             checks.append((column, f"NOT ({empty}) AND {typed} IS NULL",
-                           f"has {{n}} value{{s}} that {{are}} not {_NOUN[column.dtype]}, {{where}}"))
+                           "has {n} value{s} that {are} not {noun}, {where}"))
         if column.dtype == "float":
             checks.append((column, f"isinf({typed}) OR isnan({typed})", "has {n} infinite or NaN values, {where}"))
         if column.allowed:
@@ -183,7 +194,8 @@ def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: 
                        f"WHERE {condition} ORDER BY _file, _row LIMIT {_EXAMPLES}").fetchall()
     where = _first_at(con, table.name, [r[:2] for r in rows]) + " (" + \
         ", ".join(repr(r[2]) if r[2] is not None else "empty" for r in rows) + ")"
-    text = message.format(n=count, s="s" if count > 1 else "", are="are" if count > 1 else "is", where=where)
+    noun = _NOUN.get(column.dtype, ("", ""))[count > 1]
+    text = message.format(n=count, s="s" if count > 1 else "", are="are" if count > 1 else "is", noun=noun, where=where)
     raise BadInputError(f"{origin}: column '{column.name}' {text}")
 
 
@@ -209,23 +221,23 @@ def _report(con, origins: dict[str, str], name: str, sql: str, what: str) -> Non
         total = _scalar(con, f"SELECT count(*) FROM ({sql})")
         places = _places(con, name, [r[:2] for r in rows])
         shown = ", ".join(f"{place} ({r[2]})" for place, r in zip(places, rows))
-        raise BadInputError(f"{origins[name]}: {total} row{'s' if total > 1 else ''} {what}: {shown}")
+        raise BadInputError(f"{origins[name]}: {what} in {total} row{'s' if total > 1 else ''}: {shown}")
 
 
 def _check_keys(con, origins: dict[str, str]) -> None:
     _report(con, origins, "leads", """
         SELECT _file, _row, 'lead_id ' || lead_id FROM (
             SELECT _file, _row, lead_id, count(*) OVER (PARTITION BY lead_id) AS n FROM typed_leads) WHERE n > 1""",
-            "repeat a lead_id (column 'lead_id' must be unique)")
+            "a repeated lead_id (column 'lead_id' must be unique)")
     _report(con, origins, "opportunities", """
         SELECT _file, _row, 'opportunity_id ' || opportunity_id FROM (
             SELECT _file, _row, opportunity_id, count(*) OVER (PARTITION BY opportunity_id) AS n FROM typed_opportunities) WHERE n > 1""",
-            "repeat an opportunity_id (column 'opportunity_id' must be unique)")
+            "a repeated opportunity_id (column 'opportunity_id' must be unique)")
     for name in ("activities", "opportunities"):
         _report(con, origins, name, f"""
             SELECT t._file, t._row, 'lead_id ' || t.lead_id FROM typed_{name} t
             WHERE NOT EXISTS (SELECT 1 FROM typed_leads l WHERE l.lead_id = t.lead_id)""",
-                "name a lead that is not in the leads table (column 'lead_id')")
+                "a lead that is not in the leads table (column 'lead_id')")
 
 
 def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: dict[str, list[str]]) -> None:
@@ -240,18 +252,18 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: 
             _report(con, origins, table.name, f"""
                 SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
                 WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
-                    f"have a future timestamp in column '{column}' (later than {now:%Y-%m-%d %H:%M} UTC)")
+                    f"a future timestamp in column '{column}' (later than {now:%Y-%m-%d %H:%M} UTC)")
             _report(con, origins, table.name, f"""
                 SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
                 WHERE {column} < CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ)""",
-                    f"have a timestamp before {_EARLIEST:%Y-%m-%d} in column '{column}' "
+                    f"a timestamp before {_EARLIEST:%Y-%m-%d} in column '{column}' "
                     "(no CRM record is that old: a typo in the year, or a placeholder for an unknown date)")
     _report(con, origins, "opportunities", """
         SELECT _file, _row, 'created ' || CAST(created_at AS VARCHAR) || ', closed ' || CAST(closed_at AS VARCHAR)
-        FROM typed_opportunities WHERE closed_at < created_at""", "close before they were created (column 'closed_at')")
+        FROM typed_opportunities WHERE closed_at < created_at""", "a close before the opportunity was created (column 'closed_at')")
     _report(con, origins, "opportunities", """
         SELECT _file, _row, 'outcome ' || outcome FROM typed_opportunities
-        WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "are won or lost but have no closed_at")
+        WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "won or lost but no closed_at")
 
 
 def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> int:

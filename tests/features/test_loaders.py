@@ -124,5 +124,32 @@ def test_an_unknown_lead_in_a_split_table_names_the_part_and_the_row_within_it(t
     parts = _split_activities(tmp_path, fmt, [rows[:3], [rows[3], rows[0].replace("L1,", "L9,")]])
     with pytest.raises(BadInputError) as err:
         load_crm(tmp_path, now=NOW)
-    assert str(err.value).endswith("1 row name a lead that is not in the leads table (column 'lead_id'): "
+    assert str(err.value).endswith("a lead that is not in the leads table (column 'lead_id') in 1 row: "
                                    f"row 2 of {parts / f'part-1.{fmt}'} (lead_id L9)"), str(err.value)
+
+
+def test_a_table_in_two_formats_is_an_error_not_a_silent_choice(tmp_path):
+    _crm(tmp_path)
+    _to_parquet(tmp_path, "leads.parquet", tmp_path / "leads.csv")
+    with pytest.raises(BadInputError, match=r"table 'leads' is in more than one place: .*leads\.parquet, .*leads\.csv; keep one"):
+        load_crm(tmp_path, now=NOW)
+
+
+def test_a_table_file_beside_a_folder_of_its_parts_is_an_error(tmp_path):
+    _crm(tmp_path)
+    (tmp_path / "activities").mkdir()
+    (tmp_path / "activities" / "part-0.csv").write_text(ACTIVITIES)
+    with pytest.raises(BadInputError, match=r"activities\.csv, .*activities/part-0\.csv; keep one"):
+        load_crm(tmp_path, now=NOW)
+
+
+def test_parts_that_mix_parquet_and_csv_are_an_error(tmp_path):
+    _crm(tmp_path)
+    lines = ACTIVITIES.splitlines()
+    (tmp_path / "activities.csv").unlink()
+    (tmp_path / "activities").mkdir()
+    (tmp_path / "activities" / "part-0.csv").write_text("\n".join(lines[:3]) + "\n")
+    (tmp_path / "part1.csv").write_text("\n".join([lines[0], *lines[3:]]) + "\n")
+    _to_parquet(tmp_path / "activities", "part-1.parquet", tmp_path / "part1.csv")
+    with pytest.raises(BadInputError, match="mix Parquet and CSV"):
+        load_crm(tmp_path, now=NOW)

@@ -106,8 +106,15 @@ def test_non_utf8_text_names_the_line(tmp_path):
 
 def test_wrong_types_name_the_rows(tmp_path):
     _fails(_crm(tmp_path, leads=LEADS.replace(",500,", ",five hundred,")), "leads.csv", "column 'company_size'",
-           "not whole numbers", "row 1", "'five hundred'")
+           "1 value that is not a whole number", "row 1", "'five hundred'")
     _fails(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",lots,")), "activities.csv", "column 'value'", "'lots'")
+
+
+def test_a_fraction_in_a_whole_number_column_is_an_error_not_rounded(tmp_path):
+    _fails(_crm(tmp_path, leads=LEADS.replace(",500,", ",12.5,")), "leads.csv", "column 'company_size'",
+           "1 value that is not a whole number", "row 1", "'12.5'")
+    leads = load_crm(_crm(tmp_path, leads=LEADS.replace(",500,", ",500.0,")), now=NOW).table("leads").set_index("lead_id")
+    assert leads.loc["L1", "company_size"] == 500
 
 
 def test_mixed_timestamp_formats_and_unparseable_ones(tmp_path):
@@ -122,8 +129,8 @@ def test_future_timestamps(tmp_path):
 
 
 def test_duplicate_keys(tmp_path):
-    _fails(_crm(tmp_path, leads=LEADS.replace("L3,", "L1,")), "leads.csv", "repeat a lead_id", "row 1", "row 3")
-    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("O2,", "O1,")), "opportunities.csv", "repeat an opportunity_id")
+    _fails(_crm(tmp_path, leads=LEADS.replace("L3,", "L1,")), "leads.csv", "a repeated lead_id (column 'lead_id' must be unique) in 2 rows", "row 1", "row 3")
+    _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("O2,", "O1,")), "opportunities.csv", "a repeated opportunity_id")
 
 
 def test_activities_and_opportunities_for_unknown_leads(tmp_path):
@@ -134,9 +141,9 @@ def test_activities_and_opportunities_for_unknown_leads(tmp_path):
 
 def test_closed_before_created_and_closed_outcome_without_date(tmp_path):
     _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace("2024-03-01T00:00:00Z,won", "2024-01-01T00:00:00Z,won")),
-           "opportunities.csv", "close before they were created", "row 1")
+           "opportunities.csv", "a close before the opportunity was created", "row 1")
     _fails(_crm(tmp_path, opportunities=OPPORTUNITIES.replace(",,open,", ",,lost,")), "opportunities.csv",
-           "won or lost but have no closed_at", "row 2")
+           "won or lost but no closed_at in 1 row:", "row 2")
 
 
 def test_unknown_categories_and_empty_required_values(tmp_path):
@@ -190,6 +197,15 @@ def test_validate_command_exits_2_with_one_paragraph(tmp_path, capsys):
     assert "leads.csv: column 'company_size'" in err.replace("\n", " ") and "Traceback" not in err
 
 
+def test_columns_outside_the_contract_are_named_not_silently_dropped(tmp_path, capsys):
+    lines = ACTIVITIES.splitlines()
+    activities = "\n".join([lines[0] + ",campaign"] + [line + ",spring" for line in lines[1:]]) + "\n"
+    crm = load_crm(_crm(tmp_path, activities=activities), now=NOW)
+    assert crm.summary["ignored_columns"] == {"activities": ["campaign"], "opportunities": []}
+    assert main(["validate", "--data", str(tmp_path)]) == 0
+    assert "not read: activities.campaign" in capsys.readouterr().out.replace("\n", " ")
+
+
 def test_parquet_with_native_types_is_typed_without_text_and_still_checked(tmp_path):
     """Typed Parquet columns skip the text round trip, but required and allowed-value checks still run."""
     _crm(tmp_path)
@@ -230,7 +246,7 @@ def test_timestamps_before_1990_are_rejected_naming_file_column_and_row(tmp_path
     texts = {"leads": LEADS, "activities": ACTIVITIES, "opportunities": OPPORTUNITIES}
     assert texts[table].count(good) == 1
     texts[table] = texts[table].replace(good, bad)
-    _fails(_crm(tmp_path, **texts), f"{table}.csv:", f"1 row have a timestamp before 1990-01-01 in column '{column}'",
+    _fails(_crm(tmp_path, **texts), f"{table}.csv:", f"a timestamp before 1990-01-01 in column '{column}'",
            f": row {row} ({column} {bad[:4]}")
 
 
