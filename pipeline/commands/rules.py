@@ -11,15 +11,23 @@ from rich.table import Table
 
 from features.registry import all_features
 from models.rules.table import check_against_registry, load_points_table
+from pipeline.commands.train import ConfigOption
+from pipeline.config import load_config
 
 
 def rules_command(
     check: Annotated[bool, typer.Option("--check", help="Validate the table and print it.")] = True,
-    table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the packaged one).")] = None,
+    table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the config's points_table, else the packaged one).")] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Validate a points table (rules, caps, thresholds) and print it."""
-    points = load_points_table(table)
-    features = {f.name: f for f in all_features()}
+    """Validate a points table (rules, caps, thresholds) and print it.
+
+    The features a table may name depend on the config (its windows name features such as
+    `web_visit_count_14d`; its extra lead attributes add features), so the check reads it.
+    """
+    cfg = load_config(config)
+    points = load_points_table(table if table is not None else cfg.points_table)
+    features = {f.name: f for f in all_features(cfg)}
     check_against_registry(points, features)
     shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")
     for column in ("id", "feature", "family", "condition", "points", "decay / per / cap"):

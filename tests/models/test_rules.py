@@ -184,3 +184,16 @@ def test_rules_check_command_prints_the_table_and_rejects_a_bad_one(tmp_path, ca
     bad.write_text(yaml.safe_dump({"rules": [{"id": "x", "feature": "nope", "condition": {"at_least": 1}, "points": 1}], "thresholds": THRESHOLDS}))
     assert main(["rules", "--check", "--table", str(bad)]) == 2
     assert "rule 'x' names unknown feature 'nope'" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_rules_check_reads_the_config_windows_and_points_table(tmp_path, capsys):
+    """A table naming a 14-day window feature is valid only under a config that builds that window."""
+    table = tmp_path / "points.yaml"
+    rule = {"id": "fortnight_visits", "feature": "web_visit_count_14d", "condition": {"at_least": 2}, "points": 5}
+    table.write_text(yaml.safe_dump({"rules": [rule], "thresholds": THRESHOLDS}))
+    assert main(["rules", "--check", "--table", str(table)]) == 2
+    config = tmp_path / "leadscore.yaml"
+    config.write_text(yaml.safe_dump({"windows": {"lookback_days": [14, 30, 90]}, "points_table": str(table)}))
+    capsys.readouterr()
+    assert main(["rules", "--check", "--config", str(config)]) == 0
+    assert "fortnight_visits" in capsys.readouterr().out
