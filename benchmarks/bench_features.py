@@ -78,7 +78,9 @@ def main() -> None:
               f"({crm.summary['activities_rows'] / seconds / 1e6:.1f} M activities/s); peak RSS {peak:.2f} GiB", flush=True)
         runs.append((snaps, visible))
     if args.time_ordered:  # the same builds on a copy left in file (time) order: what clustering by lead buys
-        crm.con.execute(f"CREATE OR REPLACE TABLE activities_copy AS SELECT * FROM read_parquet('{folder}/activities/*.parquet')")
+        crm.con.execute(f"""CREATE OR REPLACE TABLE keyed_activities AS SELECT k.lead_key, d.kind, a.*
+            FROM read_parquet('{folder}/activities/*.parquet') a LEFT JOIN lead_keys k ON k.lead_id = a.lead_id
+            JOIN activity_kinds d ON d.activity_type = a.activity_type AND d.channel = a.channel""")  # keyed, in file order
         for snaps, visible in runs:
             t = time.perf_counter()
             build_features(crm, snaps, config)

@@ -29,7 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dates", type=int, default=6)
     args = parser.parse_args()
-    from features.builder import VISIBLE_EVENTS, _aggregate_cte, _snapshot_frame, build_features, feature_sql, summary_columns
+    from features.builder import (EVENT_SUMMARIES, KEYED_EVENT_SUMMARIES, VISIBLE_EVENTS, _aggregate_cte, _snapshot_frame,
+                                  build_features, feature_sql, summary_columns)
+    from features.layout import layout_of
     from features.registry import all_features
     from features.loaders import load_crm
     from features.snapshots import open_leads_at
@@ -43,8 +45,14 @@ def main() -> None:
         t = time.perf_counter()
         build_features(crm, snaps, config)
         print(f"build {attempt + 1}: {time.perf_counter() - t:.1f} s for {len(snaps):,} snapshots", flush=True)
-    crm.con.register("snapshots", _snapshot_frame(snaps))
-    stage_one = f"SELECT e.sid, e.activity_type, e.channel, {{columns}} FROM ({VISIBLE_EVENTS}) e GROUP BY ALL"
+    layout = layout_of(crm.con)  # the keyed copy a load makes, as build_features reads it
+    crm.con.register("snapshot_frame", _snapshot_frame(snaps))
+    crm.con.execute("CREATE TEMP TABLE snapshots AS SELECT f.*, k.lead_key FROM snapshot_frame f JOIN lead_keys k USING (lead_id)"
+                    if layout.keyed else "CREATE TEMP VIEW snapshots AS SELECT * FROM snapshot_frame")
+    visible = VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel",
+                                    key=layout.key, activities=layout.activities)
+    summaries = KEYED_EVENT_SUMMARIES if layout.keyed else EVENT_SUMMARIES
+    stage_one = f"WITH visible_events AS ({visible}) {summaries}"
     for label, columns in (("count(*) only", "count(*) AS n"), ("all stage-one aggregates", summary_columns(config))):
         t = time.perf_counter()
         groups = crm.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_one AS {stage_one.format(columns=columns)}").fetchall()
@@ -62,7 +70,7 @@ def main() -> None:
     profile = Path(tempfile.mkdtemp()) / "profile.json"
     crm.con.execute("PRAGMA enable_profiling = 'json'")
     crm.con.execute(f"PRAGMA profiling_output = '{profile}'")
-    crm.con.sql(feature_sql(config)).to_arrow_table()
+    crm.con.sql(feature_sql(config, layout=layout)).to_arrow_table()
     crm.con.execute("PRAGMA disable_profiling")
     tree = json.loads(profile.read_text())
     operators = []

@@ -12,7 +12,9 @@ those ~10 summary rows per snapshot. Evaluating every declaration on every event
 was 4x slower (BENCHMARKS.md).
 
 The query reads relations named `snapshots`, `leads` and `activities`, so the same text
-runs on DuckDB and (transpiled) on Spark SQL.
+runs on DuckDB and (transpiled) on Spark SQL. On a CRM loaded into DuckDB it reads the keyed
+copy instead (`features.layout`): the same query with integer lead keys and activity-kind
+codes in the joins, groupings and type filters.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.crm import Crm
+from features.layout import TEXT_KEYS, Layout, layout_of
 from features.registry import Feature, all_features
 from pipeline.config import Config
 
@@ -35,12 +38,13 @@ VISIBLE = "a.occurred_at < s.as_of"
 Every relation below that joins snapshots to activities uses this condition and no other."""
 
 VISIBLE_EVENTS = f"""
-    SELECT s.sid, a.activity_type, a.channel, a.value,
+    SELECT s.sid, {{event_type}}, a.value,
            (epoch(s.as_of) - epoch(a.occurred_at)) / 86400.0 AS age_days
     FROM snapshots s
-    JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE}
+    JOIN {{activities}} a ON a.{{key}} = s.{{key}} AND {VISIBLE}
 """
-"""Every (snapshot, visible event) pair; `sid` numbers the snapshots so stage one groups by one integer."""
+"""Every (snapshot, visible event) pair; `sid` numbers the snapshots so stage one groups by one
+integer. `event_type` is the activity type and channel, or their one-integer `kind` code."""
 
 EVENT_SUMMARIES = """
     SELECT e.sid, e.activity_type, e.channel,
@@ -50,10 +54,22 @@ EVENT_SUMMARIES = """
 """
 """Stage one: one row per snapshot, activity type and channel (the `t` of `event` declarations)."""
 
+KEYED_EVENT_SUMMARIES = """
+    SELECT x.*, k.activity_type, k.channel
+    FROM (
+        SELECT e.sid, e.kind,
+               {columns}
+        FROM visible_events e
+        GROUP BY e.sid, e.kind
+    ) x
+    JOIN activity_kinds k ON k.kind = x.kind
+"""
+"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the ~20 kinds."""
+
 VISIBLE_ENGAGEMENTS = f"""
     SELECT s.sid, a.occurred_at, a.activity_type
     FROM snapshots s
-    JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.activity_type IN ('email_open', 'email_click')
+    JOIN {{activities}} a ON a.{{key}} = s.{{key}} AND {VISIBLE} AND {{engagements}}
 """
 """Every visible email open and click; materialized once and read twice (the latest one, and
 those since the last sends), which saves a scan of the whole activity table."""
@@ -71,7 +87,7 @@ SEND_SUMMARIES = f"""
            least(count(*), {{recent}}) AS recent_sends,
            list_min(max(a.occurred_at, {{recent}})) AS recent_from
     FROM snapshots s
-    JOIN activities a ON a.lead_id = s.lead_id AND {VISIBLE} AND a.activity_type = 'email_sent'
+    JOIN {{activities}} a ON a.{{key}} = s.{{key}} AND {VISIBLE} AND {{sends}}
     LEFT JOIN last_engagements g ON g.sid = s.sid
     GROUP BY s.sid
 """
@@ -96,12 +112,12 @@ EMAIL_SUMMARIES = """
 sends, and opens and clicks since the first of the last `recent` sends."""
 
 ACTIVE_DAYS = """
-    SELECT a.lead_id, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
-    FROM activities a
-    WHERE {own} AND a.lead_id IN (SELECT lead_id FROM snapshots)
+    SELECT a.{key}, CAST(a.occurred_at AS DATE) AS day, min(a.occurred_at) AS first_at
+    FROM {activities} a
+    WHERE {own} AND a.{key} IN (SELECT {key} FROM snapshots)
       AND a.occurred_at >= CAST(CAST((SELECT min(as_of) FROM snapshots) AS DATE) - INTERVAL {lookback} DAY AS TIMESTAMPTZ)
       AND a.occurred_at < (SELECT max(as_of) FROM snapshots)
-    GROUP BY a.lead_id, CAST(a.occurred_at AS DATE)
+    GROUP BY a.{key}, CAST(a.occurred_at AS DATE)
 """
 """Calendar days (UTC) with the lead's own activity, each with its first event: computed once
 per build, only for the build's leads (a scoring chunk is a part of them) and only for the
@@ -112,7 +128,7 @@ which other snapshots share its build."""
 VISIBLE_DAYS = """
     SELECT s.sid, date_diff('day', d.day, CAST(s.as_of AS DATE)) AS age_days
     FROM snapshots s
-    JOIN active_days d ON d.lead_id = s.lead_id AND d.first_at < s.as_of
+    JOIN active_days d ON d.{key} = s.{key} AND d.first_at < s.as_of
          AND d.day >= CAST(s.as_of AS DATE) - INTERVAL {lookback} DAY
 """
 """The active days a snapshot sees (its first event strictly before as_of), aged in whole days
@@ -153,10 +169,10 @@ def summary_columns(config: Config) -> str:
     return ",\n           ".join(columns)
 
 
-def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
-    """Return the one query that computes `features` (default: all) for every snapshot."""
+def feature_sql(config: Config, features: list[Feature] | None = None, layout: Layout = TEXT_KEYS) -> str:
+    """Return the one query that computes `features` (default: all) for every snapshot, in `sid` order."""
     features = features if features is not None else all_features(config)
-    from features.implicit import LEAD_INITIATED
+    from features.implicit import ENGAGEMENT_WEIGHTS
 
     by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"] + by_kind["email"])
@@ -167,16 +183,18 @@ def feature_sql(config: Config, features: list[Feature] | None = None) -> str:
     joins = "".join(f"\n    LEFT JOIN {alias}_features {alias} ON {alias}.sid = s.sid"
                     for alias, _, _, _ in aggregated)
     order = ", ".join(["sid", "lead_id", "as_of"] + [f.name for f in features])
-    own = LEAD_INITIATED.replace("t.", "a.")
+    where = {"key": layout.key, "activities": layout.activities}
+    summaries = KEYED_EVENT_SUMMARIES if layout.keyed else EVENT_SUMMARIES
+    lookback = max(_windows(config))
     return f"""
-WITH visible_events AS ({VISIBLE_EVENTS}),
-event_summaries AS ({EVENT_SUMMARIES.format(columns=summary_columns(config))}),
-visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS}),
+WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **where)}),
+event_summaries AS ({summaries.format(columns=summary_columns(config))}),
+visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(("email_open", "email_click")), **where)}),
 last_engagements AS ({LAST_ENGAGEMENTS}),
-send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends))}),
+send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends), sends=layout.of_types(("email_sent",)), **where)}),
 email_summaries AS ({EMAIL_SUMMARIES}),
-active_days AS ({ACTIVE_DAYS.format(lookback=max(_windows(config)), own=own)}),
-visible_days AS ({VISIBLE_DAYS.format(lookback=max(_windows(config)))}),
+active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(tuple(ENGAGEMENT_WEIGHTS)), **where)}),
+visible_days AS ({VISIBLE_DAYS.format(lookback=lookback, key=layout.key)}),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 {ctes}base AS (
     SELECT s.sid, s.lead_id, s.as_of{lead_cols}{filled}
@@ -213,14 +231,21 @@ def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.Data
     `days_since_*` and the email rates are NaN when the event never happened.
     """
     features = all_features(config)
+    layout = layout_of(crm.con)
     frame = _snapshot_frame(snapshots)
     name = f"snapshots_{uuid.uuid4().hex[:8]}"
-    crm.con.register(name, frame)
+    crm.con.register(f"{name}_frame", frame)
     try:
-        sql = re.sub(r"\b(FROM|JOIN) snapshots\b", rf"\1 {name}", feature_sql(config, features))
+        if layout.keyed:  # the snapshots carry the lead's integer key; a lead unknown to `leads` has no features anyway
+            crm.con.execute(f"CREATE TEMP TABLE {name} AS SELECT f.*, k.lead_key FROM {name}_frame f "
+                            f"JOIN lead_keys k ON k.lead_id = f.lead_id")
+        else:
+            crm.con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
+        sql = re.sub(r"\b(FROM|JOIN) snapshots\b", rf"\1 {name}", feature_sql(config, features, layout))
         result = crm.con.sql(sql).to_arrow_table()
     finally:
-        crm.con.unregister(name)
+        crm.con.execute(f"DROP TABLE IF EXISTS {name}" if layout.keyed else f"DROP VIEW IF EXISTS {name}")
+        crm.con.unregister(f"{name}_frame")
     return _typed(result, features)
 
 

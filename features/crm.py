@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from features.engine import connect
+from features.layout import create_keyed_copy
 from pipeline.config import EngineConfig
 
 
@@ -52,6 +53,8 @@ def crm_from_frames(
     for name, frame in (("leads", leads), ("activities", activities), ("opportunities", opportunities)):
         con.register(f"_{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _{name}_frame")
+    if len(activities) <= (engine or EngineConfig()).copy_activities_up_to:
+        create_keyed_copy(con)  # the layout `load_crm` builds, so tests on frames build features as loaded CRMs do
     if data_end is None:
         data_end = _latest_timestamp(con)
     return Crm(con=con, source=source, data_end=pd.Timestamp(data_end))

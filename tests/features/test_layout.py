@@ -1,0 +1,63 @@
+"""The keyed copy (integer lead keys, activity-kind codes) changes the speed of a build, never its features."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from features.builder import build_features, feature_sql
+from features.crm import crm_from_frames
+from features.layout import TEXT_KEYS, Layout, layout_of
+from features.loaders import load_crm
+from features.snapshots import open_leads_at
+from pipeline.config import EngineConfig, load_config
+
+from tests.features.tiny_crm import tiny_tables, ts
+
+AS_OF = ts("2024-03-01")
+
+
+def test_keyed_and_text_key_builds_agree_value_for_value(synthetic_dir):
+    keyed = load_crm(synthetic_dir)
+    text = load_crm(synthetic_dir, EngineConfig(copy_activities_up_to=0))  # too large to copy: a view over the files
+    assert layout_of(keyed.con).keyed and not layout_of(text.con).keyed
+    config = load_config()
+    end = keyed.data_end.normalize()
+    snapshots = open_leads_at(keyed, [end - pd.Timedelta(days=d) for d in (0, 45, 200, 400)])
+    assert len(snapshots) > 5000
+    pd.testing.assert_frame_equal(build_features(keyed, snapshots, config), build_features(text, snapshots, config))
+
+
+def test_the_keyed_copy_shows_the_contract_columns_and_every_row(synthetic_dir, synthetic):
+    keyed = load_crm(synthetic_dir)
+    activities = keyed.table("activities")
+    assert list(activities.columns) == list(synthetic.activities.columns)
+    assert len(activities) == len(synthetic.activities.drop_duplicates())
+
+
+def test_frames_are_keyed_without_losing_activities_of_unknown_leads():
+    leads, activities, opportunities = tiny_tables()
+    stray = activities.iloc[[0]].assign(lead_id="not-a-lead")
+    crm = crm_from_frames(leads, pd.concat([activities, stray], ignore_index=True), opportunities)
+    assert layout_of(crm.con).keyed
+    assert len(crm.table("activities")) == len(activities) + 1
+    small = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
+    assert not layout_of(small.con).keyed
+
+
+@pytest.mark.parametrize("layout", [TEXT_KEYS, Layout({1: ("email_sent", "online")})])
+def test_a_type_the_data_never_holds_filters_everything_out(layout):
+    condition = layout.of_types(("email_open", "email_click"))
+    assert condition == ("a.activity_type IN ('email_open', 'email_click')" if layout is TEXT_KEYS else "FALSE")
+    assert condition in feature_sql(load_config(), layout=layout)
+
+
+def test_a_keyed_crm_without_opens_or_clicks_builds_as_the_text_keyed_one():
+    leads, activities, opportunities = tiny_tables()
+    activities = activities[~activities["activity_type"].isin(["email_open", "email_click"])]
+    snapshots = pd.DataFrame({"lead_id": leads["lead_id"], "as_of": AS_OF})
+    keyed = crm_from_frames(leads, activities, opportunities)
+    text = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
+    frame = build_features(keyed, snapshots, load_config())
+    pd.testing.assert_frame_equal(frame, build_features(text, snapshots, load_config()))
+    assert (frame["email_open_count_all"] == 0).all()
