@@ -64,7 +64,7 @@ KEYED_EVENT_SUMMARIES = """
     ) x
     JOIN activity_kinds k ON k.kind = x.kind
 """
-"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the ~20 kinds."""
+"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the ~28 kinds."""
 
 VISIBLE_ENGAGEMENTS = f"""
     SELECT s.sid, a.occurred_at, a.activity_type
@@ -183,17 +183,17 @@ def feature_sql(config: Config, features: list[Feature] | None = None, layout: L
     joins = "".join(f"\n    LEFT JOIN {alias}_features {alias} ON {alias}.sid = s.sid"
                     for alias, _, _, _ in aggregated)
     order = ", ".join(["sid", "lead_id", "as_of"] + [f.name for f in features])
-    where = {"key": layout.key, "activities": layout.activities}
+    relations = {"key": layout.key, "activities": layout.activities}
     summaries = KEYED_EVENT_SUMMARIES if layout.keyed else EVENT_SUMMARIES
     lookback = max(_windows(config))
     return f"""
-WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **where)}),
+WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **relations)}),
 event_summaries AS ({summaries.format(columns=summary_columns(config))}),
-visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(("email_open", "email_click")), **where)}),
+visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(("email_open", "email_click")), **relations)}),
 last_engagements AS ({LAST_ENGAGEMENTS}),
-send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends), sends=layout.of_types(("email_sent",)), **where)}),
+send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends), sends=layout.of_types(("email_sent",)), **relations)}),
 email_summaries AS ({EMAIL_SUMMARIES}),
-active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(tuple(ENGAGEMENT_WEIGHTS)), **where)}),
+active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(tuple(ENGAGEMENT_WEIGHTS)), **relations)}),
 visible_days AS ({VISIBLE_DAYS.format(lookback=lookback, key=layout.key)}),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 {ctes}base AS (

@@ -6,7 +6,8 @@ groupings and filters cost a fifth of a 1-date build. So the copy a load makes c
 integer columns beside the contract's text ones:
 
 - `lead_key`: the lead's rank by `lead_id` (table `lead_keys`); the copy is sorted by it;
-- `kind`: a code per (activity type, channel) pair found in the data (table `activity_kinds`).
+- `kind`: a code per (activity type, channel) pair the data can hold (table `activity_kinds`):
+  every pair of the contract after validation, the pairs found in the data for frames.
 
 The contract views do not change: `activities` still shows the contract's columns. A table too
 large to copy (a view over its files) and Spark keep the text keys; `features.builder`
@@ -42,6 +43,7 @@ class Layout:
 
     @property
     def activities(self) -> str:
+        """The relation the query reads activities from."""
         return KEYED_ACTIVITIES if self.keyed else "activities"
 
     def of_types(self, types: list[str] | tuple[str, ...], alias: str = "a") -> str:
@@ -62,11 +64,11 @@ def create_keyed_copy(con: duckdb.DuckDBPyConnection, source: str = "activities"
 
     `kinds` lists the (activity type, channel) pairs the data can hold, when validation has
     already made sure of it (saves a scan); otherwise they are read from `source`. A lead_id
-    missing from `leads` keeps its rows (with no key: no snapshot can see them), so the copy
-    never drops data, even from frames that were not validated.
+    missing from `leads` keeps its rows (with no key: no snapshot can see them). With `kinds`
+    given, a row whose pair is not among them would be dropped: pass them only for validated data.
     """
-    con.execute("CREATE OR REPLACE TABLE lead_keys AS "
-                "SELECT lead_id, CAST(row_number() OVER (ORDER BY lead_id) AS BIGINT) AS lead_key FROM leads")
+    con.execute("CREATE OR REPLACE TABLE lead_keys AS "  # DISTINCT: frames are not validated, and a repeated lead must not repeat rows
+                "SELECT lead_id, CAST(row_number() OVER (ORDER BY lead_id) AS BIGINT) AS lead_key FROM (SELECT DISTINCT lead_id FROM leads)")
     pairs = (f"(VALUES {', '.join(f'({t!r}, {c!r})' for t, c in kinds)}) AS v(activity_type, channel)" if kinds
              else f"(SELECT DISTINCT activity_type, channel FROM {source})")
     con.execute(f"CREATE OR REPLACE TABLE activity_kinds AS "
@@ -86,7 +88,9 @@ def create_keyed_copy(con: duckdb.DuckDBPyConnection, source: str = "activities"
 
 def layout_of(con: duckdb.DuckDBPyConnection) -> Layout:
     """Return the layout of the CRM on `con`: keyed if a keyed copy was made, else text keys."""
-    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    # only where the builder's unqualified names resolve: an attached DuckDB source may hold any table name
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() "
+                                              "WHERE database_name = current_database() AND schema_name = current_schema()").fetchall()}
     if KEYED_ACTIVITIES not in tables:
         return TEXT_KEYS
     rows = con.execute("SELECT kind, activity_type, channel FROM activity_kinds").fetchall()

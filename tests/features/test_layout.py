@@ -61,3 +61,33 @@ def test_a_keyed_crm_without_opens_or_clicks_builds_as_the_text_keyed_one():
     frame = build_features(keyed, snapshots, load_config())
     pd.testing.assert_frame_equal(frame, build_features(text, snapshots, load_config()))
     assert (frame["email_open_count_all"] == 0).all()
+
+
+def test_a_lead_repeated_in_unvalidated_frames_repeats_no_activity():
+    leads, activities, opportunities = tiny_tables()
+    leads = pd.concat([leads, leads.iloc[[0]]], ignore_index=True)
+    crm = crm_from_frames(leads, activities, opportunities)
+    assert layout_of(crm.con).keyed
+    assert len(crm.table("activities")) == len(activities)
+    text = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
+    snapshots = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": AS_OF})
+    pd.testing.assert_frame_equal(build_features(crm, snapshots, load_config()), build_features(text, snapshots, load_config()))
+
+
+def test_a_duckdb_source_with_its_own_keyed_activities_table_is_read_by_its_layout(tmp_path):
+    import duckdb
+
+    path = tmp_path / "crm.duckdb"
+    source = duckdb.connect(str(path))
+    for name, frame in zip(("leads", "activities", "opportunities"), tiny_tables()):
+        source.register("frame", frame)
+        source.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+        source.unregister("frame")
+    source.execute("CREATE TABLE keyed_activities AS SELECT 1 AS anything")  # a user's table, not leadscore's copy
+    source.close()
+    now = ts("2025-01-01")
+    keyed = load_crm(path, now=now)
+    text = load_crm(path, EngineConfig(copy_activities_up_to=0), now=now)  # activities stay a view over the file
+    assert layout_of(keyed.con).keyed and not layout_of(text.con).keyed
+    snapshots = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": AS_OF})
+    pd.testing.assert_frame_equal(build_features(text, snapshots, load_config()), build_features(keyed, snapshots, load_config()))
