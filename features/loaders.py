@@ -22,8 +22,11 @@ from pipeline.config import EngineConfig
 from pipeline.errors import BadInputError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
-_FILE_COLUMN = "* EXCLUDE (filename), filename AS _file"
-"""The columns of a table read from several files with `filename = true`: DuckDB's `filename` becomes `_file`."""
+_FILE_OPTION = ", filename = '_file'"
+"""Read option of a table in several parts: each row's file in a column `_file` (named, so that a data
+column called `filename`, which `filename = true` would collide with, is read as any other)."""
+_FORMATS = {".parquet": "Parquet", ".tsv": "TSV"}
+"""Format of a part by suffix; every other suffix is CSV (read with the first part's delimiter)."""
 
 
 def find_table_files(folder: Path, name: str) -> list[Path]:
@@ -35,16 +38,21 @@ def find_table_files(folder: Path, name: str) -> list[Path]:
     singles = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").exists()]
     in_folder = sorted(p for p in (folder / name).glob("*") if p.name.endswith(_SUFFIXES)) if (folder / name).is_dir() else []
     prefixed = sorted(p for p in folder.glob(f"{name}-*") if p.name.endswith(_SUFFIXES))
-    candidates = [[p] for p in singles] + [group for group in (in_folder, prefixed) if group]
+    candidates = [([p], str(p)) for p in singles]
+    candidates += [(group, where) for group, where in ((in_folder, f"{folder / name}/"), (prefixed, f"{folder / name}-*")) if group]
     if len(candidates) > 1:
-        shown = ", ".join(str(g[0]) if len(g) == 1 else f"{g[0].parent / name}* ({len(g)} parts)" for g in candidates)
+        shown = ", ".join(str(g[0]) if len(g) == 1 else f"{where} ({len(g)} parts)" for g, where in candidates)
         raise BadInputError(f"{folder}: table '{name}' is in more than one place: {shown}; keep one")
-    parts = candidates[0] if candidates else []
-    kinds = {p.name.endswith(".parquet") for p in parts}
+    parts = candidates[0][0] if candidates else []
+    kinds = [k for k in ("Parquet", "CSV", "TSV") if k in {_format(p) for p in parts}]
     if len(kinds) > 1:
-        raise BadInputError(f"{folder}: the parts of table '{name}' mix Parquet and CSV files ({parts[0]}, ...); "
-                            "write them in one format")
+        raise BadInputError(f"{folder}: the parts of table '{name}' mix {', '.join(kinds[:-1])} and {kinds[-1]} files "
+                            f"({parts[0]}, ...); write them in one format")
     return parts
+
+
+def _format(path: Path) -> str:
+    return next((kind for suffix, kind in _FORMATS.items() if path.name.endswith(suffix)), "CSV")
 
 
 def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Timestamp | None = None) -> Crm:
@@ -94,8 +102,8 @@ def _register_parquet(con: duckdb.DuckDBPyConnection, name: str, files: list[Pat
     number alone cannot say which part it is in. A single file keeps the plain view.
     """
     split = len(files) > 1
-    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {_FILE_COLUMN if split else '*'}, file_row_number + 1 AS _row "
-                f"FROM read_parquet({_listing(files)}, file_row_number = true{', filename = true' if split else ''})")
+    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT *, file_row_number + 1 AS _row "
+                f"FROM read_parquet({_listing(files)}, file_row_number = true{_FILE_OPTION if split else ''})")
 
 
 def _register_csv(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
@@ -109,13 +117,15 @@ def _register_csv(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) 
         _check_text(f)
     delim = "\t" if files[0].name.endswith(".tsv") else ","
     split = len(files) > 1
+    # the table stays in memory for the whole run: each row keeps its part as a 1-2 byte ENUM code, not the path
+    columns = f"* EXCLUDE (_file), CAST(_file AS ENUM({_listing(files)[1:-1]})) AS _file" if split else "*"
     con.execute("SET preserve_insertion_order = true")
-    con.execute(f"CREATE OR REPLACE TABLE raw_{name}_text AS SELECT * FROM read_csv({_listing(files)}, all_varchar = true, "
+    con.execute(f"CREATE OR REPLACE TABLE raw_{name}_text AS SELECT {columns} FROM read_csv({_listing(files)}, all_varchar = true, "
                 f"header = true, delim = '{delim}', quote = '\"', escape = '\"', null_padding = true, strict_mode = false"
-                f"{', filename = true' if split else ''})")
+                f"{_FILE_OPTION if split else ''})")
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {_FILE_COLUMN if split else '*'}, rowid + 1 AS _row "
-                f"FROM raw_{name}_text")
+    columns = "* EXCLUDE (_file), CAST(_file AS VARCHAR) AS _file" if split else "*"
+    con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {columns}, rowid + 1 AS _row FROM raw_{name}_text")
 
 
 def _check_text(path: Path) -> None:

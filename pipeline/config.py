@@ -65,6 +65,9 @@ class WindowConfig(_Strict):
     def _iso_date(cls, value: str | None) -> str | None:
         if value is not None:
             try:
+                # a calendar date only: Python 3.11 also reads week dates (2025-W01-1), which pandas cannot
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", value):
+                    raise ValueError(value)
                 date.fromisoformat(str(value))
             except ValueError:
                 raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.commands.train import ConfigOption
@@ -32,4 +33,4 @@ def validate_command(
     out.print(f"data up to {crm.data_end:%Y-%m-%d %H:%M} UTC; exact duplicate activities dropped: {s['duplicate_activities_dropped']:,}")
     ignored = [f"{name}.{column}" for name, columns in s.get("ignored_columns", {}).items() for column in columns]
     if ignored:
-        out.print(f"[yellow]columns outside the data contract, not read:[/] {', '.join(ignored)}")
+        out.print(f"[yellow]columns outside the data contract, not read:[/] {escape(', '.join(ignored))}")

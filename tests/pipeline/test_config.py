@@ -17,6 +17,9 @@ def _write(tmp_path, text: str):
 @pytest.mark.parametrize(("yaml_text", "named"), [
     ("engine:\n  memory_limit: lots\n", r"engine\.memory_limit.*'lots' is not a size"),
     ("windows:\n  first_snapshot: 2025-13-01\n", r"windows\.first_snapshot.*is not a date"),
+    # ISO week dates pass date.fromisoformat on Python 3.11+, but pandas cannot read them later
+    ("windows:\n  first_snapshot: 2025-W01-1\n", r"windows\.first_snapshot.*is not a date"),
+    ("windows:\n  last_snapshot: 2025W011\n", r"windows\.last_snapshot.*is not a date"),
     ("windows:\n  lookback_days: []\n", r"windows\.lookback_days"),
     ("windows:\n  half_lives_days: [7, 0]\n", r"windows\.half_lives_days\.1"),
     ("grades:\n  a: 0.1\n  b: 0.2\n", r"grade floors must rise: c 0.05 <= b 0.2 <= a 0.1"),
