@@ -140,10 +140,10 @@ def _check_required_columns(table: Table, present: list[str], origin: str) -> No
 def _column_sql(column: Column, raw_type: str | None) -> str:
     """Return the Spark expression typing one raw column as `features.validation._column_expr` does in DuckDB.
 
-    DuckDB casts text such as '550.0' or '1e3' to an integer (rounding half away from zero);
-    Spark's ANSI cast returns NULL, so integer text is read as a DOUBLE and rounded (HALF_UP,
-    which is also away from zero). That is the path of a pandas integer column with gaps, which
-    Parquet holds as DOUBLE.
+    Integer text such as '550.0' or '1e3' is read as a DOUBLE and kept only when whole (Spark's
+    ANSI cast to BIGINT returns NULL on it): that is the path of a pandas integer column with
+    gaps, which Parquet holds as DOUBLE. A fraction ('12.5') is NULL here; the DuckDB loader
+    stops on it, naming the row, and Spark skips the row-rejecting checks.
     """
     if raw_type is None:
         return f"CAST(NULL AS {_SPARK_TYPE[column.dtype]})"
@@ -154,7 +154,8 @@ def _column_sql(column: Column, raw_type: str | None) -> str:
     if raw_type.split("(")[0] in _SPARK_NATIVE[column.dtype]:
         return f"CAST({raw} AS {_SPARK_TYPE[column.dtype]})"
     if column.dtype == "integer":
-        return f"try_cast(round(try_cast({text} AS DOUBLE)) AS BIGINT)"
+        number = f"try_cast({text} AS DOUBLE)"
+        return f"CASE WHEN {number} = round({number}) THEN try_cast({number} AS BIGINT) END"
     return f"try_cast({text} AS {_SPARK_TYPE[column.dtype]})"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from pipeline.console import err as _err
 from pipeline.errors import LeadscoreError
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="leadscore")
     except LeadscoreError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False, markup=True)
+        # the message quotes the user's data, which may hold rich markup such as "[/x]": printed as written
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False, markup=True)
         return exc.exit_code
     except SystemExit as exc:  # click ends every run with SystemExit, usage errors with code 2
         if exc.code is None:

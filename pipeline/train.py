@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.crm import Crm
 from features.dataset import build_training_set
+from features.registry import all_features
 from models.bundle import ModelBundle, read_manifest, save_bundle, schema_of
 from models.calibration import calibrate, choose_method
 from models.leakage import refuse_leaky_features
@@ -62,7 +63,9 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     method = choose_method(y[split.calibration], config.model.isotonic_min_positives)
     calibrated = calibrate(model, X[split.calibration], y[split.calibration], method)
     # the points table's probability mapping is learned on the same slice the model is calibrated on
-    points = PointsScorer(load_points_table(config.points_table)).fit(X[split.calibration], y[split.calibration])
+    # checked against the features this config builds (its windows name features such as web_visit_count_14d)
+    registry = {f.name: f for f in all_features(config)}
+    points = PointsScorer(load_points_table(config.points_table), features=registry).fit(X[split.calibration], y[split.calibration])
 
     test = frame.loc[split.test].reset_index(drop=True)
     test_frame = score_frame(test, calibrated, points, config)

@@ -206,6 +206,20 @@ def test_columns_outside_the_contract_are_named_not_silently_dropped(tmp_path, c
     assert "not read: activities.campaign" in capsys.readouterr().out.replace("\n", " ")
 
 
+def test_validate_prints_ignored_column_names_as_written_not_as_markup(tmp_path, capsys):
+    """Brackets in a header are text: '[internal]' is not dropped as a style, '[/x]' does not crash the command."""
+    lines = ACTIVITIES.splitlines()
+    activities = "\n".join([lines[0] + ",notes [internal],a[/x]"] + [line + ",n,m" for line in lines[1:]]) + "\n"
+    assert main(["validate", "--data", str(_crm(tmp_path, activities=activities))]) == 0
+    assert "not read: activities.notes [internal], activities.a[/x]" in capsys.readouterr().out.replace("\n", " ")
+
+
+def test_an_error_quoting_markup_like_data_prints_it_as_written(tmp_path, capsys):
+    _crm(tmp_path, leads=LEADS.replace(",500,", ",[/x],"))
+    assert main(["validate", "--data", str(tmp_path)]) == 2
+    assert "('[/x]')" in capsys.readouterr().err.replace("\n", " ")
+
+
 def test_parquet_with_native_types_is_typed_without_text_and_still_checked(tmp_path):
     """Typed Parquet columns skip the text round trip, but required and allowed-value checks still run."""
     _crm(tmp_path)

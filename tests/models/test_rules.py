@@ -197,3 +197,17 @@ def test_rules_check_reads_the_config_windows_and_points_table(tmp_path, capsys)
     capsys.readouterr()
     assert main(["rules", "--check", "--config", str(config)]) == 0
     assert "fortnight_visits" in capsys.readouterr().out
+
+
+def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(synthetic, tmp_path):
+    """`rules --check --config` and training agree: a 14-day rule is valid when the config builds 14-day windows."""
+    from features.crm import crm_from_frames
+    from pipeline.config import load_config
+    from pipeline.train import fit_models
+
+    table = tmp_path / "points.yaml"
+    rule = {"id": "fortnight_visits", "feature": "web_visit_count_14d", "condition": {"at_least": 2}, "points": 30}
+    table.write_text(yaml.safe_dump({"rules": [rule], "thresholds": THRESHOLDS}))
+    config = load_config(workdir=str(tmp_path), points_table=str(table), windows={"lookback_days": [14, 30, 90]})
+    result = fit_models(crm_from_frames(synthetic.leads, synthetic.activities, synthetic.opportunities), config)
+    assert set(result.test_frame["rule_points"].unique()) == {0, 30}
