@@ -86,7 +86,8 @@ def _raw_types(con, table: Table, origin: str) -> dict[str, str]:
 
 _NATIVE = {
     "timestamp": ("TIMESTAMP", "DATE"),
-    "integer": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"),
+    # not UBIGINT or HUGEINT: their values can exceed BIGINT, and the text path names such a row instead of crashing
+    "integer": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
     "float": ("FLOAT", "DOUBLE", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"),
 }
 """Raw types that already hold a contract type (Parquet, DuckDB files): cast directly, not through text."""

@@ -239,6 +239,19 @@ def test_parquet_with_native_types_is_typed_without_text_and_still_checked(tmp_p
     _fails(tmp_path, "activities.parquet", "'occurred_at' is empty in 1 row", "row 3")
 
 
+def test_an_unsigned_64_bit_count_beyond_bigint_is_named_not_a_crash(tmp_path):
+    """Parquet may store counts as uint64; one past BIGINT's range must be a named row, not a conversion error."""
+    _crm(tmp_path)
+    leads = pd.read_csv(tmp_path / "leads.csv")
+    leads["company_size"] = leads["company_size"].fillna(0).astype("uint64")
+    (tmp_path / "leads.csv").unlink()
+    leads.to_parquet(tmp_path / "leads.parquet", index=False)
+    assert load_crm(tmp_path, now=NOW).table("leads")["company_size"].max() == leads["company_size"].max()
+    leads.loc[1, "company_size"] = 2**64 - 1
+    leads.to_parquet(tmp_path / "leads.parquet", index=False)
+    _fails(tmp_path, "leads.parquet", "column 'company_size'", "row 2", "'18446744073709551615'")
+
+
 _TOO_OLD = {
     # (table, column): (a timestamp in the fixture, an absurd one in its place, the row it is in)
     ("leads", "created_at"): ("2024-03-01,", "0024-03-01,", 3),  # a typo in the year
