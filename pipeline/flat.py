@@ -17,7 +17,6 @@ from features.registry import Feature
 from models.calibration import calibrate, choose_method
 from models.leakage import refuse_leaky_features
 from models.lgbm import LeadScoringModel
-from models.metrics import classification_metrics
 from models.rules import PointsScorer, load_points_table
 from pipeline.config import Config, FlatTableConfig
 from pipeline.errors import BadInputError, InsufficientDataError
@@ -137,7 +136,7 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     paths = write_report(evaluation, Path(out) if out else config.workdir_path / "reports" / "flat")
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(
-        metrics={"model": classification_metrics(y[test], model_proba), "rule": classification_metrics(y[test], test_frame["rule_proba"], ranking=test_frame["rule_points"])},
+        metrics=evaluation.metrics,
         calibration_method=method,
         split={"train_rows": int(train.sum()), "calibration_rows": int(cal.sum()), "test_rows": int(test.sum())},
         report_paths=paths, test_frame=test_frame,

@@ -25,6 +25,7 @@ from models.rules import PointsScorer, load_points_table
 from pipeline.config import Config, feature_settings
 from pipeline.drift import reference_from_training
 from pipeline.errors import SchemaMismatchError
+from pipeline.evaluation.figures import side_by_side_metrics
 from pipeline.grading import grade, segment
 from pipeline.split import split_by_time
 
@@ -69,10 +70,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
 
     test = frame.loc[split.test].reset_index(drop=True)
     test_frame = score_frame(test, calibrated, points, config)
-    metrics = {
-        "model": classification_metrics(test_frame["label"], test_frame["model_proba"]),
-        "rule": classification_metrics(test_frame["label"], test_frame["rule_proba"], ranking=test_frame["rule_points"]),
-    }
+    metrics = side_by_side_metrics(test_frame)
     manifest = {
         "name": config.tracking.model_name,
         "features": schema_of(X, model.categories_),
