@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from features.builder import _snapshot_frame, _typed, feature_sql
 from features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
 from features.registry import all_features
+from features.validation import check_required_columns
 from pipeline.config import Config
 from pipeline.errors import BadInputError
 
@@ -121,20 +122,12 @@ def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
     they open or are won or lost without closed_at. Validate a new extract (or a sample of it)
     with the DuckDB engine first.
     """
-    _check_required_columns(table, list(raw_types), origin)
+    check_required_columns(table, list(raw_types), origin)
     columns = [f"{_column_sql(column, raw_types.get(column.name))} AS {column.name}" for column in table.columns]
     if table is LEADS:
         columns += [f"`{name}`" for name in raw_types if name not in table.column_names]
     distinct = "DISTINCT " if table is ACTIVITIES else ""  # the contract drops exact duplicate activities (uncounted here)
     return f"SELECT {distinct}{', '.join(columns)} FROM raw_{table.name}"
-
-
-def _check_required_columns(table: Table, present: list[str], origin: str) -> None:
-    """Raise BadInputError naming the required columns `table` lacks, as `features.validation` does."""
-    missing = [c.name for c in table.columns if c.required and c.name not in present]
-    if missing:
-        raise BadInputError(f"{origin}: missing required column{'s' if len(missing) > 1 else ''} "
-                            f"{', '.join(missing)}; found columns: {', '.join(present) or 'none'}.")
 
 
 def _column_sql(column: Column, raw_type: str | None) -> str:

@@ -72,7 +72,12 @@ def _raw_types(con, table: Table, origin: str) -> dict[str, str]:
     """Return the raw relation's columns and DuckDB types; raise if a required column is missing."""
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE raw_{table.name}").fetchall()
              if row[0] not in _POSITION_COLUMNS}
-    present = list(types)
+    check_required_columns(table, list(types), origin)
+    return types
+
+
+def check_required_columns(table: Table, present: list[str], origin: str) -> None:
+    """Raise BadInputError naming the required columns of `table` missing from `present` (the Spark loader uses it too)."""
     missing = [c.name for c in table.columns if c.required and c.name not in present]
     if missing:
         hint = ""
@@ -81,7 +86,6 @@ def _raw_types(con, table: Table, origin: str) -> dict[str, str]:
             hint = f" The header looks {'tab' if sep == chr(9) else repr(sep)}-separated; leadscore reads comma-separated CSV (or .tsv)."
         raise BadInputError(f"{origin}: missing required column{'s' if len(missing) > 1 else ''} "
                             f"{', '.join(missing)}; found columns: {', '.join(present) or 'none'}.{hint}")
-    return types
 
 
 _NATIVE = {
@@ -302,6 +306,6 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
     if activity_rows - dropped <= copy_activities_up_to:
         # clustered by lead: every build joins activities to snapshots by lead and aggregates per
         # snapshot, which runs 1.6x faster on a lead-ordered table than on a time-ordered export;
-        # integer lead keys and activity-kind codes make a 1-date build another ~25% faster
+        # integer lead keys and activity-kind codes make a 1-date build 1.2-1.4x faster (BENCHMARKS.md)
         create_keyed_copy(con, kinds=[(t, c) for t in ACTIVITY_TYPES for c in CHANNELS])  # values checked above
     return dropped
