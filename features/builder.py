@@ -235,16 +235,14 @@ def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.Data
     frame = _snapshot_frame(snapshots)
     name = f"snapshots_{uuid.uuid4().hex[:8]}"
     crm.con.register(f"{name}_frame", frame)
+    # on the keyed copy the snapshots carry the lead's integer key (a lead unknown to `leads` has no features anyway)
+    keyed = (", k.lead_key", " JOIN lead_keys k ON k.lead_id = f.lead_id") if layout.keyed else ("", "")
     try:
-        if layout.keyed:  # the snapshots carry the lead's integer key; a lead unknown to `leads` has no features anyway
-            crm.con.execute(f"CREATE TEMP TABLE {name} AS SELECT f.*, k.lead_key FROM {name}_frame f "
-                            f"JOIN lead_keys k ON k.lead_id = f.lead_id")
-        else:
-            crm.con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
+        crm.con.execute(f"CREATE TEMP TABLE {name} AS SELECT f.*{keyed[0]} FROM {name}_frame f{keyed[1]}")
         sql = re.sub(r"\b(FROM|JOIN) snapshots\b", rf"\1 {name}", feature_sql(config, features, layout))
         result = crm.con.sql(sql).to_arrow_table()
     finally:
-        crm.con.execute(f"DROP TABLE IF EXISTS {name}" if layout.keyed else f"DROP VIEW IF EXISTS {name}")
+        crm.con.execute(f"DROP TABLE IF EXISTS {name}")
         crm.con.unregister(f"{name}_frame")
     return _typed(result, features)
 
