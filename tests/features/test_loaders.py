@@ -87,20 +87,23 @@ def test_data_end_is_the_latest_timestamp_in_any_table(tmp_path):
     assert isinstance(crm.data_end, pd.Timestamp)
 
 
-def _split_activities(folder, fmt, parts):
-    """Replace activities.csv by a folder of `fmt` parts, each holding the given data lines under the header."""
-    header = ACTIVITIES.splitlines()[0]
-    (folder / "activities.csv").unlink()
-    (folder / "activities").mkdir()
+def _split_table(folder, name, fmt, header, parts):
+    """Replace <name>.csv by a folder of `fmt` parts, each holding the given data lines under `header`."""
+    (folder / f"{name}.csv").unlink()
+    (folder / name).mkdir()
     for i, lines in enumerate(parts):
         text = "\n".join([header, *lines]) + "\n"
         if fmt == "csv":
-            (folder / "activities" / f"part-{i}.csv").write_text(text)
+            (folder / name / f"part-{i}.csv").write_text(text)
         else:
             (folder / f"part-{i}.csv").write_text(text)
-            _to_parquet(folder / "activities", f"part-{i}.parquet", folder / f"part-{i}.csv")
+            _to_parquet(folder / name, f"part-{i}.parquet", folder / f"part-{i}.csv")
             (folder / f"part-{i}.csv").unlink()
-    return folder / "activities"
+    return folder / name
+
+
+def _split_activities(folder, fmt, parts):
+    return _split_table(folder, "activities", fmt, ACTIVITIES.splitlines()[0], parts)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -173,16 +176,8 @@ def test_a_split_table_with_a_column_called_filename_is_read(tmp_path, fmt):
     """A leads export may carry its own `filename` column; the part names must not collide with it."""
     _crm(tmp_path)
     header, *rows = (tmp_path / "leads.csv").read_text().splitlines()
-    (tmp_path / "leads.csv").unlink()
-    (tmp_path / "leads").mkdir()
-    for i, chunk in enumerate((rows[:2], rows[2:])):
-        text = "\n".join([header + ",filename", *(f"{row},cv-{row[:2]}.pdf" for row in chunk)]) + "\n"
-        if fmt == "csv":
-            (tmp_path / "leads" / f"part-{i}.csv").write_text(text)
-        else:
-            (tmp_path / f"part-{i}.csv").write_text(text)
-            _to_parquet(tmp_path / "leads", f"part-{i}.parquet", tmp_path / f"part-{i}.csv")
-            (tmp_path / f"part-{i}.csv").unlink()
+    rows = [f"{row},cv-{row[:2]}.pdf" for row in rows]
+    _split_table(tmp_path, "leads", fmt, header + ",filename", [rows[:2], rows[2:]])
     leads = load_crm(tmp_path, now=NOW).table("leads").set_index("lead_id")
     assert leads["filename"].to_dict() == {"L1": "cv-L1.pdf", "L2": "cv-L2.pdf", "L3": "cv-L3.pdf"}
 
