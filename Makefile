@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/leadscore demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
-	$(BIN)/python -m pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
+	$(BIN)/pytest -q
+	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--time-ordered", action="store_true", help="activities in time order, as an event log exports them")
     args = parser.parse_args()
 
-    from features.builder import build_features
-    from features.loaders import load_crm
-    from features.snapshots import open_leads_at
-    from pipeline.config import load_config
+    from leadscore.features.builder import build_features
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import open_leads_at
+    from leadscore.pipeline.config import load_config
 
     folder = crm_in_parts(args.leads, parts=max(1, args.leads // 100_000))
     if args.time_ordered:

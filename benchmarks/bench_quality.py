@@ -18,10 +18,10 @@ def main() -> None:
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
 
-    from features.crm import crm_from_frames
-    from features.synthetic import SETTINGS, generate_crm, true_probability
-    from pipeline.config import load_config, with_settings
-    from pipeline.train import fit_models
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.features.synthetic import SETTINGS, generate_crm, true_probability
+    from leadscore.pipeline.config import load_config, with_settings
+    from leadscore.pipeline.train import fit_models
 
     t = time.perf_counter()
     crm_data = generate_crm(args.leads, seed=2024, months=args.months)

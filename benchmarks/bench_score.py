@@ -21,12 +21,12 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None, help="scoring.chunk_size (default: the config's)")
     args = parser.parse_args()
 
-    from features.crm import crm_from_frames
-    from features.loaders import load_crm
-    from features.synthetic import generate_crm
-    from pipeline.config import load_config
-    from pipeline.score import score
-    from pipeline.train import fit_models
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.synthetic import generate_crm
+    from leadscore.pipeline.config import load_config
+    from leadscore.pipeline.score import score
+    from leadscore.pipeline.train import fit_models
 
     t = time.perf_counter()
     folder = crm_in_parts(args.leads, parts=max(1, args.leads // 100_000))

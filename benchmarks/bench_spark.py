@@ -13,11 +13,11 @@ from common import crm_in_parts, peak_rss_gb
 
 
 def main() -> None:
-    from features.builder import build_features
-    from features.loaders import load_crm
-    from features.snapshots import open_leads_at
-    from features.spark import build_features_spark, register_parquet, spark_session
-    from pipeline.config import load_config
+    from leadscore.features.builder import build_features
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import open_leads_at
+    from leadscore.features.spark import build_features_spark, register_parquet, spark_session
+    from leadscore.pipeline.config import load_config
 
     folder = crm_in_parts(100_000, parts=1)
     config = load_config(engine={"memory_limit": "3GB", "threads": 2})

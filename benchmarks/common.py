@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import resource
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT.parent))
 DATA = ROOT / "data"
 
 
@@ -18,7 +16,7 @@ def peak_rss_gb() -> float:
 
 def crm_in_parts(leads: int, parts: int, seed: int = 1, months: int = 24) -> Path:
     """Generate (once) a CRM of `leads` leads as `parts` Parquet parts per table; return its folder."""
-    from features.synthetic import generate_crm
+    from leadscore.features.synthetic import generate_crm
 
     folder = DATA / f"crm_{leads}_{parts}_{seed}_{months}"
     if (folder / "done").exists():

@@ -55,7 +55,7 @@ FROM (
 
 def folded_features(config):
     """Return the registry with the email and day features restated over stage one's new counts."""
-    from features.registry import Feature, all_features, total
+    from leadscore.features.registry import Feature, all_features, total
 
     sends = total("t.n", "t.activity_type = 'email_sent'")
     recent = int(config.features.recent_sends)
@@ -75,7 +75,7 @@ def folded_features(config):
 
 def folded_sql(config, features, reference: float) -> str:
     """Return the one-join query over `facts` (decays factored around `reference`, epoch seconds)."""
-    from features.builder import SUMMARY_WINDOWS, VISIBLE_OPPORTUNITIES, _aggregate_cte, _fill_missing, _windows
+    from leadscore.features.builder import SUMMARY_WINDOWS, VISIBLE_OPPORTUNITIES, _aggregate_cte, _fill_missing, _windows
 
     windows, halves = _windows(config), config.windows.half_lives_days
     rates = {h: math.log(2) / h / 86400.0 for h in halves}
@@ -131,11 +131,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dates", type=int, nargs="+", default=[1, 6])
     args = parser.parse_args()
-    from features.builder import _snapshot_frame, _typed, build_features
-    from features.implicit import LEAD_INITIATED
-    from features.loaders import load_crm
-    from features.snapshots import open_leads_at
-    from pipeline.config import load_config
+    from leadscore.features.builder import _snapshot_frame, _typed, build_features
+    from leadscore.features.implicit import LEAD_INITIATED
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import open_leads_at
+    from leadscore.pipeline.config import load_config
 
     config = load_config(engine={"memory_limit": "3GB", "threads": 2})
     crm = load_crm(crm_in_parts(100_000, parts=1), config.engine)

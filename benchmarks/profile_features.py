@@ -29,13 +29,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dates", type=int, default=6)
     args = parser.parse_args()
-    from features.builder import (EVENT_SUMMARIES, KEYED_EVENT_SUMMARIES, VISIBLE_EVENTS, _aggregate_cte, _snapshot_frame,
+    from leadscore.features.builder import (EVENT_SUMMARIES, KEYED_EVENT_SUMMARIES, VISIBLE_EVENTS, _aggregate_cte, _snapshot_frame,
                                   build_features, feature_sql, summary_columns)
-    from features.layout import layout_of
-    from features.registry import all_features
-    from features.loaders import load_crm
-    from features.snapshots import open_leads_at
-    from pipeline.config import load_config
+    from leadscore.features.layout import layout_of
+    from leadscore.features.registry import all_features
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import open_leads_at
+    from leadscore.pipeline.config import load_config
 
     config = load_config(engine={"memory_limit": "3GB", "threads": 2})
     crm = load_crm(crm_in_parts(100_000, parts=1), config.engine)
@@ -97,7 +97,7 @@ def stage_one_from_partials(con, frame: pd.DataFrame, config) -> None:
     left out (they would be factored as in `benchmarks/folded_facts.py`); the rest are stage
     one's aggregates. Prints both steps beside the same aggregates made directly from pairs.
     """
-    from features.builder import SUMMARY_WINDOWS, _windows
+    from leadscore.features.builder import SUMMARY_WINDOWS, _windows
 
     windows = _windows(config)
     literal = lambda t: f"TIMESTAMPTZ '{pd.Timestamp(t).isoformat()}'"  # noqa: E731

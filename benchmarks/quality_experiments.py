@@ -54,7 +54,7 @@ def persona_posterior(leads: pd.DataFrame) -> pd.DataFrame:
     """
     from scipy.stats import norm
 
-    from features.synthetic import personas as P
+    from leadscore.features.synthetic import personas as P
 
     def likelihood(values: pd.Series, levels: tuple[str, ...], mix: np.ndarray) -> np.ndarray:
         index = values.map({v: i for i, v in enumerate(levels)})
@@ -120,14 +120,14 @@ def main() -> None:
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
 
-    from features.crm import crm_from_frames
-    from features.dataset import build_training_set
-    from features.synthetic import generate_crm, true_probability
-    from models.calibration import calibrate, choose_method
-    from models.lgbm import LeadScoringModel
-    from features.synthetic import SETTINGS
-    from pipeline.config import load_config, with_settings
-    from pipeline.split import split_by_time
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.features.dataset import build_training_set
+    from leadscore.features.synthetic import generate_crm, true_probability
+    from leadscore.models.calibration import calibrate, choose_method
+    from leadscore.models.lgbm import LeadScoringModel
+    from leadscore.features.synthetic import SETTINGS
+    from leadscore.pipeline.config import load_config, with_settings
+    from leadscore.pipeline.split import split_by_time
 
     started = time.perf_counter()
     data = generate_crm(args.leads, seed=2024, months=30)

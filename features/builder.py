@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.crm import Crm
-from features.layout import TEXT_KEYS, Layout, layout_of
-from features.registry import Feature, all_features
-from pipeline.config import Config
+from leadscore.features.crm import Crm
+from leadscore.features.layout import TEXT_KEYS, Layout, layout_of
+from leadscore.features.registry import Feature, all_features
+from leadscore.pipeline.config import Config
 
 VISIBLE = "a.occurred_at < s.as_of"
 """The point-in-time rule: a snapshot sees an event only if it occurred strictly before as_of.
@@ -172,7 +172,7 @@ def summary_columns(config: Config) -> str:
 def feature_sql(config: Config, features: list[Feature] | None = None, layout: Layout = TEXT_KEYS) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot, in `sid` order."""
     features = features if features is not None else all_features(config)
-    from features.implicit import ENGAGEMENT_WEIGHTS
+    from leadscore.features.implicit import ENGAGEMENT_WEIGHTS
 
     by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"] + by_kind["email"])

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from features.engine import connect
-from features.layout import create_keyed_copy
-from pipeline.config import EngineConfig
+from leadscore.features.engine import connect
+from leadscore.features.layout import create_keyed_copy
+from leadscore.pipeline.config import EngineConfig
 
 
 @dataclass

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from features.builder import build_features
-from features.crm import Crm
-from features.labels import label_snapshots
-from features.registry import feature_names
-from features.snapshots import training_snapshots
-from pipeline.config import Config
+from leadscore.features.builder import build_features
+from leadscore.features.crm import Crm
+from leadscore.features.labels import label_snapshots
+from leadscore.features.registry import feature_names
+from leadscore.features.snapshots import training_snapshots
+from leadscore.pipeline.config import Config
 
 
 @dataclass

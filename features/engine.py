@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import EngineConfig
+from leadscore.pipeline.config import EngineConfig
 
 
 def connect(config: EngineConfig | None = None, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:

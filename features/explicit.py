@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from features.registry import Feature, quoted
-from pipeline.config import Config
+from leadscore.features.registry import Feature, quoted
+from leadscore.pipeline.config import Config
 
 _EXECUTIVE = r"(chief|\bc[eftmior]o\b|\bvp\b|vice president|president|founder|owner|director|head of)"
 _MANAGER = r"(manager|\blead\b|supervisor)"

@@ -7,8 +7,8 @@ fast interest fades instead of inheriting a hand-set decay from a points table.
 
 from __future__ import annotations
 
-from features.registry import Feature, count_events, days_since, quoted, total
-from pipeline.config import Config
+from leadscore.features.registry import Feature, count_events, days_since, quoted, total
+from leadscore.pipeline.config import Config
 
 COUNTED_TYPES: tuple[str, ...] = (
     "email_open", "email_click", "web_visit", "form_submit", "content_download", "webinar_registered",

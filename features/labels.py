@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.crm import Crm
-from pipeline.config import Config
+from leadscore.features.crm import Crm
+from leadscore.pipeline.config import Config
 
 LABEL_SQL = """
     SELECT s.lead_id, s.as_of, CAST(count(o.opportunity_id) > 0 AS INTEGER) AS label

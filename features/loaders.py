@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from features.contract import TABLES, Table
-from features.crm import Crm
-from features.engine import connect
-from features.validation import validate_and_type
-from pipeline.config import EngineConfig
-from pipeline.errors import BadInputError
+from leadscore.features.contract import TABLES, Table
+from leadscore.features.crm import Crm
+from leadscore.features.engine import connect
+from leadscore.features.validation import validate_and_type
+from leadscore.pipeline.config import EngineConfig
+from leadscore.pipeline.errors import BadInputError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 _FILE_OPTION = ", filename = '_file'"

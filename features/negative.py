@@ -4,9 +4,9 @@ email, low email engagement, long inactivity and disqualifying attributes.
 
 from __future__ import annotations
 
-from features.explicit import email_domain_sql, title_is_student_sql
-from features.registry import Feature, quoted, total, window_column
-from pipeline.config import Config
+from leadscore.features.explicit import email_domain_sql, title_is_student_sql
+from leadscore.features.registry import Feature, quoted, total, window_column
+from leadscore.pipeline.config import Config
 
 
 def _rate(activity_type: str, days: int | None = 90) -> str:

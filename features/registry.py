@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.config import Config
+from leadscore.pipeline.config import Config
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
 KINDS: tuple[str, ...] = ("lead", "event", "email", "opportunity", "day", "derived")
@@ -70,7 +70,7 @@ class Feature:
 
 def all_features(config: Config | None = None) -> list[Feature]:
     """Return every registered feature, explicit then implicit then negative, in a stable order."""
-    from features import explicit, implicit, negative
+    from leadscore.features import explicit, implicit, negative
 
     config = config or Config()
     found = explicit.declare(config) + implicit.declare(config) + negative.declare(config)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.crm import Crm
-from pipeline.config import Config
-from pipeline.errors import BadInputError
+from leadscore.features.crm import Crm
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.errors import BadInputError
 
 OPEN_LEADS_SQL = """
     SELECT l.lead_id, d.as_of

@@ -24,12 +24,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.builder import _snapshot_frame, _typed, feature_sql
-from features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
-from features.registry import all_features
-from features.validation import check_required_columns
-from pipeline.config import Config
-from pipeline.errors import BadInputError
+from leadscore.features.builder import _snapshot_frame, _typed, feature_sql
+from leadscore.features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
+from leadscore.features.registry import all_features
+from leadscore.features.validation import check_required_columns
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.errors import BadInputError
 
 
 def spark_session(config: Config):
@@ -226,7 +226,7 @@ def data_end_spark(spark) -> pd.Timestamp:
 
 def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
     """Return (lead_id, as_of) for every lead open at each date (naive dates are UTC), computed by Spark."""
-    from features.snapshots import OPEN_LEADS_SQL
+    from leadscore.features.snapshots import OPEN_LEADS_SQL
 
     as_of = pd.to_datetime(pd.Series(list(dates), dtype=object), utc=True)
     _register_frame(spark, pd.DataFrame({"as_of": as_of}), "snapshot_dates")
@@ -236,8 +236,8 @@ def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
 
 def training_set_spark(spark, config: Config) -> pd.DataFrame:
     """Return labelled, uncensored training snapshots with features, every step computed by Spark."""
-    from features.labels import LABEL_SQL
-    from features.snapshots import midnight
+    from leadscore.features.labels import LABEL_SQL
+    from leadscore.features.snapshots import midnight
 
     w = config.windows
     first_lead = _collect(spark.sql("SELECT min(created_at) AS t FROM leads"))["t"].iloc[0]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from features.contract import ACTIVITY_TYPES, CHANNELS, LEADS, TABLES, Column, Table
-from features.layout import create_keyed_copy
-from pipeline.errors import BadInputError
+from leadscore.features.contract import ACTIVITY_TYPES, CHANNELS, LEADS, TABLES, Column, Table
+from leadscore.features.layout import create_keyed_copy
+from leadscore.pipeline.errors import BadInputError
 
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
 _NOUN = {"timestamp": ("a timestamp", "timestamps"), "integer": ("a whole number", "whole numbers"),

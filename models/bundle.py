@@ -19,11 +19,15 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from pipeline.errors import SchemaMismatchError
-from pipeline.io import atomic_path, write_text
+from leadscore.pipeline.errors import SchemaMismatchError
+from leadscore.pipeline.io import atomic_path, write_text
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+BUNDLE_FORMAT = 2
+"""The layout of a bundle's model file: 2 pickles classes under the `leadscore.` namespace.
+A bundle of another format names modules this version does not have, so it is refused
+before anything is unpickled."""
 
 
 @dataclass
@@ -78,7 +82,8 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / MODEL_FILE) as tmp:
         joblib.dump({"calibrated": bundle.calibrated, "model": bundle.model, "points": bundle.points}, tmp, compress=3)
-    manifest = {**bundle.manifest, "sha256": sha256_of(folder / MODEL_FILE), "versions": library_versions()}
+    manifest = {**bundle.manifest, "bundle_format": BUNDLE_FORMAT, "sha256": sha256_of(folder / MODEL_FILE),
+                "versions": library_versions()}
     bundle.manifest = manifest
     write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), folder / MANIFEST_FILE)
     return folder
@@ -88,12 +93,16 @@ def load_bundle(folder: str | Path) -> ModelBundle:
     """Load a bundle after checking model.joblib against the sha256 in its manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder)
+    check_format(manifest, folder)
     actual = sha256_of(folder / MODEL_FILE)
     if actual != manifest.get("sha256"):
         raise SchemaMismatchError(
             f"{folder / MODEL_FILE}: sha256 {actual[:12]}… does not match the manifest's {str(manifest.get('sha256'))[:12]}…; "
             "refusing to unpickle a model file that changed after training")
-    parts = joblib.load(folder / MODEL_FILE)
+    try:
+        parts = joblib.load(folder / MODEL_FILE)
+    except (ModuleNotFoundError, AttributeError) as exc:  # a class that moved or went: the file predates this code
+        raise SchemaMismatchError(f"{folder / MODEL_FILE}: cannot be read by this leadscore ({exc}); retrain the model") from None
     return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest)
 
 
@@ -103,6 +112,21 @@ def read_manifest(folder: str | Path) -> dict:
     if not path.exists():
         raise SchemaMismatchError(f"{folder}: not a leadscore model bundle (no {MANIFEST_FILE})")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_format(manifest: dict, folder: str | Path) -> None:
+    """Refuse a bundle written in another format, telling the user to retrain.
+
+    >>> check_format({"bundle_format": BUNDLE_FORMAT}, "m")
+    >>> check_format({}, "m")
+    Traceback (most recent call last):
+    ...
+    leadscore.pipeline.errors.SchemaMismatchError: m: model bundle format 1, this leadscore reads format 2; retrain the model with this version
+    """
+    found = manifest.get("bundle_format", 1)
+    if found != BUNDLE_FORMAT:
+        raise SchemaMismatchError(f"{folder}: model bundle format {found}, this leadscore reads format {BUNDLE_FORMAT}; "
+                                  "retrain the model with this version")
 
 
 def sha256_of(path: Path) -> str:

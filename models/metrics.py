@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from models.calibration import expected_calibration_error
+from leadscore.models.calibration import expected_calibration_error
 
 
 def classification_metrics(y_true, proba, ranking=None) -> dict[str, float]:

@@ -11,7 +11,7 @@ class LeadScoringPyfunc(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         """Load the bundle (sha256-checked) from the run's artifacts."""
-        from models.bundle import load_bundle
+        from leadscore.models.bundle import load_bundle
 
         self.bundle = load_bundle(context.artifacts["bundle"])
 

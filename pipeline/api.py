@@ -1,6 +1,6 @@
 """The Python API: the same stages the command line runs, for notebooks and scripts.
 
->>> from features.synthetic import generate_crm, write_crm
+>>> from leadscore.features.synthetic import generate_crm, write_crm
 >>> import tempfile
 >>> folder = tempfile.mkdtemp()
 >>> _ = write_crm(generate_crm(300, seed=1, months=6), folder)
@@ -20,29 +20,29 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.crm import Crm
-from pipeline.config import Config, load_config
-from pipeline.evaluate import evaluate
-from pipeline.flat import train_flat
-from pipeline.score import score
-from pipeline.train import fit_models, train
+from leadscore.features.crm import Crm
+from leadscore.pipeline.config import Config, load_config
+from leadscore.pipeline.evaluate import evaluate
+from leadscore.pipeline.flat import train_flat
+from leadscore.pipeline.score import score
+from leadscore.pipeline.train import fit_models, train
 
 __all__ = ["Config", "build_features", "evaluate", "fit_models", "load", "load_config", "score", "train", "train_flat"]
 
 
 def load(data, config: Config | None = None) -> Crm:
     """Read and validate a CRM folder or DuckDB file (raises BadInputError naming file, column, rows)."""
-    from features.loaders import load_crm
-    from pipeline.train import _engine
+    from leadscore.features.loaders import load_crm
+    from leadscore.pipeline.train import _engine
 
     return load_crm(data, _engine(config or load_config()))
 
 
 def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.DataFrame:
     """Return point-in-time features: one row per open lead at `as_of`, or labelled training snapshots if None."""
-    from features.builder import build_features as _build
-    from features.dataset import build_training_set
-    from features.snapshots import scoring_snapshots
+    from leadscore.features.builder import build_features as _build
+    from leadscore.features.dataset import build_training_set
+    from leadscore.features.snapshots import scoring_snapshots
 
     config = config or load_config()
     if as_of is None:

@@ -12,8 +12,8 @@ import sys
 import typer
 from rich.markup import escape
 
-from pipeline.console import err as _err
-from pipeline.errors import LeadscoreError
+from leadscore.pipeline.console import err as _err
+from leadscore.pipeline.errors import LeadscoreError
 
 app = typer.Typer(
     name="leadscore",
@@ -32,7 +32,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     """Attach each stage's command; each lives in its own module under pipeline/commands."""
-    from pipeline.commands import COMMANDS
+    from leadscore.pipeline.commands import COMMANDS
 
     for name, function in COMMANDS:
         app.command(name)(function)

@@ -17,8 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
-from pipeline.errors import BadInputError, SchemaMismatchError
-from pipeline.promotion import PROMOTION_METRICS
+from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
+from leadscore.pipeline.promotion import PROMOTION_METRICS
 
 # The user's own MLFLOW_TRACKING_URI, read once: mlflow.set_tracking_uri() writes that variable
 # too, and must not make one working folder's store leak into the next config in the process.
@@ -220,7 +220,7 @@ class Config(_Strict):
 
 
 def _default_dict() -> dict[str, Any]:
-    text = resources.files("pipeline").joinpath("conf/default.yaml").read_text(encoding="utf-8")
+    text = resources.files("leadscore.pipeline").joinpath("conf/default.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Config, with_settings
+from leadscore.pipeline.config import Config, with_settings
 
 
 @dataclass
@@ -27,10 +27,10 @@ class DemoResult:
 
 def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 30, say=print) -> DemoResult:
     """Run every stage on a synthetic CRM of `leads` leads; `say` prints one line per step."""
-    from features.loaders import load_crm
-    from features.synthetic import SETTINGS, generate_crm, write_crm
-    from pipeline.score import score
-    from pipeline.train import _engine, train
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.synthetic import SETTINGS, generate_crm, write_crm
+    from leadscore.pipeline.score import score
+    from leadscore.pipeline.train import _engine, train
 
     started = time.perf_counter()
     config = with_settings(config, SETTINGS)  # the generated CRM's competitors, as its team would configure them

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.crm import Crm
-from features.dataset import build_training_set
-from pipeline.config import Config, with_settings
-from pipeline.console import err
-from pipeline.errors import InsufficientDataError
+from leadscore.features.crm import Crm
+from leadscore.features.dataset import build_training_set
+from leadscore.pipeline.config import Config, with_settings
+from leadscore.pipeline.console import err
+from leadscore.pipeline.errors import InsufficientDataError
 
 LABEL_WINDOW = ("horizon_days", "gap_days")
 """The window settings that define a label: a win within another horizon is another question."""
@@ -36,10 +36,10 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     """Return (Evaluation, written paths) for a model (default: the champion) on its test slice."""
     import pandas as pd
 
-    from features.loaders import load_crm
-    from pipeline.evaluation import evaluate_scorers, write_report
-    from pipeline.score import resolve_model
-    from pipeline.train import _engine, rule_thresholds, score_frame
+    from leadscore.features.loaders import load_crm
+    from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.score import resolve_model
+    from leadscore.pipeline.train import _engine, rule_thresholds, score_frame
 
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])

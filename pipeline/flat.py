@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.registry import Feature
-from models.calibration import calibrate, choose_method
-from models.leakage import refuse_leaky_features
-from models.lgbm import LeadScoringModel
-from models.rules import PointsScorer, load_points_table
-from pipeline.config import Config, FlatTableConfig
-from pipeline.errors import BadInputError, InsufficientDataError
+from leadscore.features.registry import Feature
+from leadscore.models.calibration import calibrate, choose_method
+from leadscore.models.leakage import refuse_leaky_features
+from leadscore.models.lgbm import LeadScoringModel
+from leadscore.models.rules import PointsScorer, load_points_table
+from leadscore.pipeline.config import Config, FlatTableConfig
+from leadscore.pipeline.errors import BadInputError, InsufficientDataError
 
 _PERIOD_ORIGIN = pd.Timestamp("2000-01-01", tz="UTC")
 
@@ -85,8 +85,8 @@ def flat_registry(frame: pd.DataFrame, flat: FlatTableConfig) -> dict[str, Featu
 def train_flat(config: Config, base: Path | None = None, out: str | Path | None = None,
                config_dir: Path | None = None) -> FlatResult:
     """Train, calibrate and evaluate model and points table on a flat export, split by time."""
-    from pipeline.evaluation import evaluate_scorers, write_report
-    from pipeline.grading import grade, segment
+    from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.grading import grade, segment
 
     flat = config.flat
     if flat is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.config import GradeConfig
+from leadscore.pipeline.config import GradeConfig
 
 SEGMENTS: tuple[str, ...] = ("leave", "nurture", "hot")
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import BadInputError
+from leadscore.pipeline.errors import BadInputError
 
 FRAME_SUFFIXES = (".parquet", ".csv")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline.errors import LeadscoreError
+from leadscore.pipeline.errors import LeadscoreError
 
 
 @contextlib.contextmanager

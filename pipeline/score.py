@@ -19,20 +19,20 @@ import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from features.builder import build_features
-from features.crm import Crm
-from features.registry import all_features
-from features.snapshots import midnight, scoring_snapshots
-from models.bundle import ModelBundle, load_bundle
-from models.explain import reasons_from_contributions
-from pipeline.config import Config, with_feature_settings
-from pipeline.console import err
-from pipeline.drift import DriftReference, psi
-from pipeline.drift import shares as bin_shares
-from pipeline.errors import BadInputError, DriftError, SchemaMismatchError
-from pipeline.grading import grade, score_0_100, segment
-from pipeline.io import check_frame_target, write_frame, write_text
-from pipeline.locking import exclusive
+from leadscore.features.builder import build_features
+from leadscore.features.crm import Crm
+from leadscore.features.registry import all_features
+from leadscore.features.snapshots import midnight, scoring_snapshots
+from leadscore.models.bundle import ModelBundle, load_bundle
+from leadscore.models.explain import reasons_from_contributions
+from leadscore.pipeline.config import Config, with_feature_settings
+from leadscore.pipeline.console import err
+from leadscore.pipeline.drift import DriftReference, psi
+from leadscore.pipeline.drift import shares as bin_shares
+from leadscore.pipeline.errors import BadInputError, DriftError, SchemaMismatchError
+from leadscore.pipeline.grading import grade, score_0_100, segment
+from leadscore.pipeline.io import check_frame_target, write_frame, write_text
+from leadscore.pipeline.locking import exclusive
 
 OUTPUT_COLUMNS = (
     "lead_id", "as_of", "model_name", "model_version", "probability", "score", "grade", "segment",
@@ -64,7 +64,7 @@ def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, 
     and the working folder's own `models/` store. Either way the file's sha256 is checked
     against its manifest before it is unpickled.
     """
-    from pipeline import tracking
+    from leadscore.pipeline import tracking
 
     if model is None or model.startswith("models:/"):
         uri = model or f"models:/{config.tracking.model_name}@{tracking.CHAMPION}"
@@ -102,8 +102,8 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     `out` and the database are checked before the model or the data is loaded, so a typo
     fails in a second; a run that fails replaces neither the scores nor the database rows.
     """
-    from features.loaders import load_crm
-    from pipeline.train import _engine
+    from leadscore.features.loaders import load_crm
+    from leadscore.pipeline.train import _engine
 
     started = time.perf_counter()
     if out is not None:
@@ -141,7 +141,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     if exceeded:
         err.print(f"[yellow]warning:[/] population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(exceeded[:8])}")
     if log_to_mlflow:
-        from pipeline import tracking
+        from leadscore.pipeline import tracking
 
         metrics = {**counts, "seconds": result.seconds, "max_feature_psi": float(drift.loc[drift["name"] != "score", "psi"].max()),
                    "score_psi": float(drift.loc[drift["name"] == "score", "psi"].iloc[0]),
@@ -156,7 +156,7 @@ def _open_sink(db_url: str | None, db_table: str):
     """Open the --db-url table before any work, so a bad URL or table name costs no scoring run."""
     if not db_url:
         return None
-    from pipeline.sink import ScoreSink
+    from leadscore.pipeline.sink import ScoreSink
 
     return ScoreSink(db_url, db_table)
 

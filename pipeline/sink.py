@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from pipeline.errors import BadInputError, LeadscoreError
+from leadscore.pipeline.errors import BadInputError, LeadscoreError
 
 
 def check_table_name(name: str) -> str:

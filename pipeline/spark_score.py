@@ -12,18 +12,18 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from features.builder import _typed
-from features.registry import all_features
-from models.bundle import ModelBundle
-from pipeline.config import Config
+from leadscore.features.builder import _typed
+from leadscore.features.registry import all_features
+from leadscore.models.bundle import ModelBundle
+from leadscore.pipeline.config import Config
 
 
 def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Config, out: str | Path) -> Path:
     """Score `snapshots` on Spark and write Parquet partitioned by as_of to `out`; return `out`."""
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
 
-    from features.spark import features_dataframe
-    from pipeline.grading import grade, segment
+    from leadscore.features.spark import features_dataframe
+    from leadscore.pipeline.grading import grade, segment
 
     features = all_features(config)
     grades = config.grades

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.config import Config
-from pipeline.errors import InsufficientDataError
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.errors import InsufficientDataError
 
 
 @dataclass

@@ -14,8 +14,8 @@ import shutil
 import warnings
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import BadInputError, TrackingError
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.errors import BadInputError, TrackingError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -71,8 +71,8 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     mlflow = _mlflow(config)
     from mlflow.models import infer_signature
 
-    from models.bundle import load_bundle
-    from models.pyfunc import LeadScoringPyfunc
+    from leadscore.models.bundle import load_bundle
+    from leadscore.models.pyfunc import LeadScoringPyfunc
 
     exp = experiment_id(config)
     bundle = load_bundle(bundle_dir)
@@ -203,7 +203,7 @@ def load_champion(config: Config):
     The registry is one of the two places a bundle is trusted from (joblib files are code);
     `load_bundle` refuses a model file whose hash differs from its manifest.
     """
-    from models.bundle import load_bundle
+    from leadscore.models.bundle import load_bundle
 
     return load_bundle(download_bundle(config, f"models:/{config.tracking.model_name}@{CHAMPION}"))
 

@@ -13,21 +13,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.crm import Crm
-from features.dataset import build_training_set
-from features.registry import all_features
-from models.bundle import ModelBundle, read_manifest, save_bundle, schema_of
-from models.calibration import calibrate, choose_method
-from models.leakage import refuse_leaky_features
-from models.lgbm import LeadScoringModel
-from models.metrics import classification_metrics
-from models.rules import PointsScorer, load_points_table
-from pipeline.config import Config, feature_settings
-from pipeline.drift import reference_from_training
-from pipeline.errors import SchemaMismatchError
-from pipeline.evaluation.figures import side_by_side_metrics
-from pipeline.grading import grade, segment
-from pipeline.split import split_by_time
+from leadscore.features.crm import Crm
+from leadscore.features.dataset import build_training_set
+from leadscore.features.registry import all_features
+from leadscore.models.bundle import ModelBundle, read_manifest, save_bundle, schema_of
+from leadscore.models.calibration import calibrate, choose_method
+from leadscore.models.leakage import refuse_leaky_features
+from leadscore.models.lgbm import LeadScoringModel
+from leadscore.models.metrics import classification_metrics
+from leadscore.models.rules import PointsScorer, load_points_table
+from leadscore.pipeline.config import Config, feature_settings
+from leadscore.pipeline.drift import reference_from_training
+from leadscore.pipeline.errors import SchemaMismatchError
+from leadscore.pipeline.evaluation.figures import side_by_side_metrics
+from leadscore.pipeline.grading import grade, segment
+from leadscore.pipeline.split import split_by_time
 
 SLICE_COLUMNS = ("lead_source", "country", "company_size_band")
 
@@ -135,9 +135,9 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
 
     `data` is a folder or DuckDB file (ignored when an already loaded `crm` is given).
     """
-    from features.loaders import load_crm
-    from pipeline import tracking
-    from pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.features.loaders import load_crm
+    from leadscore.pipeline import tracking
+    from leadscore.pipeline.evaluation import evaluate_scorers, write_report
 
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, _engine(config))
@@ -164,8 +164,8 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
 
 def promote_version(config: Config, version: str, metrics: dict[str, dict[str, float]]):
     """Apply the promotion policy to `version` using its test metrics; set `champion` if it wins."""
-    from pipeline import tracking
-    from pipeline.promotion import decide
+    from leadscore.pipeline import tracking
+    from leadscore.pipeline.promotion import decide
 
     metric = config.tracking.promotion_metric
     champion = tracking.alias_version(config, tracking.CHAMPION)
@@ -181,7 +181,7 @@ def promote_version(config: Config, version: str, metrics: dict[str, dict[str, f
 
 
 def _already_champion(version: str):
-    from pipeline.promotion import Decision
+    from leadscore.pipeline.promotion import Decision
 
     return Decision(False, f"version {version} is already the champion")
 
@@ -194,9 +194,9 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     features would mean something else), its logged metric from its own test slice is used
     instead (and that is said in the decision's metric).
     """
-    from models.bundle import load_bundle
-    from models.metrics import classification_metrics
-    from pipeline import tracking
+    from leadscore.models.bundle import load_bundle
+    from leadscore.models.metrics import classification_metrics
+    from leadscore.pipeline import tracking
 
     challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
     test = pd.read_parquet(challenger_dir / "test_slice.parquet")

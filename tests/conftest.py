@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from features.synthetic import generate_crm, write_crm
+# The repository root holds the folders `features/`, `models/` and `pipeline/`. On sys.path (where
+# `python -m pytest` puts the current folder) they would import as top-level packages that no
+# installed leadscore has; the tests see only the installed `leadscore` namespace.
+_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _ROOT]
+
+from leadscore.features.synthetic import generate_crm, write_crm
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +39,10 @@ def trained_crm():
 @pytest.fixture(scope="session")
 def trained(trained_crm, tmp_path_factory):
     """One trained, registered and promoted model in its own working folder: (config, crm, result)."""
-    from features.crm import crm_from_frames
-    from features.synthetic import SETTINGS
-    from pipeline.config import load_config, with_settings
-    from pipeline.train import train
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.features.synthetic import SETTINGS
+    from leadscore.pipeline.config import load_config, with_settings
+    from leadscore.pipeline.train import train
 
     workdir = tmp_path_factory.mktemp("work")
     config = with_settings(load_config(workdir=str(workdir)), SETTINGS)  # as the demo: the CRM's competitors named

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.builder import build_features
-from features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
-from features.crm import crm_from_frames
-from features.loaders import load_crm
-from features.registry import all_features
-from features.snapshots import scoring_snapshots
-from pipeline import tracking
-from pipeline.config import load_config
-from pipeline.errors import InsufficientDataError
+from leadscore.features.builder import build_features
+from leadscore.features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
+from leadscore.features.crm import crm_from_frames
+from leadscore.features.loaders import load_crm
+from leadscore.features.registry import all_features
+from leadscore.features.snapshots import scoring_snapshots
+from leadscore.pipeline import tracking
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.errors import InsufficientDataError
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -74,7 +74,7 @@ def test_any_valid_generated_crm_loads_and_builds_with_finite_features(tmp_path_
 
 
 def test_a_single_class_of_outcome_is_refused_clearly(synthetic):
-    from pipeline.train import fit_models
+    from leadscore.pipeline.train import fit_models
 
     lost = synthetic.opportunities.assign(outcome=synthetic.opportunities["outcome"].replace({"won": "lost"}))
     crm = crm_from_frames(synthetic.leads, synthetic.activities, lost)
@@ -91,16 +91,21 @@ def test_config_values_cannot_inject_sql(synthetic):
     assert crm.con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 50
 
 
-def test_an_interrupted_training_run_leaves_the_registry_consistent(trained, monkeypatch):
-    config, crm, result = trained
+@pytest.mark.slow
+def test_an_interrupted_training_run_leaves_the_registry_consistent(trained, tmp_path, monkeypatch):
+    """In a working folder of its own: the shared `trained` registry stays as its fixture left it."""
     import mlflow.pyfunc
+
+    from leadscore.pipeline.train import train
+
+    shared, crm, _ = trained
+    config = shared.model_copy(update={"workdir": str(tmp_path)})
+    train(None, config, promote=True, crm=crm)
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("interrupted while logging the model")
 
     monkeypatch.setattr(mlflow.pyfunc, "log_model", crash)
-    from pipeline.train import train
-
     with pytest.raises(KeyboardInterrupt):
         train(None, config, promote=True, crm=crm)
     for alias in (tracking.CHAMPION, tracking.CHALLENGER):
@@ -124,7 +129,7 @@ def test_no_email_address_reaches_reports_or_mlflow(trained, trained_crm):
 def test_a_generated_crm_gets_the_permissions_the_umask_gives_any_new_file(synthetic, tmp_path, umask, mode):
     from dataclasses import replace
 
-    from features.synthetic import write_crm
+    from leadscore.features.synthetic import write_crm
 
     small = replace(synthetic, activities=synthetic.activities.head(100))
     previous = os.umask(umask)

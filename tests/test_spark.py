@@ -14,20 +14,20 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is the optional [spark] extra; make test installs it")
 
-from features.builder import build_features  # noqa: E402
-from features.crm import crm_from_frames  # noqa: E402
-from features.loaders import load_crm  # noqa: E402
-from features.snapshots import scoring_snapshots  # noqa: E402
-from features.spark import (  # noqa: E402
+from leadscore.features.builder import build_features  # noqa: E402
+from leadscore.features.crm import crm_from_frames  # noqa: E402
+from leadscore.features.loaders import load_crm  # noqa: E402
+from leadscore.features.snapshots import scoring_snapshots  # noqa: E402
+from leadscore.features.spark import (  # noqa: E402
     build_features_spark,
     data_end_spark,
     open_leads_spark,
     register_parquet,
     spark_session,
 )
-from features.synthetic import write_crm  # noqa: E402
-from pipeline.config import load_config  # noqa: E402
-from pipeline.errors import BadInputError  # noqa: E402
+from leadscore.features.synthetic import write_crm  # noqa: E402
+from leadscore.pipeline.config import load_config  # noqa: E402
+from leadscore.pipeline.errors import BadInputError  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -94,8 +94,8 @@ def test_spark_features_equal_duckdb_features_value_for_value(spark_crm):
 
 
 def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
-    from pipeline.spark_score import score_spark
-    from pipeline.train import score_frame
+    from leadscore.pipeline.spark_score import score_spark
+    from leadscore.pipeline.train import score_frame
 
     spark, crm, snaps, config = spark_crm
     bundle = trained[2].bundle
@@ -112,12 +112,12 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
 
 def test_spark_training_set_equals_the_embedded_one_on_a_driver_outside_utc(spark_crm, new_york_time):
     """Dates, snapshots and labels each cross from Spark to pandas; none may move by the local UTC offset."""
-    from features.dataset import build_training_set
+    from leadscore.features.dataset import build_training_set
 
     spark, crm, _, _ = spark_crm
     config = load_config(windows={"first_snapshot": "2025-01-01", "slide_days": 90})
     embedded = build_training_set(crm, config).frame
-    from features.spark import training_set_spark
+    from leadscore.features.spark import training_set_spark
 
     on_spark = training_set_spark(spark, config)
     assert len(on_spark) == len(embedded) > 300 and on_spark["label"].sum() == embedded["label"].sum() > 0

@@ -5,7 +5,7 @@ with the best possible one: `true_probability` is the exact probability of a win
 the horizon given everything that could be known.
 """
 
-from features.synthetic.chain import true_probability
-from features.synthetic.generate import SETTINGS, SyntheticCrm, generate_crm, write_crm
+from leadscore.features.synthetic.chain import true_probability
+from leadscore.features.synthetic.generate import SETTINGS, SyntheticCrm, generate_crm, write_crm
 
 __all__ = ["SETTINGS", "SyntheticCrm", "generate_crm", "true_probability", "write_crm"]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import OFFLINE_ACTIVITY_TYPES
-from features.synthetic.personas import (
+from leadscore.features.contract import OFFLINE_ACTIVITY_TYPES
+from leadscore.features.synthetic.personas import (
     ACTIVITY_RATES,
     CLICK_GIVEN_OPEN,
     OPEN_PROBABILITY,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.synthetic.personas import COLD, OPPORTUNITY, WARM, WON, transition_matrices
+from leadscore.features.synthetic.personas import COLD, OPPORTUNITY, WARM, WON, transition_matrices
 
 NOT_YET = -1  # before the lead was created
 
@@ -72,7 +72,7 @@ def true_probability(truth: pd.DataFrame, snapshots: pd.DataFrame, horizon_days:
     one in force just before as_of (events strictly before as_of are visible). A snapshot
     whose lead is already won/lost, or not yet created, gets NaN.
     """
-    from features.synthetic.personas import PERSONAS, STATES
+    from leadscore.features.synthetic.personas import PERSONAS, STATES
 
     table = win_probability_table(horizon_days)
     runs = truth.sort_values(["lead_id", "valid_from"])

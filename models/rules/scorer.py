@@ -12,15 +12,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 
-from models.rules.table import PointsTable, Rule, check_against_registry, load_points_table
-from pipeline.errors import BadInputError
+from leadscore.models.rules.table import PointsTable, Rule, check_against_registry, load_points_table
+from leadscore.pipeline.errors import BadInputError
 
 
 class PointsScorer(ClassifierMixin, BaseEstimator):
     """Score leads with a declarative points table (`table`: a PointsTable, a path, or None for the default).
 
     >>> import pandas as pd
-    >>> from features.registry import feature_names
+    >>> from leadscore.features.registry import feature_names
     >>> X = pd.DataFrame({n: [0] for n in feature_names()})
     >>> X["seniority"], X["company_size_band"], X["lead_source"] = "vp", "51-200", "organic"
     >>> PointsScorer().fit(pd.concat([X, X]), [0, 1]).decision_function(X).tolist()
@@ -118,7 +118,7 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
     def _registry(self) -> dict:
         if self.features is not None:
             return dict(self.features)
-        from features.registry import all_features
+        from leadscore.features.registry import all_features
 
         return {f.name: f for f in all_features()}
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.errors import BadInputError
+from leadscore.pipeline.errors import BadInputError
 
 CONDITIONS: tuple[str, ...] = ("at_least", "equals", "in", "between")
 STAGES: tuple[str, ...] = ("lead", "MQL", "SQL")
@@ -132,7 +132,7 @@ class PointsTable(_Strict):
 
 def default_table_path() -> Path:
     """Return the path of the packaged default points table."""
-    return Path(str(resources.files("models").joinpath("conf/points.yaml")))
+    return Path(str(resources.files("leadscore.models").joinpath("conf/points.yaml")))
 
 
 def load_points_table(path: str | Path | None = None) -> PointsTable:

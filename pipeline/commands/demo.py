@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.train import ConfigOption
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.commands.train import ConfigOption
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 
 def demo_command(
@@ -20,7 +20,7 @@ def demo_command(
     config: ConfigOption = None,
 ) -> None:
     """Generate a CRM, validate it, train, evaluate rule vs model, promote the champion and score every open lead."""
-    from pipeline.demo import run_demo
+    from leadscore.pipeline.demo import run_demo
 
     cfg = load_config(config, workdir=str(workdir))
     out.print(f"[bold]leadscore demo[/] — everything goes to {cfg.workdir_path.resolve()}")

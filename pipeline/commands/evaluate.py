@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.train import ConfigOption, WorkdirOption
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.commands.train import ConfigOption, WorkdirOption
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 
 def evaluate_command(
@@ -20,7 +20,7 @@ def evaluate_command(
     workdir: WorkdirOption = None,
 ) -> None:
     """Compare the model with the points table on held-out leads; flag over-generous thresholds."""
-    from pipeline.evaluate import evaluate
+    from leadscore.pipeline.evaluate import evaluate
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
     with out.status("rebuilding the test slice and scoring it"):

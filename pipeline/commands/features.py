@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline.commands.options import parse_date
-from pipeline.commands.train import ConfigOption
-from pipeline.config import load_config
-from pipeline.console import out
-from pipeline.errors import BadInputError
-from pipeline.io import check_frame_target, write_frame
+from leadscore.pipeline.commands.options import parse_date
+from leadscore.pipeline.commands.train import ConfigOption
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
+from leadscore.pipeline.errors import BadInputError
+from leadscore.pipeline.io import check_frame_target, write_frame
 
 
 def features_command(
@@ -28,7 +28,7 @@ def features_command(
     """Build point-in-time features (explicit, implicit, negative) for every snapshot."""
     cfg = load_config(config, engine={"name": engine} if engine else None)
     if list_features:
-        from features.registry import all_features
+        from leadscore.features.registry import all_features
 
         table = Table(title="registered features")
         for column in ("name", "family", "type", "description"):
@@ -43,14 +43,14 @@ def features_command(
         raise BadInputError("leadscore features needs --data and --out (or --list)")
     when = parse_date("--as-of", as_of) if as_of else None
     check_frame_target(out_path)
-    from features.builder import build_features
-    from features.dataset import build_training_set
-    from features.loaders import load_crm
-    from features.snapshots import scoring_snapshots
-    from pipeline.train import _engine
+    from leadscore.features.builder import build_features
+    from leadscore.features.dataset import build_training_set
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import scoring_snapshots
+    from leadscore.pipeline.train import _engine
 
     if cfg.engine.name == "spark":
-        from features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
+        from leadscore.features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
 
         spark = spark_session(cfg)
         register_parquet(spark, str(data))

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 
 def flat_command(
@@ -16,7 +16,7 @@ def flat_command(
     workdir: Annotated[Path | None, typer.Option("--workdir", help="Working folder for the report.")] = None,
 ) -> None:
     """Train, calibrate and compare with a points table on a flat lead table, split by time."""
-    from pipeline.flat import train_flat
+    from leadscore.pipeline.flat import train_flat
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
     with out.status("training on the flat table"):

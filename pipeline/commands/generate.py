@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pipeline.commands.options import parse_date
-from pipeline.console import out as _out
+from leadscore.pipeline.commands.options import parse_date
+from leadscore.pipeline.console import out as _out
 from rich.table import Table
 
-from features.synthetic import generate_crm, write_crm
+from leadscore.features.synthetic import generate_crm, write_crm
 
 
 class CrmFormat(str, Enum):

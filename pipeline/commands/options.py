@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.errors import BadInputError
+from leadscore.pipeline.errors import BadInputError
 
 
 def parse_date(option: str, value: str) -> pd.Timestamp:

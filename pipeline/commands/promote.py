@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file overriding the packaged defaults.")]
 WorkdirOption = Annotated[Path | None, typer.Option("--workdir", help="Working folder for models, reports and the MLflow store.")]
@@ -20,9 +20,9 @@ def promote_command(
     workdir: WorkdirOption = None,
 ) -> None:
     """Make a model version champion if, on its test slice, it beats the champion and the points table."""
-    from pipeline import tracking
-    from pipeline.errors import TrackingError
-    from pipeline.train import promote_version
+    from leadscore.pipeline import tracking
+    from leadscore.pipeline.errors import TrackingError
+    from leadscore.pipeline.train import promote_version
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
     version = version or tracking.alias_version(cfg, tracking.CHALLENGER)

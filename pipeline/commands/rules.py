@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pipeline.console import out as _out
+from leadscore.pipeline.console import out as _out
 from rich.table import Table
 
-from features.registry import all_features
-from models.rules.table import check_against_registry, load_points_table
-from pipeline.commands.train import ConfigOption
-from pipeline.config import load_config
+from leadscore.features.registry import all_features
+from leadscore.models.rules.table import check_against_registry, load_points_table
+from leadscore.pipeline.commands.train import ConfigOption
+from leadscore.pipeline.config import load_config
 
 
 def rules_command(

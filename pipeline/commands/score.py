@@ -8,10 +8,10 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from pipeline.commands.options import parse_date
-from pipeline.commands.train import ConfigOption, WorkdirOption
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.commands.options import parse_date
+from leadscore.pipeline.commands.train import ConfigOption, WorkdirOption
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 SCORE_HELP = """Score every open lead as of a date with the champion model and the points table.
 
@@ -42,15 +42,15 @@ def score_command(
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    from pipeline.score import score
+    from leadscore.pipeline.score import score
 
     when = parse_date("--as-of", as_of) if as_of is not None else None
     cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
     if cfg.engine.name == "spark":
-        from features.snapshots import midnight
-        from features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
-        from pipeline.score import resolve_model
-        from pipeline.spark_score import score_spark
+        from leadscore.features.snapshots import midnight
+        from leadscore.features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
+        from leadscore.pipeline.score import resolve_model
+        from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
         spark = spark_session(cfg)

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline.commands.promote import promote_command  # noqa: F401  (registered from here by commands/__init__)
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.commands.promote import promote_command  # noqa: F401  (registered from here by commands/__init__)
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file overriding the packaged defaults.")]
 WorkdirOption = Annotated[Path | None, typer.Option("--workdir", help="Working folder for models, reports and the MLflow store.")]
@@ -23,7 +23,7 @@ def train_command(
     workdir: WorkdirOption = None,
 ) -> None:
     """Train and calibrate a model on closed-won outcomes, evaluate it against the points table, register it."""
-    from pipeline.train import train
+    from leadscore.pipeline.train import train
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
     with out.status("building snapshots and features, training, calibrating"):

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.commands.train import ConfigOption
-from pipeline.config import load_config
-from pipeline.console import out
+from leadscore.pipeline.commands.train import ConfigOption
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.console import out
 
 
 def validate_command(
@@ -19,7 +19,7 @@ def validate_command(
     config: ConfigOption = None,
 ) -> None:
     """Check a CRM's leads, activities and opportunities against the data contract."""
-    from features.loaders import load_crm
+    from leadscore.features.loaders import load_crm
 
     cfg = load_config(config)
     crm = load_crm(data, cfg.engine)

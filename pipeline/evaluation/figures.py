@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
-from models.metrics import classification_metrics
+from leadscore.models.metrics import classification_metrics
 
 SCORERS = {"model": ("model_proba", "model_proba"), "rule": ("rule_points", "rule_proba")}
 """Each scorer's (ranking, probability) columns: the points table ranks by its points."""

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from pipeline.config import Config
-from pipeline.evaluation import plots
-from pipeline.evaluation.figures import conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
-from pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
-from pipeline.evaluation.verdict import verdict
-from pipeline.io import write_text
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.evaluation import plots
+from leadscore.pipeline.evaluation.figures import conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
+from leadscore.pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
+from leadscore.pipeline.evaluation.verdict import verdict
+from leadscore.pipeline.io import write_text
 
 REQUIRED = ("lead_id", "as_of", "label", "model_proba", "rule_proba", "rule_points", "rule_segment", "rule_stage")
 SLICE_COLUMNS = ("lead_source", "country", "company_size_band")
@@ -65,7 +65,7 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ValueError(f"evaluation frame lacks columns {missing}")
-    from pipeline.grading import GRADES, SEGMENTS, grade, segment
+    from leadscore.pipeline.grading import GRADES, SEGMENTS, grade, segment
 
     frame = frame.assign(model_segment=np.asarray(segment(frame["model_proba"], config.grades)),
                          model_grade=np.asarray(grade(frame["model_proba"], config.grades)))
@@ -100,7 +100,7 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
 def write_report(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:
     """Write report.html, summary.md and metrics.json to `out_dir` (each atomically); return the paths."""
     out = Path(out_dir)
-    env = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("leadscore.pipeline", "templates"), autoescape=select_autoescape(["html", "j2"]))
     images = {k: base64.b64encode(v).decode("ascii") for k, v in evaluation.images.items()}
     html = env.get_template("report.html.j2").render(e=evaluation, images=images)
     paths = {

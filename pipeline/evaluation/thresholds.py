@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from pipeline.config import Config
+from leadscore.pipeline.config import Config
 
 
 @dataclass

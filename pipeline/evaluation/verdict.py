@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.evaluation.thresholds import ThresholdAudit
+from leadscore.pipeline.evaluation.thresholds import ThresholdAudit
 
 
 def _threshold_text(a: ThresholdAudit) -> str:

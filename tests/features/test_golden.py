@@ -7,11 +7,11 @@ import math
 import pandas as pd
 import pytest
 
-from features.builder import build_features
-from features.crm import crm_from_frames
-from features.registry import all_features
-from pipeline.config import load_config
-from tests.features.tiny_crm import tiny_tables, ts
+from leadscore.features.builder import build_features
+from leadscore.features.crm import crm_from_frames
+from leadscore.features.registry import all_features
+from leadscore.pipeline.config import load_config
+from .tiny_crm import tiny_tables, ts
 
 AS_OF_1 = ts("2024-03-01")   # the demo request at exactly this moment is not visible
 AS_OF_2 = ts("2024-03-15")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.builder import build_features, feature_sql
-from features.crm import crm_from_frames
-from features.layout import TEXT_KEYS, Layout, layout_of
-from features.loaders import load_crm
-from features.snapshots import open_leads_at
-from pipeline.config import EngineConfig, load_config
+from leadscore.features.builder import build_features, feature_sql
+from leadscore.features.crm import crm_from_frames
+from leadscore.features.layout import TEXT_KEYS, Layout, layout_of
+from leadscore.features.loaders import load_crm
+from leadscore.features.snapshots import open_leads_at
+from leadscore.pipeline.config import EngineConfig, load_config
 
-from tests.features.tiny_crm import tiny_tables, ts
+from .tiny_crm import tiny_tables, ts
 
 AS_OF = ts("2024-03-01")
 

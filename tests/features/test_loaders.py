@@ -6,10 +6,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from features.contract import TABLES
-from features.loaders import find_table_files, load_crm
-from pipeline.errors import BadInputError
-from tests.features.test_validation import ACTIVITIES, NOW, _crm
+from leadscore.features.contract import TABLES
+from leadscore.features.loaders import find_table_files, load_crm
+from leadscore.pipeline.errors import BadInputError
+from .test_validation import ACTIVITIES, NOW, _crm
 
 _DUCK_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
               "integer": "BIGINT", "float": "DOUBLE"}

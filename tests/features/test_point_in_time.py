@@ -7,13 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.builder import build_features
-from features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
-from features.crm import crm_from_frames
-from features.labels import label_snapshots
-from features.snapshots import training_snapshots
-from pipeline.config import load_config
-from tests.features.tiny_crm import tiny_tables, ts
+from leadscore.features.builder import build_features
+from leadscore.features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
+from leadscore.features.crm import crm_from_frames
+from leadscore.features.labels import label_snapshots
+from leadscore.features.snapshots import training_snapshots
+from leadscore.pipeline.config import load_config
+from .tiny_crm import tiny_tables, ts
 
 AS_OF = ts("2024-03-01")
 CONFIG = load_config()

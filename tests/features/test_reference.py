@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.builder import build_features
-from features.crm import crm_from_frames
-from features.implicit import ENGAGEMENT_WEIGHTS
-from pipeline.config import load_config
+from leadscore.features.builder import build_features
+from leadscore.features.crm import crm_from_frames
+from leadscore.features.implicit import ENGAGEMENT_WEIGHTS
+from leadscore.pipeline.config import load_config
 
 DATES = [pd.Timestamp("2024-09-01", tz="UTC"), pd.Timestamp("2025-06-15", tz="UTC")]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.registry import all_features, by_family, get
-from pipeline.cli import main
-from pipeline.config import load_config
+from leadscore.features.registry import all_features, by_family, get
+from leadscore.pipeline.cli import main
+from leadscore.pipeline.config import load_config
 
 AGREED_NAMES = (
     "seniority", "title_bucket", "department", "company_size_band", "industry", "country", "lead_source",

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import ACTIVITY_TYPES, ACTIVITIES, LEADS, OFFLINE_ACTIVITY_TYPES, OPPORTUNITIES
-from features.synthetic import generate_crm, true_probability
-from pipeline.cli import main
+from leadscore.features.contract import ACTIVITY_TYPES, ACTIVITIES, LEADS, OFFLINE_ACTIVITY_TYPES, OPPORTUNITIES
+from leadscore.features.synthetic import generate_crm, true_probability
+from leadscore.pipeline.cli import main
 
 
 def test_same_seed_gives_identical_tables_and_another_seed_does_not():
@@ -116,9 +116,9 @@ def test_generate_command_writes_every_table(tmp_path, fmt):
 
 
 def test_the_written_settings_name_the_competitors_so_is_competitor_finds_that_persona(synthetic, synthetic_dir):
-    from features.builder import build_features
-    from features.crm import crm_from_frames
-    from pipeline.config import load_config
+    from leadscore.features.builder import build_features
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.pipeline.config import load_config
 
     crm = crm_from_frames(synthetic.leads, synthetic.activities, synthetic.opportunities)
     snaps = pd.DataFrame({"lead_id": synthetic.leads["lead_id"], "as_of": crm.data_end})

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.loaders import load_crm
-from pipeline.cli import main
-from pipeline.errors import BadInputError
+from leadscore.features.loaders import load_crm
+from leadscore.pipeline.cli import main
+from leadscore.pipeline.errors import BadInputError
 
 NOW = pd.Timestamp("2025-01-01", tz="UTC")
 
@@ -262,7 +262,7 @@ _TOO_OLD = {
 
 
 def test_every_timestamp_column_of_the_contract_has_a_too_old_case():
-    from features.contract import TABLES
+    from leadscore.features.contract import TABLES
 
     assert set(_TOO_OLD) == {(t.name, c.name) for t in TABLES for c in t.columns if c.dtype == "timestamp"}
 

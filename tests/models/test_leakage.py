@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.leakage import leakage_report, refuse_leaky_features
-from pipeline.errors import BadInputError
+from leadscore.models.leakage import leakage_report, refuse_leaky_features
+from leadscore.pipeline.errors import BadInputError
 
 
 def _data(seed=0, n=2000):

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from features.synthetic import true_probability
-from models.bundle import load_bundle, save_bundle
-from models.calibration import calibrate, choose_method, expected_calibration_error
-from models.lgbm import LeadScoringModel
-from pipeline.config import load_config
-from pipeline.errors import InsufficientDataError, SchemaMismatchError
-from pipeline.split import split_by_time
+from leadscore.features.synthetic import true_probability
+from leadscore.models.bundle import load_bundle, save_bundle
+from leadscore.models.calibration import calibrate, choose_method, expected_calibration_error
+from leadscore.models.lgbm import LeadScoringModel
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.errors import InsufficientDataError, SchemaMismatchError
+from leadscore.pipeline.split import split_by_time
 
 
 def _frame(n_dates=20, per_date=400, seed=0):

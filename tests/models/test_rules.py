@@ -9,11 +9,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.registry import all_features, feature_names
-from models.rules import PointsScorer
-from models.rules.table import check_against_registry, load_points_table, parse_points_table
-from pipeline.cli import main
-from pipeline.errors import BadInputError
+from leadscore.features.registry import all_features, feature_names
+from leadscore.models.rules import PointsScorer
+from leadscore.models.rules.table import check_against_registry, load_points_table, parse_points_table
+from leadscore.pipeline.cli import main
+from leadscore.pipeline.errors import BadInputError
 
 THRESHOLDS = {"stages": {"MQL": 50, "SQL": 90}, "segments": {"nurture": 20, "hot": 60}}
 
@@ -201,9 +201,9 @@ def test_rules_check_reads_the_config_windows_and_points_table(tmp_path, capsys)
 
 def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(synthetic, tmp_path):
     """`rules --check --config` and training agree: a 14-day rule is valid when the config builds 14-day windows."""
-    from features.crm import crm_from_frames
-    from pipeline.config import load_config
-    from pipeline.train import fit_models
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.pipeline.config import load_config
+    from leadscore.pipeline.train import fit_models
 
     table = tmp_path / "points.yaml"
     rule = {"id": "fortnight_visits", "feature": "web_visit_count_14d", "condition": {"at_least": 2}, "points": 30}

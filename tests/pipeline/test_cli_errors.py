@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
+from leadscore.pipeline.cli import main
 
 
 @pytest.fixture
@@ -14,9 +14,9 @@ def no_work(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("the command started work before checking its arguments")
 
-    monkeypatch.setattr("pipeline.score.resolve_model", forbidden)
-    monkeypatch.setattr("features.loaders.load_crm", forbidden)
-    monkeypatch.setattr("pipeline.commands.generate.generate_crm", forbidden)
+    monkeypatch.setattr("leadscore.pipeline.score.resolve_model", forbidden)
+    monkeypatch.setattr("leadscore.features.loaders.load_crm", forbidden)
+    monkeypatch.setattr("leadscore.pipeline.commands.generate.generate_crm", forbidden)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

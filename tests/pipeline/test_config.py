@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import BadInputError
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.errors import BadInputError
 
 
 def _write(tmp_path, text: str):

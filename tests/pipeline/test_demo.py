@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from pipeline.cli import main
+from leadscore.pipeline.cli import main
 
 
 def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):

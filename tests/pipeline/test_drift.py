@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pipeline.drift import DriftReference, compare, reference_from_training
+from leadscore.pipeline.drift import DriftReference, compare, reference_from_training
 
 
 def _population(rng, shift=0.0, n=5000):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import with_settings
-from pipeline.evaluate import evaluate
+from leadscore.pipeline.config import with_settings
+from leadscore.pipeline.evaluate import evaluate
 
 
 def test_evaluate_labels_with_the_models_horizon_whatever_the_config_says(trained, tmp_path, capsys):

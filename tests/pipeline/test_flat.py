@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import BadInputError, InsufficientDataError
-from pipeline.flat import read_flat_table, train_flat
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.errors import BadInputError, InsufficientDataError
+from leadscore.pipeline.flat import read_flat_table, train_flat
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "pipeline" / "conf" / "examples" / "bank_marketing.yaml"

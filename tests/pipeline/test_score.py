@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.builder import build_features
-from pipeline.cli import main
-from pipeline.config import feature_settings, load_config, with_feature_settings
-from pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
-from pipeline.score import OUTPUT_COLUMNS, score
+from leadscore.features.builder import build_features
+from leadscore.pipeline.cli import main
+from leadscore.pipeline.config import feature_settings, load_config, with_feature_settings
+from leadscore.pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
+from leadscore.pipeline.score import OUTPUT_COLUMNS, score
 
 AS_OF = "2026-05-01"
 
@@ -123,7 +123,7 @@ def test_a_model_whose_schema_differs_is_refused_with_exit_code_3(trained, tmp_p
     config, crm, result = trained
     bundle = result.bundle
     monkeypatch.setitem(bundle.manifest["features"]["dtypes"], "no_such_feature", "number")
-    monkeypatch.setattr("pipeline.score.resolve_model", lambda config, _: (bundle, "leadscore", "x", config))
+    monkeypatch.setattr("leadscore.pipeline.score.resolve_model", lambda config, _: (bundle, "leadscore", "x", config))
     with pytest.raises(SchemaMismatchError, match="missing columns no_such_feature") as err:
         _score(trained, tmp_path / "s.parquet")
     assert err.value.exit_code == 3
@@ -177,7 +177,7 @@ def test_a_model_path_outside_the_store_is_refused(trained, tmp_path):
 
 
 def test_reason_candidates_across_chunks_hold_the_overall_top_ties_included_and_every_hot_lead():
-    from pipeline.score import ReasonCandidates
+    from leadscore.pipeline.score import ReasonCandidates
 
     rng = np.random.default_rng(3)
     proba = np.round(rng.random(1000), 2)  # many ties
@@ -235,7 +235,7 @@ def test_a_failed_file_write_rolls_the_database_rows_back(trained, tmp_path, mon
     def disk_full(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("pipeline.score.write_frame", disk_full)
+    monkeypatch.setattr("leadscore.pipeline.score.write_frame", disk_full)
     with pytest.raises(OSError, match="disk full"):
         _score(trained, tmp_path / "s.parquet", db_url=url)
     with sa.create_engine(url).connect() as con:
@@ -246,7 +246,7 @@ def test_bad_output_or_database_arguments_are_refused_before_the_model_is_loaded
     def forbidden(*args, **kwargs):
         raise AssertionError("loaded the model before checking the arguments")
 
-    monkeypatch.setattr("pipeline.score.resolve_model", forbidden)
+    monkeypatch.setattr("leadscore.pipeline.score.resolve_model", forbidden)
     with pytest.raises(BadInputError, match=r"scores.json: output must end in .parquet or .csv"):
         _score(trained, tmp_path / "scores.json")
     with pytest.raises(BadInputError, match="--db-table 'x;drop'"):
@@ -254,3 +254,29 @@ def test_bad_output_or_database_arguments_are_refused_before_the_model_is_loaded
     with pytest.raises(LeadscoreError, match="cannot be reached: unable to open database file"):
         _score(trained, tmp_path / "s.parquet", db_url="sqlite:////nonexistent/x.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("old", ["no_format", "old_module_names"])
+def test_a_bundle_saved_before_the_leadscore_namespace_is_refused_with_exit_code_3(trained, tmp_path, capsys, synthetic_dir, old):
+    """Bundles whose pickle names the old top-level `models` package say "retrain", never ModuleNotFoundError."""
+    import hashlib
+    import json
+    import shutil
+
+    config, _, result = trained
+    folder = config.workdir_path / "models" / f"old-{old}"
+    shutil.copytree(result.bundle_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if old == "no_format":
+        del manifest["bundle_format"]
+    else:  # a pickle of a class under the old module name, with a matching hash
+        payload = b"\x80\x02cmodels.lgbm\nLeadScoringModel\n)\x81."  # GLOBAL, empty args, NEWOBJ, STOP
+        (folder / "model.joblib").write_bytes(payload)
+        manifest["sha256"] = hashlib.sha256(payload).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    code = main(["score", "--data", str(synthetic_dir), "--workdir", config.workdir, "--model", str(folder),
+                 "--out", str(tmp_path / "s.parquet"), "--as-of", "2025-12-01"])
+    message = capsys.readouterr().err
+    assert code == 3
+    assert "retrain" in message and "ModuleNotFoundError" not in message and "Traceback" not in message
+    assert not (tmp_path / "s.parquet").exists()

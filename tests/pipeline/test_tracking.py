@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import tracking
-from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.errors import TrackingError
+from leadscore.pipeline import tracking
+from leadscore.pipeline.cli import main
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.errors import TrackingError
 
 
 def test_an_unreachable_tracking_server_is_a_clear_error(tmp_path, monkeypatch, capsys):
@@ -44,8 +44,8 @@ def test_load_champion_returns_the_verified_registered_bundle(trained):
 
 
 def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_logged_metric(trained, monkeypatch):
-    import models.bundle
-    from pipeline.train import champion_score_on
+    from leadscore.models import bundle as model_bundle
+    from leadscore.pipeline.train import champion_score_on
 
     config, _, result = trained
     version = str(result.model_version)
@@ -53,14 +53,14 @@ def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_log
     on_same_leads = champion_score_on(config, version, version)
     assert on_same_leads == pytest.approx(result.metrics["model"][config.tracking.promotion_metric])
 
-    load = models.bundle.load_bundle
+    load = model_bundle.load_bundle
 
     def with_other_competitors(folder):
         bundle = load(folder)
         bundle.manifest["feature_settings"]["features"]["competitor_markers"] = ["someone else"]
         return bundle
 
-    monkeypatch.setattr(models.bundle, "load_bundle", with_other_competitors)
+    monkeypatch.setattr(model_bundle, "load_bundle", with_other_competitors)
     assert champion_score_on(config, version, version) == 0.123
 
 
@@ -68,7 +68,7 @@ def test_the_registered_mlflow_model_scores_the_feature_builders_own_frames(trai
     """Any MLflow tool can score the champion on what `build_features` returns, counts as integers."""
     import numpy as np
 
-    from pipeline import api
+    from leadscore.pipeline import api
 
     config, crm, result = trained
     features = api.build_features(crm, as_of=crm.data_end.normalize(), config=config)

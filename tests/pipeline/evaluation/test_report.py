@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from pipeline.config import load_config
-from pipeline.evaluation import evaluate_scorers, write_report
-from pipeline.evaluation.thresholds import audit_threshold, recommend_threshold
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+from leadscore.pipeline.evaluation.thresholds import audit_threshold, recommend_threshold
 
 GOLDEN = Path(__file__).parent / "golden"
 THRESHOLDS = {"MQL": 50, "hot": 80}
@@ -95,7 +95,7 @@ def test_the_printed_recommendation_is_the_cut_that_meets_the_target():
 
 def test_a_cut_below_the_current_one_is_worded_as_lowering_it():
     """Conversion need not rise with the points: the cut that meets the target can be the lower one."""
-    from pipeline.evaluation.verdict import verdict
+    from leadscore.pipeline.evaluation.verdict import verdict
 
     points = [100] * 10 + [90] * 10 + [80] * 10 + [70] * 10 + [60] * 10 + [50] * 10 + [40] * 10 + [0] * 930
     label = [1] * 5 + [0] * 5 + [0] * 30 + ([1] * 6 + [0] * 4) * 3 + [0] * 930
