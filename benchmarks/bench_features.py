@@ -65,7 +65,7 @@ def main() -> None:
         dates = [end - pd.Timedelta(days=30 * i) for i in range(n_dates)]
         snaps = open_leads_at(crm, dates)
         t = time.perf_counter()
-        frame = build_features(crm, snaps, config)
+        frame = build_features(crm, snaps, config.for_features)
         builds.append((snaps, time.perf_counter() - t, frame.shape[1] - 2, peak_rss_gb()))
         del frame
     runs = []
@@ -83,7 +83,7 @@ def main() -> None:
             JOIN activity_kinds d ON d.activity_type = a.activity_type AND d.channel = a.channel""")  # keyed, in file order
         for snaps, visible in runs:
             t = time.perf_counter()
-            build_features(crm, snaps, config)
+            build_features(crm, snaps, config.for_features)
             seconds = time.perf_counter() - t
             print(f"    without clustering by lead, {snaps['as_of'].nunique()} date(s): {seconds:.1f} s "
                   f"({visible / seconds / 1e6:.1f} M rows/s)", flush=True)

@@ -24,15 +24,15 @@ def main() -> None:
     crm = load_crm(folder, config.engine)
     snaps = open_leads_at(crm, [crm.data_end.normalize()])
     t = time.perf_counter()
-    duck = build_features(crm, snaps, config)
+    duck = build_features(crm, snaps, config.for_features)
     duck_s = time.perf_counter() - t
     print(f"DuckDB: {len(duck):,} snapshots x {duck.shape[1] - 2} features in {duck_s:.1f} s; peak RSS {peak_rss_gb():.2f} GiB")
     t = time.perf_counter()
-    spark = spark_session(config)
+    spark = spark_session(config.engine)
     register_parquet(spark, folder)
     start_s = time.perf_counter() - t
     t = time.perf_counter()
-    on_spark = build_features_spark(spark, snaps, config)
+    on_spark = build_features_spark(spark, snaps, config.for_features)
     spark_s = time.perf_counter() - t
     print(f"Spark local[2]: session start {start_s:.1f} s, build {spark_s:.1f} s for {len(on_spark):,} snapshots "
           f"({spark_s / duck_s:.1f}x DuckDB's time)")

@@ -55,7 +55,8 @@ FROM (
 
 def folded_features(config):
     """Return the registry with the email and day features restated over stage one's new counts."""
-    from leadscore.features.registry import Feature, all_features, total
+    from leadscore.features.declarations import Feature, total
+    from leadscore.features.registry import all_features
 
     sends = total("t.n", "t.activity_type = 'email_sent'")
     recent = int(config.features.recent_sends)
@@ -70,14 +71,15 @@ def folded_features(config):
                 "active_days_30d": (total("t.days_30d"), "int"),
                 "active_days_90d": (total("t.days_90d"), "int")}
     return [Feature(f.name, f.family, f.description, "event", *restated[f.name], f.reason) if f.name in restated else f
-            for f in all_features(config)]
+            for f in all_features(config.for_features)]
 
 
 def folded_sql(config, features, reference: float) -> str:
     """Return the one-join query over `facts` (decays factored around `reference`, epoch seconds)."""
-    from leadscore.features.builder import SUMMARY_WINDOWS, VISIBLE_OPPORTUNITIES, _aggregate_cte, _fill_missing, _windows
+    from leadscore.features.builder import VISIBLE_OPPORTUNITIES, _aggregate_cte, _fill_missing
+    from leadscore.features.relations import SUMMARY_WINDOWS, summary_windows
 
-    windows, halves = _windows(config), config.windows.half_lives_days
+    windows, halves = summary_windows(config.windows), config.windows.half_lives_days
     rates = {h: math.log(2) / h / 86400.0 for h in halves}
     starts = [f"s.as_of - INTERVAL {w} DAY AS from_{w}d" for w in windows]
     starts += [f"CAST(s.as_of AS DATE) - {w} AS day_from_{w}d" for w in (30, 90)]
@@ -155,7 +157,7 @@ def main() -> None:
         current, folded = [], []
         for _ in range(3):
             started = time.perf_counter()
-            expected = build_features(crm, snaps, config)
+            expected = build_features(crm, snaps, config.for_features)
             current.append(time.perf_counter() - started)
             started = time.perf_counter()
             frame = _snapshot_frame(snaps)

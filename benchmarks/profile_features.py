@@ -43,7 +43,7 @@ def main() -> None:
     snaps = open_leads_at(crm, [end - pd.Timedelta(days=30 * i) for i in range(args.dates)])
     for attempt in range(3):
         t = time.perf_counter()
-        build_features(crm, snaps, config)
+        build_features(crm, snaps, config.for_features)
         print(f"build {attempt + 1}: {time.perf_counter() - t:.1f} s for {len(snaps):,} snapshots", flush=True)
     layout = layout_of(crm.con)  # the keyed copy a load makes, as build_features reads it
     crm.con.register("snapshot_frame", _snapshot_frame(snaps))
@@ -53,12 +53,12 @@ def main() -> None:
                                     key=layout.key, activities=layout.activities)
     summaries = KEYED_EVENT_SUMMARIES if layout.keyed else EVENT_SUMMARIES
     stage_one = f"WITH visible_events AS ({visible}) {summaries}"
-    for label, columns in (("count(*) only", "count(*) AS n"), ("all stage-one aggregates", summary_columns(config))):
+    for label, columns in (("count(*) only", "count(*) AS n"), ("all stage-one aggregates", summary_columns(config.for_features))):
         t = time.perf_counter()
         groups = crm.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_one AS {stage_one.format(columns=columns)}").fetchall()
         print(f"stage one, {label}: {time.perf_counter() - t:.1f} s ({groups[0][0]:,} summary rows)", flush=True)
     stage_one_from_partials(crm.con, _snapshot_frame(snaps), config)
-    events = [f for f in all_features(config) if f.kind == "event"]
+    events = [f for f in all_features(config.for_features) if f.kind == "event"]
     counts = [c for (c,) in crm.con.execute("SELECT column_name FROM (DESCRIBE stage_one)").fetchall() if c.startswith("n")]
     for label, cast in (("DOUBLE counts", "DOUBLE"), ("BIGINT counts", "BIGINT")):
         crm.con.execute(f"CREATE OR REPLACE TEMP TABLE summaries AS SELECT * REPLACE ("
@@ -70,7 +70,7 @@ def main() -> None:
     profile = Path(tempfile.mkdtemp()) / "profile.json"
     crm.con.execute("PRAGMA enable_profiling = 'json'")
     crm.con.execute(f"PRAGMA profiling_output = '{profile}'")
-    crm.con.sql(feature_sql(config, layout=layout)).to_arrow_table()
+    crm.con.sql(feature_sql(config.for_features, layout=layout)).to_arrow_table()
     crm.con.execute("PRAGMA disable_profiling")
     tree = json.loads(profile.read_text())
     operators = []
@@ -97,9 +97,9 @@ def stage_one_from_partials(con, frame: pd.DataFrame, config) -> None:
     left out (they would be factored as in `benchmarks/folded_facts.py`); the rest are stage
     one's aggregates. Prints both steps beside the same aggregates made directly from pairs.
     """
-    from leadscore.features.builder import SUMMARY_WINDOWS, _windows
+    from leadscore.features.relations import SUMMARY_WINDOWS, summary_windows
 
-    windows = _windows(config)
+    windows = summary_windows(config.windows)
     literal = lambda t: f"TIMESTAMPTZ '{pd.Timestamp(t).isoformat()}'"  # noqa: E731
     bounds = sorted({pd.Timestamp(a) - pd.Timedelta(days=w) for a in frame["as_of"].unique() for w in [0, *windows]})
     interval = (f"CASE WHEN a.occurred_at < {literal(bounds[0])} THEN 0 ELSE "

@@ -137,7 +137,7 @@ def main() -> None:
         "half_lives_days": [int(x) for x in args.half_lives.split(",")], "slide_days": args.slide})
     if not args.no_competitors:
         config = with_settings(config, SETTINGS)
-    training = build_training_set(crm, config)
+    training = build_training_set(crm, config.for_features)
     frame, names = training.frame, list(training.feature_names)
     split = split_by_time(frame, config)
     y = frame["label"].to_numpy()

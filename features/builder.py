@@ -28,9 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.features.crm import Crm
+from leadscore.features.declarations import Feature
 from leadscore.features.layout import TEXT_KEYS, Layout, layout_of
-from leadscore.features.registry import Feature, all_features
-from leadscore.pipeline.config import Config
+from leadscore.features.registry import all_features
+from leadscore.features.relations import SUMMARY_WINDOWS, summary_windows
+from leadscore.features.settings import FeatureSettings
 
 VISIBLE = "a.occurred_at < s.as_of"
 """The point-in-time rule: a snapshot sees an event only if it occurred strictly before as_of.
@@ -144,34 +146,25 @@ VISIBLE_OPPORTUNITIES = """
 """The same rule for opportunities: opened strictly before as_of, and an outcome only if it
 was reached strictly before as_of (a later close is still 'open' to this snapshot)."""
 
-SUMMARY_WINDOWS: tuple[int, ...] = (30, 90)
-"""Windows every summary has besides the configured lookbacks (rates and trend use them);
-value sums (`t.value_30d`, seconds on site for web visits) exist for these windows only."""
-
-
-def _windows(config: Config) -> list[int]:
-    return sorted(set(config.windows.lookback_days) | set(SUMMARY_WINDOWS))
-
-
-def summary_columns(config: Config) -> str:
+def summary_columns(settings: FeatureSettings) -> str:
     """Return stage one's aggregates: counts and value sums per window, latest age, decayed sums.
 
     Counts are DOUBLE (exact below 2^53): stage two sums them ~80 times per snapshot, and
     DuckDB sums BIGINTs into 128-bit integers, which makes stage two ~10% slower
     (`benchmarks/profile_features.py`).
     """
-    windows = _windows(config)
+    windows = summary_windows(settings.windows)
     columns = ["CAST(count(*) AS DOUBLE) AS n", "min(e.age_days) AS age_min"]
     columns += [f"CAST(count(*) FILTER (WHERE e.age_days <= {w}) AS DOUBLE) AS n_{w}d" for w in windows]
     columns += [f"sum(e.value) FILTER (WHERE e.age_days <= {w}) AS value_{w}d" for w in SUMMARY_WINDOWS]
     # 0.5 ** (age / h) as exp(-age * ln 2 / h): the same number, 10% faster over every visible event
-    columns += [f"sum(exp(e.age_days * {-math.log(2) / h!r})) AS decay_{h}d" for h in config.windows.half_lives_days]
+    columns += [f"sum(exp(e.age_days * {-math.log(2) / h!r})) AS decay_{h}d" for h in settings.windows.half_lives_days]
     return ",\n           ".join(columns)
 
 
-def feature_sql(config: Config, features: list[Feature] | None = None, layout: Layout = TEXT_KEYS) -> str:
+def feature_sql(settings: FeatureSettings, features: list[Feature] | None = None, layout: Layout = TEXT_KEYS) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot, in `sid` order."""
-    features = features if features is not None else all_features(config)
+    features = features if features is not None else all_features(settings)
     from leadscore.features.implicit import ENGAGEMENT_WEIGHTS
 
     by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
@@ -185,13 +178,13 @@ def feature_sql(config: Config, features: list[Feature] | None = None, layout: L
     order = ", ".join(["sid", "lead_id", "as_of"] + [f.name for f in features])
     relations = {"key": layout.key, "activities": layout.activities}
     summaries = KEYED_EVENT_SUMMARIES if layout.keyed else EVENT_SUMMARIES
-    lookback = max(_windows(config))
+    lookback = max(summary_windows(settings.windows))
     return f"""
 WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **relations)}),
-event_summaries AS ({summaries.format(columns=summary_columns(config))}),
+event_summaries AS ({summaries.format(columns=summary_columns(settings))}),
 visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(("email_open", "email_click")), **relations)}),
 last_engagements AS ({LAST_ENGAGEMENTS}),
-send_summaries AS ({SEND_SUMMARIES.format(recent=int(config.features.recent_sends), sends=layout.of_types(("email_sent",)), **relations)}),
+send_summaries AS ({SEND_SUMMARIES.format(recent=int(settings.features.recent_sends), sends=layout.of_types(("email_sent",)), **relations)}),
 email_summaries AS ({EMAIL_SUMMARIES}),
 active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(tuple(ENGAGEMENT_WEIGHTS)), **relations)}),
 visible_days AS ({VISIBLE_DAYS.format(lookback=lookback, key=layout.key)}),
@@ -224,13 +217,14 @@ def _aggregate_cte(alias: str, row: str, source: str, group: list[Feature]) -> s
             f"    FROM {source} {row}\n    GROUP BY {row}.sid\n),\n")
 
 
-def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.DataFrame:
+def build_features(crm: Crm, snapshots: pd.DataFrame, settings: FeatureSettings | None = None) -> pd.DataFrame:
     """Return one row per snapshot (lead_id, as_of) with every registered feature.
 
     Categorical features are strings, booleans are bool, counts int64, the rest float64;
     `days_since_*` and the email rates are NaN when the event never happened.
     """
-    features = all_features(config)
+    settings = settings or FeatureSettings()
+    features = all_features(settings)
     layout = layout_of(crm.con)
     frame = _snapshot_frame(snapshots)
     name = f"snapshots_{uuid.uuid4().hex[:8]}"
@@ -239,7 +233,7 @@ def build_features(crm: Crm, snapshots: pd.DataFrame, config: Config) -> pd.Data
     keyed = (", k.lead_key", " JOIN lead_keys k ON k.lead_id = f.lead_id") if layout.keyed else ("", "")
     try:
         crm.con.execute(f"CREATE TEMP TABLE {name} AS SELECT f.*{keyed[0]} FROM {name}_frame f{keyed[1]}")
-        sql = re.sub(r"\b(FROM|JOIN) snapshots\b", rf"\1 {name}", feature_sql(config, features, layout))
+        sql = re.sub(r"\b(FROM|JOIN) snapshots\b", rf"\1 {name}", feature_sql(settings, features, layout))
         result = crm.con.sql(sql).to_arrow_table()
     finally:
         crm.con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from leadscore.features.engine import connect
 from leadscore.features.layout import create_keyed_copy
-from leadscore.pipeline.config import EngineConfig
+from leadscore.features.settings import EngineSettings
 
 
 @dataclass
@@ -41,7 +41,7 @@ def crm_from_frames(
     leads: pd.DataFrame,
     activities: pd.DataFrame,
     opportunities: pd.DataFrame,
-    engine: EngineConfig | None = None,
+    engine: EngineSettings | None = None,
     data_end: pd.Timestamp | None = None,
     source: str = "<frames>",
 ) -> Crm:
@@ -53,7 +53,7 @@ def crm_from_frames(
     for name, frame in (("leads", leads), ("activities", activities), ("opportunities", opportunities)):
         con.register(f"_{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _{name}_frame")
-    if len(activities) <= (engine or EngineConfig()).copy_activities_up_to:
+    if len(activities) <= (engine or EngineSettings()).copy_activities_up_to:
         create_keyed_copy(con)  # the layout `load_crm` builds, so tests on frames build features as loaded CRMs do
     if data_end is None:
         data_end = _latest_timestamp(con)

@@ -10,8 +10,8 @@ from leadscore.features.builder import build_features
 from leadscore.features.crm import Crm
 from leadscore.features.labels import label_snapshots
 from leadscore.features.registry import feature_names
+from leadscore.features.settings import FeatureSettings
 from leadscore.features.snapshots import training_snapshots
-from leadscore.pipeline.config import Config
 
 
 @dataclass
@@ -23,10 +23,11 @@ class TrainingSet:
     summary: dict = field(default_factory=dict)
 
 
-def build_training_set(crm: Crm, config: Config) -> TrainingSet:
+def build_training_set(crm: Crm, settings: FeatureSettings | None = None) -> TrainingSet:
     """Return the labelled, uncensored training snapshots with their features."""
-    labelled, summary = label_snapshots(crm, training_snapshots(crm, config), config)
-    features = build_features(crm, labelled, config)
+    settings = settings or FeatureSettings()
+    labelled, summary = label_snapshots(crm, training_snapshots(crm, settings.windows), settings.windows)
+    features = build_features(crm, labelled, settings)
     frame = labelled.merge(features, on=["lead_id", "as_of"], how="left", validate="one_to_one")
     summary = {**summary, "first_as_of": str(frame["as_of"].min().date()), "last_as_of": str(frame["as_of"].max().date())}
-    return TrainingSet(frame=frame, feature_names=feature_names(config), summary=summary)
+    return TrainingSet(frame=frame, feature_names=feature_names(settings), summary=summary)

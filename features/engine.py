@@ -11,12 +11,12 @@ from pathlib import Path
 
 import duckdb
 
-from leadscore.pipeline.config import EngineConfig
+from leadscore.features.settings import EngineSettings
 
 
-def connect(config: EngineConfig | None = None, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(config: EngineSettings | None = None, database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Return a DuckDB connection limited by `config` and set to UTC."""
-    config = config or EngineConfig()
+    config = config or EngineSettings()
     con = duckdb.connect(database, read_only=read_only)
     con.execute(f"SET memory_limit = '{_checked_size(config.memory_limit)}'")
     con.execute(f"SET threads = {int(config.threads)}")

@@ -6,30 +6,11 @@ They come from the lead row alone, so they are known from the day the lead is cr
 
 from __future__ import annotations
 
-import re
-
-from leadscore.features.registry import Feature, quoted
-from leadscore.pipeline.config import Config
+from leadscore.features.declarations import Feature, email_domain_sql, quoted, title_is_student_sql
+from leadscore.features.settings import FeatureSettings
 
 _EXECUTIVE = r"(chief|\bc[eftmior]o\b|\bvp\b|vice president|president|founder|owner|director|head of)"
 _MANAGER = r"(manager|\blead\b|supervisor)"
-
-
-def email_domain_sql() -> str:
-    """Return the SQL for the lower-cased domain of the lead's email."""
-    return "lower(split_part(l.email, '@', 2))"
-
-
-def title_is_student_sql(config: Config) -> str:
-    """Return the SQL condition: the job title or seniority marks a student.
-
-    Markers match whole words: as a substring, 'intern' made students of every Head of
-    International Sales and Internal Audit Manager.
-    """
-    words = "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", m.lower().replace("'", ""))
-                     for m in config.features.student_markers)
-    titled = f"regexp_matches(lower(coalesce(l.job_title, '')), '\\b({words})\\b')" if words else "FALSE"
-    return f"(lower(coalesce(l.seniority, '')) = 'student' OR {titled})"
 
 
 def _category(name: str, column: str, description: str, lower: bool = True) -> Feature:
@@ -38,10 +19,10 @@ def _category(name: str, column: str, description: str, lower: bool = True) -> F
                    f"{description.split(' (')[0].lower()}: {{value}}")
 
 
-def declare(config: Config) -> list:
+def declare(settings: FeatureSettings) -> list[Feature]:
     """Return the explicit features."""
-    student = title_is_student_sql(config)
-    personal = quoted(config.features.personal_email_domains)
+    student = title_is_student_sql(settings.features.student_markers)
+    personal = quoted(settings.features.personal_email_domains)
     features = [
         _category("seniority", "seniority", "Seniority level (c_level, vp, director, manager, individual, student)"),
         Feature("title_bucket", "explicit", "Job title bucket (executive, manager, individual, student, other)", "lead",
@@ -70,7 +51,7 @@ def declare(config: Config) -> list:
         Feature("lead_age_days", "explicit", "Days since the lead entered the CRM", "lead",
                 "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", "in the CRM for {value:.0f} days"),
     ]
-    for column in config.features.extra_lead_columns:
+    for column in settings.features.extra_lead_columns:
         features.append(Feature(f"attr_{column}", "explicit", f"Lead attribute {column}", "lead",
                                 f'l."{column}"', "category", f"{column}: {{value}}"))
     return features

@@ -7,8 +7,8 @@ fast interest fades instead of inheriting a hand-set decay from a points table.
 
 from __future__ import annotations
 
-from leadscore.features.registry import Feature, count_events, days_since, quoted, total
-from leadscore.pipeline.config import Config
+from leadscore.features.declarations import Feature, count_events, days_since, quoted, total
+from leadscore.features.settings import FeatureSettings
 
 COUNTED_TYPES: tuple[str, ...] = (
     "email_open", "email_click", "web_visit", "form_submit", "content_download", "webinar_registered",
@@ -45,9 +45,9 @@ def _window_label(days: int | None) -> str:
     return "ever" if days is None else f"in the last {days} days"
 
 
-def declare(config: Config) -> list[Feature]:
+def declare(settings: FeatureSettings) -> list[Feature]:
     """Return the implicit features."""
-    windows = list(config.windows.lookback_days)
+    windows = list(settings.windows.lookback_days)
     features: list[Feature] = []
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]
@@ -69,7 +69,7 @@ def declare(config: Config) -> list[Feature]:
     features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
                                LEAD_INITIATED, "last active {value:.0f} days ago"))
     weights = " ".join(f"WHEN '{t}' THEN {w}" for t, w in ENGAGEMENT_WEIGHTS.items())
-    for half_life in config.windows.half_lives_days:
+    for half_life in settings.windows.half_lives_days:
         features.append(Feature(
             f"engagement_decay_{half_life}d", "implicit",
             f"Engagement score decayed with a {half_life}-day half-life", "event",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from leadscore.features.crm import Crm
-from leadscore.pipeline.config import Config
+from leadscore.features.settings import WindowSettings
 
 LABEL_SQL = """
     SELECT s.lead_id, s.as_of, CAST(count(o.opportunity_id) > 0 AS INTEGER) AS label
@@ -24,9 +24,9 @@ LABEL_SQL = """
 """A win inside (as_of + gap, as_of + gap + horizon]; written as a join so Spark runs the same text."""
 
 
-def label_snapshots(crm: Crm, snapshots: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, dict]:
+def label_snapshots(crm: Crm, snapshots: pd.DataFrame, windows: WindowSettings) -> tuple[pd.DataFrame, dict]:
     """Return (labelled snapshots, summary) with censored snapshots removed and counted."""
-    w = config.windows
+    w = windows
     window_end = pd.to_datetime(snapshots["as_of"], utc=True) + pd.Timedelta(days=w.gap_days + w.horizon_days)
     censored = window_end > crm.data_end
     kept = snapshots.loc[~censored, ["lead_id", "as_of"]].reset_index(drop=True)

@@ -17,9 +17,9 @@ import pandas as pd
 from leadscore.features.contract import TABLES, Table
 from leadscore.features.crm import Crm
 from leadscore.features.engine import connect
+from leadscore.features.errors import BadInputError
+from leadscore.features.settings import EngineSettings
 from leadscore.features.validation import validate_and_type
-from leadscore.pipeline.config import EngineConfig
-from leadscore.pipeline.errors import BadInputError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 _FILE_OPTION = ", filename = '_file'"
@@ -55,7 +55,7 @@ def _format(path: Path) -> str:
     return next((kind for suffix, kind in _FORMATS.items() if path.name.endswith(suffix)), "CSV")
 
 
-def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Timestamp | None = None) -> Crm:
+def load_crm(source: str | Path, engine: EngineSettings | None = None, now: pd.Timestamp | None = None) -> Crm:
     """Read, validate and type a CRM; raise BadInputError naming file, column and rows on bad input."""
     source = Path(source)
     if not source.exists():
@@ -67,7 +67,7 @@ def load_crm(source: str | Path, engine: EngineConfig | None = None, now: pd.Tim
         origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
-                                (engine or EngineConfig()).copy_activities_up_to)
+                                (engine or EngineSettings()).copy_activities_up_to)
     data_end = pd.Timestamp(con.execute(
         "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),"
         " (SELECT max(coalesce(closed_at, created_at)) FROM opportunities))").fetchall()[0][0])

@@ -4,9 +4,8 @@ email, low email engagement, long inactivity and disqualifying attributes.
 
 from __future__ import annotations
 
-from leadscore.features.explicit import email_domain_sql, title_is_student_sql
-from leadscore.features.registry import Feature, quoted, total, window_column
-from leadscore.pipeline.config import Config
+from leadscore.features.declarations import Feature, email_domain_sql, quoted, title_is_student_sql, total, window_column
+from leadscore.features.settings import FeatureSettings
 
 
 def _rate(activity_type: str, days: int | None = 90) -> str:
@@ -28,13 +27,13 @@ def _recent_rate(engagement: str, sends: int) -> Feature:
                    "float", f"{engagement}ed {{value:.0%}} of the last {sends} emails")
 
 
-def declare(config: Config) -> list[Feature]:
+def declare(settings: FeatureSettings) -> list[Feature]:
     """Return the negative features."""
-    personal = quoted(config.features.personal_email_domains)
+    personal = quoted(settings.features.personal_email_domains)
     markers = " OR ".join(
-        f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in config.features.competitor_markers
+        f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in settings.features.competitor_markers
     ) or "FALSE"
-    domains = config.features.competitor_domains
+    domains = settings.features.competitor_domains
     competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains else ""
     return [
         Feature("is_unsubscribed", "negative", "Unsubscribed from marketing email", "event",
@@ -43,8 +42,8 @@ def declare(config: Config) -> list[Feature]:
                 "max(CASE WHEN t.activity_type = 'email_bounce' THEN 1 ELSE 0 END) = 1", "bool", "email address bounced"),
         Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "email",
                 "coalesce(m.unengaged_sends, 0)", "int", "{value:.0f} unopened emails in a row"),
-        _recent_rate("open", config.features.recent_sends),
-        _recent_rate("click", config.features.recent_sends),
+        _recent_rate("open", settings.features.recent_sends),
+        _recent_rate("click", settings.features.recent_sends),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
                 _rate("email_open"),
                 "float", "opened {value:.0%} of recent emails"),
@@ -55,7 +54,7 @@ def declare(config: Config) -> list[Feature]:
                 "event", _rate("email_open", days=None), "float", "opened {value:.0%} of all emails"),
         Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
                 "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
-        Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(config), "bool",
+        Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(settings.features.student_markers), "bool",
                 "is a student"),
         Feature("is_competitor", "negative", "Works for a competitor", "lead", f"({markers}{competitor_domain})", "bool",
                 "works for a competitor"),

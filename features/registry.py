@@ -1,149 +1,266 @@
-"""Declare features once: name, family, how to compute it, and how to say it in plain words.
+"""Register the features: the built-in families and the plug-ins, each declaration checked as it registers.
 
-A feature is a small declaration, never a function that scans the events itself: the
-builder compiles every declaration into one query. The family is the module that declares
-it (`explicit`, `implicit`, `negative`); the registry collects them in a stable order for
-the builder, the points-table checks, the reasons and `leadscore features --list`.
+A family is a module exposing `declare(settings) -> list[Feature]` (`features.declarations`).
+The registry loads, in this order, the built-in families (`BUILT_IN_FAMILIES`), the modules
+named in `features.plugins`, and the modules installed under the entry point group
+`leadscore.features` (by entry-point name). The built-ins take the very path a plug-in takes:
+imported by name, given the same settings, checked by the same rules. So a user adds a
+feature, or a whole family, without editing the package: a module of their own, named in
+config or declared by their package as
 
-Kinds of declaration (each is an expression over one relation the builder provides):
-- `lead`: an expression over the lead row `l` and the snapshot `s` (who the lead is);
-- `event`: an aggregate over the snapshot's event summaries `t`: one row per activity type
-  and channel the lead has visible events of (only events strictly before `as_of`; the
-  builder alone decides that), with `t.n` (events ever), `t.n_30d` (in the last 30 days, one
-  column per window), `t.value_30d` (sum of `value`), `t.age_min` (days since the latest)
-  and `t.decay_7d` (sum of 0.5^(age/7), one column per half-life). Summarising per type
-  first is what makes the build fast: the wide aggregation runs on ~10 rows per snapshot,
-  not on every event;
-- `email`: an expression over the snapshot's email summary `m` (NULL columns if no email was
-  ever sent): `m.sends`, `m.unengaged_sends` (sent at or after the last visible open or
-  click: the unopened streak), `m.recent_sends` (the last `features.recent_sends` sends, or
-  fewer), `m.recent_opens` and `m.recent_clicks` (since the first of those sends);
-- `opportunity`: an aggregate over the snapshot's visible opportunities `o` (opened strictly
-  before `as_of`), with `o.age_days` the days since it was opened;
-- `day`: an aggregate over the calendar days (UTC) with the lead's own activity that the
-  snapshot sees (`d.age_days`: whole days from the day to as_of's date, 0 for as_of's own
-  day), for distinct-day counts without a DISTINCT;
-- `derived`: an expression over other features' columns, computed after the others.
+    [project.entry-points."leadscore.features"]
+    my_features = "my_company.lead_features"
 
-An aggregate over nothing is NULL; a snapshot with no visible row of a kind gets each
-feature's `empty` value instead (0 for counts and FALSE for flags unless declared; a decayed
-score declares 0, a trend 1.0; days since an event that never happened stay NULL).
+Every declaration is checked when it registers, before any query is built, and a problem is
+a `DeclarationError` naming the feature and the module that declared it: a name that is not
+a SQL identifier, is reserved or is declared twice; an unknown family, kind or dtype; SQL that
+does not parse as one expression, reads a relation its kind does not have (`features.relations`)
+or a column that relation lacks, or runs a subquery (the builder alone decides what a
+snapshot may see).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import json
+import re
+from dataclasses import dataclass, replace
+from importlib import metadata
 
-from leadscore.pipeline.config import Config
+import duckdb
 
-FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
-KINDS: tuple[str, ...] = ("lead", "event", "email", "opportunity", "day", "derived")
-DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
+from leadscore.features.declarations import DTYPES, FAMILIES, KINDS, Feature
+from leadscore.features.errors import DeclarationError
+from leadscore.features.relations import KIND_RELATIONS, RELATIONS, relation_columns
+from leadscore.features.settings import FeatureSettings
+
+BUILT_IN_FAMILIES: tuple[str, ...] = ("leadscore.features.explicit", "leadscore.features.implicit", "leadscore.features.negative")
+ENTRY_POINT_GROUP = "leadscore.features"
+RESERVED_NAMES: tuple[str, ...] = ("sid", "lead_id", "as_of", "label")
+"""Columns the feature and training frames already hold beside the features."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHOWN_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
-class Feature:
-    """Describe one feature column: what it is, how to compute it, how to explain it."""
+class FamilySource:
+    """Name one family module to load (`module` or `module:function`) and where it was named."""
 
-    name: str
-    family: str
-    description: str
-    kind: str
-    sql: str
-    dtype: str
-    reason: str = ""  # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"
-    empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
+    target: str
+    origin: str
 
-    def __post_init__(self) -> None:
-        if self.family not in FAMILIES or self.kind not in KINDS or self.dtype not in DTYPES:
-            raise ValueError(f"feature {self.name!r}: bad family/kind/dtype {self.family}/{self.kind}/{self.dtype}")
-
-    def explain(self, value) -> str:
-        """Return the feature's value in plain words (its reason template, or name = value)."""
-        if self.reason:
-            try:
-                return self.reason.format(value=value)
-            except (ValueError, TypeError):
-                pass
-        return f"{self.description}: {value}"
+    @property
+    def module(self) -> str:
+        """Return the module part of the target."""
+        return self.target.partition(":")[0]
 
 
-def all_features(config: Config | None = None) -> list[Feature]:
-    """Return every registered feature, explicit then implicit then negative, in a stable order."""
-    from leadscore.features import explicit, implicit, negative
+def family_sources(settings: FeatureSettings) -> list[FamilySource]:
+    """Return the family modules to load under `settings`, in registry order, each once.
 
-    config = config or Config()
-    found = explicit.declare(config) + implicit.declare(config) + negative.declare(config)
-    names = [f.name for f in found]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise ValueError(f"feature names declared twice: {sorted(duplicates)}")
+    >>> [s.target for s in family_sources(FeatureSettings(features={"plugin_entry_points": False}))]
+    ['leadscore.features.explicit', 'leadscore.features.implicit', 'leadscore.features.negative']
+    """
+    sources = [FamilySource(name, "built in") for name in BUILT_IN_FAMILIES]
+    sources += [FamilySource(name, "features.plugins") for name in settings.features.plugins]
+    if settings.features.plugin_entry_points:
+        sources += entry_point_sources()
+    seen: set[str] = set()
+    return [s for s in sources if not (s.target in seen or seen.add(s.target))]
+
+
+def entry_point_sources() -> list[FamilySource]:
+    """Return the family modules installed under the entry point group `leadscore.features`, by name."""
+    found = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    return [FamilySource(ep.value, f"entry point '{ep.name}' of group {ENTRY_POINT_GROUP}") for ep in found]
+
+
+def pin_plugins(settings: FeatureSettings) -> FeatureSettings:
+    """Return `settings` naming every plug-in it loads (entry points included) and looking up no entry points.
+
+    A model records these, so scoring rebuilds exactly the features it was trained on
+    whichever plug-in packages are installed or removed since.
+    """
+    plugins = tuple(s.target for s in family_sources(settings) if s.origin != "built in")
+    options = settings.features.model_copy(update={"plugins": plugins, "plugin_entry_points": False})
+    return settings.model_copy(update={"features": options})
+
+
+def all_features(settings: FeatureSettings | None = None) -> list[Feature]:
+    """Return every registered feature, checked, in a stable order: the built-in families, then the plug-ins.
+
+    >>> [f.name for f in all_features()][:3]
+    ['seniority', 'title_bucket', 'department']
+    """
+    settings = settings or FeatureSettings()
+    found = [feature for source in family_sources(settings) for feature in _declared(source, settings)]
+    check_declarations(found, settings)
     return found
 
 
-def get(name: str, config: Config | None = None) -> Feature:
+def get(name: str, settings: FeatureSettings | None = None) -> Feature:
     """Return the registered feature called `name`."""
-    for feature in all_features(config):
+    for feature in all_features(settings):
         if feature.name == name:
             return feature
     raise KeyError(f"no registered feature {name!r}")
 
 
-def by_family(family: str, config: Config | None = None) -> list[Feature]:
+def by_family(family: str, settings: FeatureSettings | None = None) -> list[Feature]:
     """Return the features of one family."""
-    return [f for f in all_features(config) if f.family == family]
+    return [f for f in all_features(settings) if f.family == family]
 
 
-def feature_names(config: Config | None = None) -> list[str]:
+def feature_names(settings: FeatureSettings | None = None) -> list[str]:
     """Return the names of every registered feature in registry order."""
-    return [f.name for f in all_features(config)]
+    return [f.name for f in all_features(settings)]
 
 
-# --- constructors that keep declarations to one line --------------------------------------
-
-def quoted(values) -> str:
-    """Return a SQL list of string literals, for declarations built from config values.
-
-    >>> quoted(["a", "b'c"])
-    "('a', 'b''c')"
-    """
-    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
-
-
-def type_filter(activity_type: str | None = None, extra: str | None = None) -> str:
-    """Return the condition selecting the event summaries of one activity type (and `extra`)."""
-    parts = [f"t.activity_type = '{activity_type}'"] if activity_type else []
-    if extra:
-        parts.append(extra)
-    return " AND ".join(parts) if parts else "TRUE"
-
-
-def window_column(prefix: str, days: int | None) -> str:
-    """Return the summary column for a window: `n_30d` for 30 days, `n` for ever.
-
-    >>> window_column("n", 30), window_column("n", None)
-    ('t.n_30d', 't.n')
-    """
-    return f"t.{prefix}" if days is None else f"t.{prefix}_{days}d"
+def _declared(source: FamilySource, settings: FeatureSettings) -> list[Feature]:
+    """Import one family module, call its declare function and tag each declaration with the module."""
+    where = f"feature plug-in '{source.target}' ({source.origin})"
+    try:
+        module = importlib.import_module(source.module)
+    except Exception as exc:  # any failure of someone else's module on import is theirs to fix, named as theirs
+        raise DeclarationError(f"{where} cannot be imported: {type(exc).__name__}: {exc}") from None
+    function_name = source.target.partition(":")[2] or "declare"
+    declare = getattr(module, function_name, None)
+    if not callable(declare):
+        raise DeclarationError(f"{where} has no function {function_name}(settings) returning its features")
+    try:
+        found = declare(settings)
+    except DeclarationError:
+        raise
+    except Exception as exc:
+        raise DeclarationError(f"{where}: {function_name}(settings) failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(found, (list, tuple)) or not all(isinstance(f, Feature) for f in found):
+        raise DeclarationError(f"{where}: {function_name}(settings) must return a list of "
+                               f"leadscore.features.declarations.Feature, not {_described(found)}")
+    return [replace(f, module=source.module) for f in found]
 
 
-def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
-    """Return the SQL sum of a summary column over the matching summaries, 0 when none match.
-
-    CASE rather than FILTER: DuckDB evaluates ~80 CASE sums in one pass faster than ~80
-    filtered aggregates, and Spark reads both. The summary counts are DOUBLE, so the sums are
-    too (a BIGINT sum accumulates in 128 bits); `dtype` casts the result back.
-    """
-    return f"CAST(sum(CASE WHEN {condition} THEN {column} ELSE 0 END) AS {dtype})"
+def _described(found) -> str:
+    if isinstance(found, (list, tuple)):
+        odd = next(f for f in found if not isinstance(f, Feature))
+        return f"a list holding a {type(odd).__name__} ({odd!r:.60})"
+    return f"a {type(found).__name__}"
 
 
-def count_events(name: str, family: str, description: str, reason: str = "", activity_type: str | None = None,
-                 days: int | None = None, extra: str | None = None) -> Feature:
-    """Declare a count of the visible events of one type (and `extra`) in the last `days` days (None: ever)."""
-    return Feature(name, family, description, "event", total(window_column("n", days), type_filter(activity_type, extra)),
-                   "int", reason)
+def check_declarations(features: list[Feature], settings: FeatureSettings) -> None:
+    """Raise DeclarationError naming each feature (and its module) the builder could not compute as declared."""
+    problems: list[str] = []
+    first_of: dict[str, Feature] = {}
+    columns = relation_columns(settings)
+    computed = {f.name.lower() for f in features if f.kind != "derived"} | {"sid", "lead_id", "as_of"}
+    parsed = _column_references([f.sql for f in features])
+    for f in features:
+        said = f"feature '{f.name}' ({f.module or 'no module'})"
+        if not isinstance(f.name, str) or not _IDENTIFIER.fullmatch(f.name):
+            problems.append(f"{said}: the name must be a SQL identifier (letters, digits and _, not first a digit)")
+        elif f.name.lower() in RESERVED_NAMES:
+            problems.append(f"{said}: the name is reserved for a column of the frame ({', '.join(RESERVED_NAMES)})")
+        elif f.name.lower() in first_of:
+            problems.append(f"{said}: the name is already declared by {first_of[f.name.lower()].module}")
+        else:
+            first_of[f.name.lower()] = f
+        for field, value, allowed in (("family", f.family, FAMILIES), ("kind", f.kind, KINDS), ("dtype", f.dtype, DTYPES)):
+            if value not in allowed:
+                problems.append(f"{said}: {field} {value!r} is not one of {', '.join(allowed)}")
+        if f.kind in KINDS:
+            problems += [f"{said}: {problem}" for problem in _sql_problems(f, parsed[f.sql], columns, computed)]
+    if problems:
+        more = f"; and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
+        raise DeclarationError("; ".join(problems[:_SHOWN_PROBLEMS]) + more)
 
 
-def days_since(name: str, family: str, description: str, condition: str, reason: str = "") -> Feature:
-    """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
-    return Feature(name, family, description, "event", f"min(CASE WHEN {condition} THEN t.age_min END)", "float", reason)
+def _sql_problems(feature: Feature, references: tuple[tuple[str, ...], ...] | str,
+                  columns: dict[str, frozenset[str]], computed: set[str]) -> list[str]:
+    """Return what is wrong with the relations and columns one declaration's SQL reads."""
+    if isinstance(references, str):
+        return [f"its sql {feature.sql.strip()!r:.80} {references}"]
+    problems = []
+    readable = KIND_RELATIONS[feature.kind]
+    for parts in references:
+        shown = ".".join(parts)
+        if feature.kind == "derived":
+            if len(parts) != 1:
+                problems.append(f"a derived declaration reads other features by name, not {shown}")
+            elif parts[0].lower() not in computed:
+                problems.append(f"reads '{shown}', which is no feature of another kind than derived "
+                                "(derived features read the others' columns, computed first)")
+        elif len(parts) != 2:
+            problems.append(f"reads '{shown}'; a {feature.kind} declaration names each column through its relation "
+                            f"({_listed(readable)})")
+        elif parts[0] not in readable:
+            problems.append(f"reads {shown}, but a {feature.kind} declaration has no relation '{parts[0]}' "
+                            f"(it reads {_listed(readable)})")
+        elif parts[1].lower() not in columns[parts[0]]:
+            problems.append(f"reads {shown}, a column {RELATIONS[parts[0]]} does not have "
+                            f"(it has {', '.join(sorted(columns[parts[0]]))}"
+                            + ("; extra lead columns go in features.extra_lead_columns)" if parts[0] == "l" else ")"))
+    return problems
+
+
+def _listed(aliases: tuple[str, ...]) -> str:
+    return ", ".join(f"{a}. ({RELATIONS[a]})" for a in aliases) or "no relation"
+
+
+_REFERENCES: dict[str, tuple[tuple[str, ...], ...] | str] = {}
+"""Column references of each declaration's SQL once parsed (or why it does not parse): the
+same text always reads the same columns, and the registry is asked for often."""
+
+
+def _column_references(sqls: list[str]) -> dict[str, tuple[tuple[str, ...], ...] | str]:
+    """Return, for each SQL expression, the column references in it (by DuckDB's own parser), or why it cannot be one."""
+    new = sorted({s for s in sqls if s not in _REFERENCES})
+    if new:
+        with duckdb.connect() as con:
+            rows = con.execute("SELECT q, json_serialize_sql('SELECT ' || q) FROM unnest(?) AS u(q)", [new]).fetchall()
+        for sql, tree in rows:
+            _REFERENCES[sql] = _references_in(json.loads(tree))
+    return {s: _REFERENCES[s] for s in sqls}
+
+
+def _references_in(tree: dict) -> tuple[tuple[str, ...], ...] | str:
+    """Return the column references of a parsed `SELECT <expression>`, or the reason it is not one expression."""
+    if tree.get("error"):
+        return f"does not parse: {tree.get('error_message')}"
+    statements = tree["statements"]
+    node = statements[0]["node"] if len(statements) == 1 else {}
+    if node.get("type") != "SELECT_NODE" or len(node["select_list"]) != 1 or node["from_table"]["type"] != "EMPTY" \
+            or node.get("where_clause") or node.get("group_expressions") or node.get("having"):
+        return "is not one SQL expression"
+    found: list[tuple[str, ...]] = []
+    if not _collect(node["select_list"][0], frozenset(), found):
+        return "runs a subquery; a declaration reads only the relations of its kind"
+    return tuple(dict.fromkeys(found))
+
+
+def _collect(node, bound: frozenset[str], found: list[tuple[str, ...]]) -> bool:
+    """Append the column references under `node` (not a lambda's own parameters); False on a subquery."""
+    if isinstance(node, list):
+        return all(_collect(item, bound, found) for item in node)
+    if not isinstance(node, dict):
+        return True
+    kind = node.get("class")
+    if kind == "SUBQUERY":
+        return False
+    if kind == "COLUMN_REF":
+        parts = tuple(node["column_names"])
+        if not (len(parts) == 1 and parts[0] in bound):
+            found.append(parts)
+        return True
+    if kind == "LAMBDA":
+        names = {p["column_names"][-1] for p in _lambda_parameters(node.get("lhs"))}
+        return _collect(node.get("expr"), bound | names, found)
+    return all(_collect(value, bound, found) for value in node.values())
+
+
+def _lambda_parameters(lhs) -> list[dict]:
+    """Return the COLUMN_REF nodes naming a lambda's parameters (`x -> ...` or `(x, y) -> ...`)."""
+    if isinstance(lhs, dict) and lhs.get("class") == "COLUMN_REF":
+        return [lhs]
+    if isinstance(lhs, dict):  # several parameters parse as row(a, b)
+        return [p for argument in lhs.get("arguments", []) for p in _lambda_parameters(argument.get("expression"))]
+    return []

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from leadscore.features.crm import Crm
-from leadscore.pipeline.config import Config
-from leadscore.pipeline.errors import BadInputError
+from leadscore.features.errors import BadInputError
+from leadscore.features.settings import WindowSettings
 
 OPEN_LEADS_SQL = """
     SELECT l.lead_id, d.as_of
@@ -33,9 +33,9 @@ def midnight(moment) -> pd.Timestamp:
     return ts.normalize()
 
 
-def snapshot_dates(crm: Crm, config: Config) -> list[pd.Timestamp]:
+def snapshot_dates(crm: Crm, windows: WindowSettings) -> list[pd.Timestamp]:
     """Return the training as_of dates: every slide_days from the last uncensored date backwards."""
-    w = config.windows
+    w = windows
     first_lead = pd.Timestamp(crm.con.execute("SELECT min(created_at) FROM leads").fetchall()[0][0])
     first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
     last = midnight(w.last_snapshot) if w.last_snapshot else midnight(crm.data_end) - pd.Timedelta(days=w.horizon_days + w.gap_days)
@@ -66,9 +66,9 @@ def open_leads_at(crm: Crm, dates: list[pd.Timestamp]) -> pd.DataFrame:
     return result
 
 
-def training_snapshots(crm: Crm, config: Config) -> pd.DataFrame:
-    """Return the training snapshots (lead_id, as_of) on the configured schedule."""
-    return open_leads_at(crm, snapshot_dates(crm, config))
+def training_snapshots(crm: Crm, windows: WindowSettings) -> pd.DataFrame:
+    """Return the training snapshots (lead_id, as_of) on the schedule of `windows`."""
+    return open_leads_at(crm, snapshot_dates(crm, windows))
 
 
 def scoring_snapshots(crm: Crm, as_of) -> pd.DataFrame:

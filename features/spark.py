@@ -26,13 +26,13 @@ import pyarrow.parquet as pq
 
 from leadscore.features.builder import _snapshot_frame, _typed, feature_sql
 from leadscore.features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
+from leadscore.features.errors import BadInputError
 from leadscore.features.registry import all_features
+from leadscore.features.settings import EngineSettings, FeatureSettings
 from leadscore.features.validation import check_required_columns
-from leadscore.pipeline.config import Config
-from leadscore.pipeline.errors import BadInputError
 
 
-def spark_session(config: Config):
+def spark_session(engine: EngineSettings):
     """Return a Spark session on `engine.spark_master`, in UTC (a clear error if pyspark is missing)."""
     import os
     import sys
@@ -44,12 +44,12 @@ def spark_session(config: Config):
         from pyspark.sql import SparkSession
     except ImportError:
         raise BadInputError("engine 'spark' needs pyspark: pip install 'leadscore[spark]' (and Java 17)") from None
-    return (SparkSession.builder.master(config.engine.spark_master).appName("leadscore")
+    return (SparkSession.builder.master(engine.spark_master).appName("leadscore")
             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "8").getOrCreate())
 
 
-def spark_sql(config: Config) -> str:
+def spark_sql(settings: FeatureSettings) -> str:
     """Return the feature query in Spark SQL."""
     import sqlglot
     from sqlglot import exp
@@ -66,7 +66,7 @@ def spark_sql(config: Config) -> str:
             return exp.Anonymous(this="SLICE", expressions=[ordered, exp.Literal.number(1), node.args["count"]])
         return node
 
-    tree = sqlglot.parse_one(feature_sql(config), read="duckdb").transform(spark_forms)
+    tree = sqlglot.parse_one(feature_sql(settings), read="duckdb").transform(spark_forms)
     return tree.sql(dialect="spark")
 
 
@@ -152,19 +152,19 @@ def _column_sql(column: Column, raw_type: str | None) -> str:
     return f"try_cast({text} AS {_SPARK_TYPE[column.dtype]})"
 
 
-def build_features_spark(spark, snapshots: pd.DataFrame, config: Config, out: str | Path | None = None) -> pd.DataFrame:
+def build_features_spark(spark, snapshots: pd.DataFrame, settings: FeatureSettings, out: str | Path | None = None) -> pd.DataFrame:
     """Return the feature frame computed by Spark for `snapshots` (views leads/activities/opportunities must exist)."""
     _register_snapshots(spark, snapshots)
-    result = spark.sql(spark_sql(config))
+    result = spark.sql(spark_sql(settings))
     target = Path(out) if out else Path(tempfile.mkdtemp(prefix="leadscore-spark-")) / "features"
     result.write.mode("overwrite").parquet(str(target))
-    return _typed(pq.read_table(str(target)), all_features(config))
+    return _typed(pq.read_table(str(target)), all_features(settings))
 
 
-def features_dataframe(spark, snapshots: pd.DataFrame, config: Config):
+def features_dataframe(spark, snapshots: pd.DataFrame, settings: FeatureSettings):
     """Return the feature query as a Spark DataFrame (not collected), for distributed scoring."""
     _register_snapshots(spark, snapshots)
-    return spark.sql(spark_sql(config))
+    return spark.sql(spark_sql(settings))
 
 
 def _register_snapshots(spark, snapshots: pd.DataFrame) -> None:
@@ -234,12 +234,12 @@ def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
     return frame.assign(lead_id=frame["lead_id"].astype("string"))
 
 
-def training_set_spark(spark, config: Config) -> pd.DataFrame:
+def training_set_spark(spark, settings: FeatureSettings) -> pd.DataFrame:
     """Return labelled, uncensored training snapshots with features, every step computed by Spark."""
     from leadscore.features.labels import LABEL_SQL
     from leadscore.features.snapshots import midnight
 
-    w = config.windows
+    w = settings.windows
     first_lead = _collect(spark.sql("SELECT min(created_at) AS t FROM leads"))["t"].iloc[0]
     end = data_end_spark(spark)
     first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
@@ -251,5 +251,5 @@ def training_set_spark(spark, config: Config) -> pd.DataFrame:
     labels = _collect(spark.sql(_transpiled(LABEL_SQL.format(
         snapshots="label_snapshots", window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days)))))
     labels = labels.assign(lead_id=labels["lead_id"].astype("string"), label=labels["label"].astype("int8"))
-    features = build_features_spark(spark, labels, config)
+    features = build_features_spark(spark, labels, settings)
     return labels.merge(features, on=["lead_id", "as_of"], how="left").sort_values(["as_of", "lead_id"], ignore_index=True)

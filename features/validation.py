@@ -15,8 +15,8 @@ import duckdb
 import pandas as pd
 
 from leadscore.features.contract import ACTIVITY_TYPES, CHANNELS, LEADS, TABLES, Column, Table
+from leadscore.features.errors import BadInputError
 from leadscore.features.layout import create_keyed_copy
-from leadscore.pipeline.errors import BadInputError
 
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
 _NOUN = {"timestamp": ("a timestamp", "timestamps"), "integer": ("a whole number", "whole numbers"),

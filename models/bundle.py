@@ -19,8 +19,8 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from leadscore.pipeline.errors import SchemaMismatchError
-from leadscore.pipeline.io import atomic_path, write_text
+from leadscore.features.io import atomic_path, write_text
+from leadscore.models.errors import SchemaMismatchError
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -121,7 +121,7 @@ def check_format(manifest: dict, folder: str | Path) -> None:
     >>> check_format({}, "m")
     Traceback (most recent call last):
     ...
-    leadscore.pipeline.errors.SchemaMismatchError: m: model bundle format 1, this leadscore reads format 2; retrain the model with this version
+    leadscore.models.errors.SchemaMismatchError: m: model bundle format 1, this leadscore reads format 2; retrain the model with this version
     """
     found = manifest.get("bundle_format", 1)
     if found != BUNDLE_FORMAT:

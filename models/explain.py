@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.features.registry import Feature
+from leadscore.features.declarations import Feature
 
 
 def reasons_from_contributions(contributions: pd.DataFrame, features: pd.DataFrame, registry: dict[str, Feature],

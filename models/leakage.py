@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadscore.pipeline.errors import BadInputError
+from leadscore.models.errors import BadInputError
 
 
 def leakage_report(X: pd.DataFrame, y, auc_threshold: float = 0.95, min_rows: int = 100) -> pd.DataFrame:

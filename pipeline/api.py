@@ -46,5 +46,5 @@ def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.Dat
 
     config = config or load_config()
     if as_of is None:
-        return build_training_set(crm, config).frame
-    return _build(crm, scoring_snapshots(crm, as_of), config)
+        return build_training_set(crm, config.for_features).frame
+    return _build(crm, scoring_snapshots(crm, as_of), config.for_features)

@@ -1,8 +1,8 @@
 """The `leadscore` command line: one subcommand per pipeline stage.
 
-Every command turns a `LeadscoreError` into a one-paragraph message on stderr and the
-error's exit code (2 bad input, 3 model/schema mismatch, 4 drift, 5 tracking), never a
-traceback.
+Every command turns a `LeadscoreError` into a one-paragraph message on stderr and the exit
+code `EXIT_CODES` gives its class (2 bad input, 3 model/schema mismatch, 4 drift, 5 tracking,
+1 any other), never a traceback. The lower layers raise errors without knowing of exit codes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import typer
 from rich.markup import escape
 
 from leadscore.pipeline.console import err as _err
-from leadscore.pipeline.errors import LeadscoreError
+from leadscore.pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError, TrackingError
+
+EXIT_CODES: dict[type[LeadscoreError], int] = {BadInputError: 2, SchemaMismatchError: 3, DriftError: 4, TrackingError: 5}
+"""The exit code of each error class (and its subclasses) as the README documents them; other errors exit 1."""
 
 app = typer.Typer(
     name="leadscore",
@@ -46,12 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     except LeadscoreError as exc:
         # the message quotes the user's data, which may hold rich markup such as "[/x]": printed as written
         _err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False, markup=True)
-        return exc.exit_code
+        return exit_code_of(exc)
     except SystemExit as exc:  # click ends every run with SystemExit, usage errors with code 2
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else 1
     return 0
+
+
+def exit_code_of(error: LeadscoreError) -> int:
+    """Return the exit code of `error`: that of the nearest class in `EXIT_CODES` it derives from, else 1."""
+    return next((EXIT_CODES[cls] for cls in type(error).__mro__ if cls in EXIT_CODES), 1)
 
 
 @app.callback()

@@ -1,22 +1,23 @@
-"""Parse the YAML configuration once into typed objects.
+"""Parse the YAML configuration once into typed objects, composing the settings each layer declares.
 
 The packaged `conf/default.yaml` holds every default; a user file overrides any part of it.
 Unknown keys and wrong types are errors that name the file and the key, so a typo never
-silently falls back to a default.
+silently falls back to a default. The `engine`, `windows` and `features` sections are the
+features layer's own settings (`leadscore.features.settings`); the rest are the pipeline's.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadscore.features.registry import pin_plugins
+from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, WindowSettings
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
 
@@ -27,65 +28,6 @@ _USER_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EngineConfig(_Strict):
-    """Where feature queries run and with what resources."""
-
-    name: Literal["duckdb", "spark"] = "duckdb"
-    memory_limit: str = "4GB"
-    threads: int = Field(2, ge=1)
-    temp_directory: str | None = None
-    spark_master: str = "local[2]"
-    # activity tables up to this many rows are copied into DuckDB once at load: training scans them
-    # once per build, and a copy scans ~2x faster than Parquet; larger ones stay views over the files
-    copy_activities_up_to: int = Field(30_000_000, ge=0)
-
-    @field_validator("memory_limit")
-    @classmethod
-    def _size(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
-            raise ValueError(f"{value!r} is not a size like '4GB' or '512MB'")
-        return value
-
-
-class WindowConfig(_Strict):
-    """Snapshot schedule, lookback windows and prediction horizon (in days)."""
-
-    slide_days: int = Field(30, ge=1)
-    horizon_days: int = Field(90, ge=1)
-    gap_days: int = Field(0, ge=0)
-    lookback_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
-    half_lives_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
-    first_snapshot: str | None = None  # ISO date; default: earliest lead + longest lookback
-    last_snapshot: str | None = None  # ISO date; default: data end - horizon (uncensored)
-
-    @field_validator("first_snapshot", "last_snapshot")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                # a calendar date only: Python 3.11 also reads week dates (2025-W01-1), which pandas cannot
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", value):
-                    raise ValueError(value)
-                date.fromisoformat(str(value))
-            except ValueError:
-                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-        return value
-
-
-class FeatureConfig(_Strict):
-    """Options of the feature builders."""
-
-    extra_lead_columns: tuple[str, ...] = ()
-    recent_sends: int = Field(10, ge=1)
-    personal_email_domains: tuple[str, ...] = (
-        "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
-        "aol.com", "gmx.de", "web.de", "mail.ru", "yandex.ru", "proton.me", "live.com",
-    )
-    student_markers: tuple[str, ...] = ("student", "intern", "internship", "phd candidate")  # whole words of the title
-    competitor_domains: tuple[str, ...] = ()
-    competitor_markers: tuple[str, ...] = ("competitor",)
 
 
 class SplitConfig(_Strict):
@@ -193,9 +135,9 @@ class Config(_Strict):
     """All of leadscore's settings."""
 
     workdir: str = "leadscore-work"
-    engine: EngineConfig = EngineConfig()
-    windows: WindowConfig = WindowConfig()
-    features: FeatureConfig = FeatureConfig()
+    engine: EngineSettings = EngineSettings()
+    windows: WindowSettings = WindowSettings()
+    features: FeatureOptions = FeatureOptions()
     split: SplitConfig = SplitConfig()
     model: ModelConfig = ModelConfig()
     targets: TargetsConfig = TargetsConfig()
@@ -204,6 +146,11 @@ class Config(_Strict):
     scoring: ScoringConfig = ScoringConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
     flat: FlatTableConfig | None = None
+
+    @property
+    def for_features(self) -> FeatureSettings:
+        """Return the settings the features layer reads: the feature options and the windows."""
+        return FeatureSettings(features=self.features, windows=self.windows)
 
     @property
     def workdir_path(self) -> Path:
@@ -298,20 +245,14 @@ def _holds(overrides: dict[str, Any], location: list[str]) -> bool:
     return True
 
 
-FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")
-"""The window settings that define features (their names and values); the rest schedule snapshots and labels."""
-
-
 def feature_settings(config: Config) -> dict[str, Any]:
     """Return the settings that decide what every feature means, as a model bundle records them.
 
-    The same feature name can mean another thing under other settings (who is a competitor,
-    which domains are personal, how many recent sends a rate covers), which no column check
-    can see: scoring and evaluation rebuild a model's features with the settings it was
-    trained with (`with_feature_settings`).
+    Plug-ins are recorded by name, those found through entry points included, so scoring and
+    evaluation rebuild exactly the trained features (`with_feature_settings`) whatever plug-in
+    packages are installed since. See `FeatureSettings.recorded` for why settings are recorded.
     """
-    return {"features": config.features.model_dump(mode="json"),
-            "windows": {k: v for k, v in config.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}
+    return pin_plugins(config.for_features).recorded()
 
 
 def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tuple[Config, list[str]]:

@@ -44,7 +44,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])
     crm = crm or load_crm(data, _engine(config))
-    training = build_training_set(crm, config)
+    training = build_training_set(crm, config.for_features)
     window = bundle.manifest["window"]
     as_of = training.frame["as_of"]
     test = training.frame[(as_of >= pd.Timestamp(window["test_start"], tz="UTC")) &

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.features.registry import Feature
+from leadscore.features.declarations import Feature
 from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
 from leadscore.models.lgbm import LeadScoringModel

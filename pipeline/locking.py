@@ -1,6 +1,6 @@
 """Serialise runs that write the same output, so two schedulers cannot interleave.
 
-The atomic rename in pipeline.io already guarantees no half-written file; the lock makes
+The atomic rename in features.io already guarantees no half-written file; the lock makes
 two concurrent runs for the same target take turns instead of racing on the temp files
 and the database upsert.
 """

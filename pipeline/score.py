@@ -198,7 +198,7 @@ def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, con
         task = progress.add_task("score", total=len(snapshots))
         for start in range(0, len(snapshots), size):
             chunk = snapshots.iloc[start:start + size]
-            features = build_features(crm, chunk, config)
+            features = build_features(crm, chunk, config.for_features)
             bundle.check_schema(features, f"features built from {crm.source}")
             X = features[bundle.feature_names]
             proba = bundle.calibrated.predict_proba(X)[:, 1]
@@ -272,7 +272,7 @@ def _add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: M
     frame.loc[needs, "reasons_rule"] = bundle.points.reasons(features, top=config.scoring.reasons_per_lead)
     if model_needs.any():
         X = features.loc[model_needs[needs].to_numpy(), bundle.feature_names]
-        registry = {f.name: f for f in all_features(config)}
+        registry = {f.name: f for f in all_features(config.for_features)}
         model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=config.scoring.reasons_per_lead)
         frame.loc[model_needs, "reasons_model_up"] = model_reasons["reasons_up"].to_numpy()
         frame.loc[model_needs, "reasons_model_down"] = model_reasons["reasons_down"].to_numpy()

@@ -25,7 +25,7 @@ def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Con
     from leadscore.features.spark import features_dataframe
     from leadscore.pipeline.grading import grade, segment
 
-    features = all_features(config)
+    features = all_features(config.for_features)
     grades = config.grades
 
     def score_batches(batches):
@@ -46,6 +46,6 @@ def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Con
         StructField("grade", StringType()), StructField("segment", StringType()), StructField("rule_points", DoubleType()),
         StructField("rule_segment", StringType()),
     ])
-    scored = features_dataframe(spark, snapshots, config).mapInPandas(score_batches, schema)
+    scored = features_dataframe(spark, snapshots, config.for_features).mapInPandas(score_batches, schema)
     scored.write.mode("overwrite").partitionBy("as_of").parquet(str(out))
     return Path(out)

@@ -53,7 +53,7 @@ class TrainResult:
 def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, split by time, fit and calibrate the model and the points table."""
     started = time.perf_counter()
-    training = build_training_set(crm, config)
+    training = build_training_set(crm, config.for_features)
     frame, names = training.frame, training.feature_names
     split = split_by_time(frame, config)
     X, y = frame[names], frame["label"].to_numpy()
@@ -65,7 +65,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     calibrated = calibrate(model, X[split.calibration], y[split.calibration], method)
     # the points table's probability mapping is learned on the same slice the model is calibrated on
     # checked against the features this config builds (its windows name features such as web_visit_count_14d)
-    registry = {f.name: f for f in all_features(config)}
+    registry = {f.name: f for f in all_features(config.for_features)}
     points = PointsScorer(load_points_table(config.points_table), features=registry).fit(X[split.calibration], y[split.calibration])
 
     test = frame.loc[split.test].reset_index(drop=True)

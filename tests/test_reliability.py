@@ -61,7 +61,7 @@ def test_any_valid_generated_crm_loads_and_builds_with_finite_features(tmp_path_
     loaded = load_crm(folder, now=pd.Timestamp("2026-01-01", tz="UTC"))
     as_of = START + pd.Timedelta(days=day)
     snaps = scoring_snapshots(loaded, as_of)
-    features = build_features(loaded, snaps, load_config())
+    features = build_features(loaded, snaps, load_config().for_features)
     assert len(features) == len(snaps)
     for f in all_features():
         column = features[f.name]
@@ -86,7 +86,7 @@ def test_config_values_cannot_inject_sql(synthetic):
     config = load_config(features={"personal_email_domains": ["gmail.com", "x'); DROP TABLE leads; --"],
                                    "student_markers": ["student", "o'brien"]})
     crm = crm_from_frames(synthetic.leads.head(50), synthetic.activities, synthetic.opportunities)
-    frame = build_features(crm, scoring_snapshots(crm, "2025-01-01"), config)
+    frame = build_features(crm, scoring_snapshots(crm, "2025-01-01"), config.for_features)
     assert len(frame) > 0
     assert crm.con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 50
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def spark():
-    session = spark_session(load_config())
+    session = spark_session(load_config().engine)
     yield session
     session.stop()
 
@@ -87,8 +87,8 @@ def _assert_same_features(duck: pd.DataFrame, on_spark: pd.DataFrame) -> None:
 
 def test_spark_features_equal_duckdb_features_value_for_value(spark_crm):
     spark, crm, snaps, config = spark_crm
-    duck = build_features(crm, snaps, config).sort_values(["lead_id", "as_of"], ignore_index=True)
-    on_spark = build_features_spark(spark, snaps, config)
+    duck = build_features(crm, snaps, config.for_features).sort_values(["lead_id", "as_of"], ignore_index=True)
+    on_spark = build_features_spark(spark, snaps, config.for_features)
     assert len(duck) > 300
     _assert_same_features(duck, on_spark)
 
@@ -102,7 +102,7 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     out = score_spark(spark, bundle, snaps, config, tmp_path / "scores")
     assert sorted(p.name for p in out.iterdir() if p.is_dir())[0].startswith("as_of=")
     on_spark = pd.read_parquet(out).sort_values(["lead_id", "probability"], ignore_index=True)
-    embedded = score_frame(build_features(crm, snaps, config), bundle.calibrated, bundle.points, config)
+    embedded = score_frame(build_features(crm, snaps, config.for_features), bundle.calibrated, bundle.points, config)
     embedded = embedded.sort_values(["lead_id", "model_proba"], ignore_index=True)
     assert len(on_spark) == len(embedded)
     assert np.allclose(on_spark["probability"], embedded["model_proba"], rtol=1e-12, atol=1e-12)
@@ -116,10 +116,10 @@ def test_spark_training_set_equals_the_embedded_one_on_a_driver_outside_utc(spar
 
     spark, crm, _, _ = spark_crm
     config = load_config(windows={"first_snapshot": "2025-01-01", "slide_days": 90})
-    embedded = build_training_set(crm, config).frame
+    embedded = build_training_set(crm, config.for_features).frame
     from leadscore.features.spark import training_set_spark
 
-    on_spark = training_set_spark(spark, config)
+    on_spark = training_set_spark(spark, config.for_features)
     assert len(on_spark) == len(embedded) > 300 and on_spark["label"].sum() == embedded["label"].sum() > 0
     pd.testing.assert_frame_equal(on_spark[["lead_id", "as_of", "label"]].reset_index(drop=True),
                                   embedded[["lead_id", "as_of", "label"]].reset_index(drop=True), check_dtype=False)
@@ -167,9 +167,9 @@ def test_spark_cleans_a_raw_export_as_the_duckdb_loader_does(spark, raw_export):
     expected = pd.concat([scoring_snapshots(crm, d) for d in dates], ignore_index=True)
     snaps = open_leads_spark(spark, dates)
     pd.testing.assert_frame_equal(snaps, expected)
-    duck = build_features(crm, snaps, config)
+    duck = build_features(crm, snaps, config.for_features)
     assert len(duck) > 80 and duck["web_visit_count_all"].sum() > 0
-    _assert_same_features(duck, build_features_spark(spark, snaps, config))
+    _assert_same_features(duck, build_features_spark(spark, snaps, config.for_features))
 
 
 def test_spark_names_a_missing_required_column(spark, small_crm, tmp_path):

@@ -13,7 +13,7 @@ import yaml
 from leadscore.features.synthetic import personas as P
 from leadscore.features.synthetic.activity import behaviour_events, channel_of, email_events
 from leadscore.features.synthetic.chain import simulate_states, start_states, state_runs, win_probability_table
-from leadscore.pipeline.io import write_frame, write_text
+from leadscore.features.io import write_frame, write_text
 
 _MONTH_WEIGHT = np.array([1.3, 1.2, 1.2, 1.0, 1.0, 0.9, 0.8, 0.6, 1.2, 1.1, 1.0, 0.7])
 _DEPT_LABEL = {"it": "IT", "marketing": "Marketing", "sales": "Sales", "finance": "Finance",

@@ -12,8 +12,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 
+from leadscore.models.errors import BadInputError
 from leadscore.models.rules.table import PointsTable, Rule, check_against_registry, load_points_table
-from leadscore.pipeline.errors import BadInputError
 
 
 class PointsScorer(ClassifierMixin, BaseEstimator):

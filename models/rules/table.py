@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from leadscore.pipeline.errors import BadInputError
+from leadscore.models.errors import BadInputError
 
 CONDITIONS: tuple[str, ...] = ("at_least", "equals", "in", "between")
 STAGES: tuple[str, ...] = ("lead", "MQL", "SQL")

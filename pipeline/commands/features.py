@@ -30,11 +30,14 @@ def features_command(
     if list_features:
         from leadscore.features.registry import all_features
 
+        from leadscore.features.registry import BUILT_IN_FAMILIES
+
         table = Table(title="registered features")
-        for column in ("name", "family", "type", "description"):
+        for column in ("name", "family", "type", "module", "description"):
             table.add_column(column)
-        for f in all_features(cfg):
-            table.add_row(f.name, f.family, f.dtype, f.description)
+        for f in all_features(cfg.for_features):
+            built_in = f.module in BUILT_IN_FAMILIES
+            table.add_row(f.name, f.family, f.dtype, f.module.rpartition(".")[2] if built_in else f"{f.module} (plug-in)", f.description)
         out.print(table)
         return
     if training and as_of:
@@ -52,19 +55,20 @@ def features_command(
     if cfg.engine.name == "spark":
         from leadscore.features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
 
-        spark = spark_session(cfg)
+        spark = spark_session(cfg.engine)
         register_parquet(spark, str(data))
         with out.status("building features on Spark"):
-            frame = build_features_spark(spark, open_leads_spark(spark, [when]), cfg) if when is not None else training_set_spark(spark, cfg)
+            frame = build_features_spark(spark, open_leads_spark(spark, [when]), cfg.for_features) if when is not None \
+                else training_set_spark(spark, cfg.for_features)
         write_frame(frame, out_path)
         out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} (Spark, {cfg.engine.spark_master})")
         return
     crm = load_crm(data, _engine(cfg))
     with out.status("building features"):
         if when is not None:
-            frame = build_features(crm, scoring_snapshots(crm, when), cfg)
+            frame = build_features(crm, scoring_snapshots(crm, when), cfg.for_features)
         else:
-            training = build_training_set(crm, cfg)
+            training = build_training_set(crm, cfg.for_features)
             frame = training.frame
             out.print(f"snapshots {training.summary['snapshots']:,} on {training.summary['dates']} dates, "
                       f"{training.summary['positives']:,} won within the horizon, {training.summary['censored']:,} censored and dropped")

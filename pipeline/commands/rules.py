@@ -27,7 +27,7 @@ def rules_command(
     """
     cfg = load_config(config)
     points = load_points_table(table if table is not None else cfg.points_table)
-    features = {f.name: f for f in all_features(cfg)}
+    features = {f.name: f for f in all_features(cfg.for_features)}
     check_against_registry(points, features)
     shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")
     for column in ("id", "feature", "family", "condition", "points", "decay / per / cap"):

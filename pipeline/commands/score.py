@@ -53,7 +53,7 @@ def score_command(
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
-        spark = spark_session(cfg)
+        spark = spark_session(cfg.engine)
         register_parquet(spark, str(data))
         when = midnight(when) if when is not None else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
         target = out_path or cfg.workdir_path / "scores" / "spark"

@@ -10,7 +10,7 @@ import pytest
 from leadscore.features.builder import build_features
 from leadscore.features.crm import crm_from_frames
 from leadscore.features.registry import all_features
-from leadscore.pipeline.config import load_config
+from leadscore.features.settings import FeatureSettings
 from .tiny_crm import tiny_tables, ts
 
 AS_OF_1 = ts("2024-03-01")   # the demo request at exactly this moment is not visible
@@ -21,7 +21,7 @@ AS_OF_2 = ts("2024-03-15")
 def features():
     crm = crm_from_frames(*tiny_tables())
     snaps = pd.DataFrame({"lead_id": ["A", "B", "C", "A"], "as_of": [AS_OF_1, AS_OF_1, AS_OF_1, AS_OF_2]})
-    frame = build_features(crm, snaps, load_config())
+    frame = build_features(crm, snaps, FeatureSettings())
     return {(r.lead_id, r.as_of): r for r in frame.itertuples(index=False)}
 
 
@@ -82,7 +82,7 @@ def test_open_rate_counts_only_the_last_n_sends(recent_sends, rate):
     # A, as of Mar 1: sent Feb 1 10:00 (opened at 12:00), Feb 8, Feb 15; with the last 2 sends the open is too old
     crm = crm_from_frames(*tiny_tables())
     snaps = pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF_1]})
-    frame = build_features(crm, snaps, load_config(features={"recent_sends": recent_sends})).set_index("lead_id")
+    frame = build_features(crm, snaps, FeatureSettings(features={"recent_sends": recent_sends})).set_index("lead_id")
     assert frame.loc["A", "email_open_rate_last_sends"] == pytest.approx(rate)
     assert frame.loc["A", "unopened_email_streak"] == 2
 
@@ -90,10 +90,10 @@ def test_open_rate_counts_only_the_last_n_sends(recent_sends, rate):
 def test_a_snapshot_that_sees_no_event_gets_each_features_empty_value():
     """Lead B at Feb 2 exists but has done nothing yet: counts 0, flags false, declared `empty`
     values (no decayed engagement, a steady trend), and NaN for days since and rates of nothing."""
-    config = load_config()
-    frame = build_features(crm_from_frames(*tiny_tables()), pd.DataFrame({"lead_id": ["B"], "as_of": [ts("2024-02-02")]}), config)
+    settings = FeatureSettings()
+    frame = build_features(crm_from_frames(*tiny_tables()), pd.DataFrame({"lead_id": ["B"], "as_of": [ts("2024-02-02")]}), settings)
     row = frame.iloc[0]
-    for f in all_features(config):
+    for f in all_features(settings):
         if f.kind in ("lead", "derived"):
             continue
         expected = float(f.empty) if f.empty else {"int": 0, "bool": False}.get(f.dtype, math.nan)
@@ -110,7 +110,7 @@ def test_student_markers_match_whole_words_of_the_title():
     titles = ["Head of International Sales", "Marketing Intern", "Internal Audit Manager"]
     leads = leads.assign(job_title=titles, seniority=["director", None, "manager"])
     frame = build_features(crm_from_frames(leads, activities, opportunities),
-                           pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": [AS_OF_1] * 3}), load_config())
+                           pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": [AS_OF_1] * 3}), FeatureSettings())
     assert frame.set_index("lead_id")["is_student"].to_dict() == {"A": False, "B": True, "C": False}
 
 
@@ -122,7 +122,7 @@ def test_a_send_at_the_time_of_the_last_open_is_not_unopened():
                                "activity_type": ["email_sent", "email_open", "email_click"], "channel": ["online"] * 3,
                                "value": [None] * 3, "asset_id": [None] * 3})
     frame = build_features(crm_from_frames(leads, activities, opportunities),
-                           pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF_1]}), load_config())
+                           pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF_1]}), FeatureSettings())
     assert frame.loc[0, "unopened_email_streak"] == 0
     assert frame.loc[0, "email_open_rate_last_sends"] == 1.0
 
@@ -132,7 +132,7 @@ def test_active_days_of_a_snapshot_do_not_depend_on_the_other_snapshots_in_its_b
     whether or not an earlier as_of (Apr 24 at midnight) shares the build."""
     crm = crm_from_frames(*tiny_tables())
     noon = ts("2024-04-24T12:00")
-    alone = build_features(crm, pd.DataFrame({"lead_id": ["C"], "as_of": [noon]}), load_config())
-    beside = build_features(crm, pd.DataFrame({"lead_id": ["C", "A"], "as_of": [noon, ts("2024-04-24")]}), load_config())
+    alone = build_features(crm, pd.DataFrame({"lead_id": ["C"], "as_of": [noon]}), FeatureSettings())
+    beside = build_features(crm, pd.DataFrame({"lead_id": ["C", "A"], "as_of": [noon, ts("2024-04-24")]}), FeatureSettings())
     assert alone.loc[0, "active_days_90d"] == 1
     assert beside.set_index("lead_id").loc["C", "active_days_90d"] == 1

@@ -10,7 +10,7 @@ from leadscore.features.crm import crm_from_frames
 from leadscore.features.layout import TEXT_KEYS, Layout, layout_of
 from leadscore.features.loaders import load_crm
 from leadscore.features.snapshots import open_leads_at
-from leadscore.pipeline.config import EngineConfig, load_config
+from leadscore.features.settings import EngineSettings, FeatureSettings
 
 from .tiny_crm import tiny_tables, ts
 
@@ -19,13 +19,13 @@ AS_OF = ts("2024-03-01")
 
 def test_keyed_and_text_key_builds_agree_value_for_value(synthetic_dir):
     keyed = load_crm(synthetic_dir)
-    text = load_crm(synthetic_dir, EngineConfig(copy_activities_up_to=0))  # too large to copy: a view over the files
+    text = load_crm(synthetic_dir, EngineSettings(copy_activities_up_to=0))  # too large to copy: a view over the files
     assert layout_of(keyed.con).keyed and not layout_of(text.con).keyed
-    config = load_config()
+    settings = FeatureSettings()
     end = keyed.data_end.normalize()
     snapshots = open_leads_at(keyed, [end - pd.Timedelta(days=d) for d in (0, 45, 200, 400)])
     assert len(snapshots) > 5000
-    pd.testing.assert_frame_equal(build_features(keyed, snapshots, config), build_features(text, snapshots, config))
+    pd.testing.assert_frame_equal(build_features(keyed, snapshots, settings), build_features(text, snapshots, settings))
 
 
 def test_the_keyed_copy_shows_the_contract_columns_and_every_row(synthetic_dir, synthetic):
@@ -41,7 +41,7 @@ def test_frames_are_keyed_without_losing_activities_of_unknown_leads():
     crm = crm_from_frames(leads, pd.concat([activities, stray], ignore_index=True), opportunities)
     assert layout_of(crm.con).keyed
     assert len(crm.table("activities")) == len(activities) + 1
-    small = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
+    small = crm_from_frames(leads, activities, opportunities, EngineSettings(copy_activities_up_to=0))
     assert not layout_of(small.con).keyed
 
 
@@ -49,7 +49,7 @@ def test_frames_are_keyed_without_losing_activities_of_unknown_leads():
 def test_a_type_the_data_never_holds_filters_everything_out(layout):
     condition = layout.of_types(("email_open", "email_click"))
     assert condition == ("a.activity_type IN ('email_open', 'email_click')" if layout is TEXT_KEYS else "FALSE")
-    assert condition in feature_sql(load_config(), layout=layout)
+    assert condition in feature_sql(FeatureSettings(), layout=layout)
 
 
 def test_a_keyed_crm_without_opens_or_clicks_builds_as_the_text_keyed_one():
@@ -57,9 +57,9 @@ def test_a_keyed_crm_without_opens_or_clicks_builds_as_the_text_keyed_one():
     activities = activities[~activities["activity_type"].isin(["email_open", "email_click"])]
     snapshots = pd.DataFrame({"lead_id": leads["lead_id"], "as_of": AS_OF})
     keyed = crm_from_frames(leads, activities, opportunities)
-    text = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
-    frame = build_features(keyed, snapshots, load_config())
-    pd.testing.assert_frame_equal(frame, build_features(text, snapshots, load_config()))
+    text = crm_from_frames(leads, activities, opportunities, EngineSettings(copy_activities_up_to=0))
+    frame = build_features(keyed, snapshots, FeatureSettings())
+    pd.testing.assert_frame_equal(frame, build_features(text, snapshots, FeatureSettings()))
     assert (frame["email_open_count_all"] == 0).all()
 
 
@@ -69,9 +69,9 @@ def test_a_lead_repeated_in_unvalidated_frames_repeats_no_activity():
     crm = crm_from_frames(leads, activities, opportunities)
     assert layout_of(crm.con).keyed
     assert len(crm.table("activities")) == len(activities)
-    text = crm_from_frames(leads, activities, opportunities, EngineConfig(copy_activities_up_to=0))
+    text = crm_from_frames(leads, activities, opportunities, EngineSettings(copy_activities_up_to=0))
     snapshots = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": AS_OF})
-    pd.testing.assert_frame_equal(build_features(crm, snapshots, load_config()), build_features(text, snapshots, load_config()))
+    pd.testing.assert_frame_equal(build_features(crm, snapshots, FeatureSettings()), build_features(text, snapshots, FeatureSettings()))
 
 
 def test_a_duckdb_source_with_its_own_keyed_activities_table_is_read_by_its_layout(tmp_path):
@@ -87,7 +87,7 @@ def test_a_duckdb_source_with_its_own_keyed_activities_table_is_read_by_its_layo
     source.close()
     now = ts("2025-01-01")
     keyed = load_crm(path, now=now)
-    text = load_crm(path, EngineConfig(copy_activities_up_to=0), now=now)  # activities stay a view over the file
+    text = load_crm(path, EngineSettings(copy_activities_up_to=0), now=now)  # activities stay a view over the file
     assert layout_of(keyed.con).keyed and not layout_of(text.con).keyed
     snapshots = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": AS_OF})
-    pd.testing.assert_frame_equal(build_features(text, snapshots, load_config()), build_features(keyed, snapshots, load_config()))
+    pd.testing.assert_frame_equal(build_features(text, snapshots, FeatureSettings()), build_features(keyed, snapshots, FeatureSettings()))

@@ -12,17 +12,17 @@ from leadscore.features.contract import ACTIVITY_TYPES, OFFLINE_ACTIVITY_TYPES
 from leadscore.features.crm import crm_from_frames
 from leadscore.features.labels import label_snapshots
 from leadscore.features.snapshots import training_snapshots
-from leadscore.pipeline.config import load_config
+from leadscore.features.settings import FeatureSettings, WindowSettings
 from .tiny_crm import tiny_tables, ts
 
 AS_OF = ts("2024-03-01")
-CONFIG = load_config()
+SETTINGS = FeatureSettings()
 
 
 def _features(leads, activities, opportunities):
     crm = crm_from_frames(leads, activities, opportunities)
     snaps = pd.DataFrame({"lead_id": ["A", "B", "C"], "as_of": [AS_OF] * 3})
-    return build_features(crm, snaps, CONFIG)
+    return build_features(crm, snaps, SETTINGS)
 
 
 def _with(activities: pd.DataFrame, extra) -> pd.DataFrame:
@@ -69,9 +69,9 @@ def test_a_snapshot_sees_the_same_whichever_other_snapshots_are_built_with_it(ex
     # it beside the lead's earlier and later snapshots gives (sid numbering, shared CTEs, email tails)
     leads, activities, opportunities = tiny_tables()
     crm = crm_from_frames(leads, _with(activities, extra), opportunities)
-    together = build_features(crm, SEVERAL, CONFIG).set_index(["lead_id", "as_of"])
+    together = build_features(crm, SEVERAL, SETTINGS).set_index(["lead_id", "as_of"])
     for key, snapshot in SEVERAL.groupby(["lead_id", "as_of"]):
-        alone = build_features(crm, snapshot, CONFIG).set_index(["lead_id", "as_of"])
+        alone = build_features(crm, snapshot, SETTINGS).set_index(["lead_id", "as_of"])
         pd.testing.assert_frame_equal(alone, together.loc[[key]], check_exact=False, rtol=1e-12)
 
 
@@ -79,8 +79,8 @@ def test_a_snapshot_sees_the_same_whichever_other_snapshots_are_built_with_it(ex
 @given(st.lists(any_activity, min_size=1, max_size=8))
 def test_with_several_snapshots_per_lead_activities_at_or_after_an_as_of_change_none_of_its_features(extra):
     leads, activities, opportunities = tiny_tables()
-    before = build_features(crm_from_frames(leads, activities, opportunities), SEVERAL, CONFIG)
-    after = build_features(crm_from_frames(leads, _with(activities, extra), opportunities), SEVERAL, CONFIG)
+    before = build_features(crm_from_frames(leads, activities, opportunities), SEVERAL, SETTINGS)
+    after = build_features(crm_from_frames(leads, _with(activities, extra), opportunities), SEVERAL, SETTINGS)
     earliest_added = {lead: AS_OF + pd.Timedelta(seconds=min(e[2] for e in extra if e[0] == lead)) for lead, *_ in extra}
     unaffected = [earliest_added.get(lead, pd.Timestamp.max.tz_localize("UTC")) >= as_of
                   for lead, as_of in zip(before["lead_id"], before["as_of"])]
@@ -120,23 +120,23 @@ def _label_crm(closed_at):
 )
 def test_labels_on_edge_dates(closed_at, label):
     crm = _label_crm(closed_at)
-    labelled, _ = label_snapshots(crm, pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF]}), CONFIG)
+    labelled, _ = label_snapshots(crm, pd.DataFrame({"lead_id": ["A"], "as_of": [AS_OF]}), SETTINGS.windows)
     assert labelled["label"].tolist() == [label]
 
 
 def test_a_lead_won_at_or_before_as_of_is_not_a_training_snapshot():
-    config = load_config(windows={"first_snapshot": "2024-03-01", "last_snapshot": "2024-03-01"})
+    windows = WindowSettings(first_snapshot="2024-03-01", last_snapshot="2024-03-01")
     crm = _label_crm(AS_OF)  # won exactly at as_of: already closed, so no snapshot
-    assert "A" not in set(training_snapshots(crm, config)["lead_id"])
+    assert "A" not in set(training_snapshots(crm, windows)["lead_id"])
     crm = _label_crm(AS_OF + pd.Timedelta(seconds=1))
-    assert "A" in set(training_snapshots(crm, config)["lead_id"])
+    assert "A" in set(training_snapshots(crm, windows)["lead_id"])
 
 
 def test_snapshots_whose_horizon_passes_the_data_end_are_censored_and_counted():
     crm = _label_crm(ts("2024-04-20"))
     crm.data_end = ts("2024-06-15")
     snaps = pd.DataFrame({"lead_id": ["A", "B", "B"], "as_of": [AS_OF, AS_OF, ts("2024-04-01")]})
-    labelled, summary = label_snapshots(crm, snaps, CONFIG)
+    labelled, summary = label_snapshots(crm, snaps, SETTINGS.windows)
     # March 1 + 90 days = May 30 <= June 15 is kept; April 1 + 90 days = June 30 is censored
     assert summary["censored"] == 1 and len(labelled) == 2
     assert labelled.set_index("lead_id").loc["A", "label"] == 1

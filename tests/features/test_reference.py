@@ -9,7 +9,7 @@ import pytest
 from leadscore.features.builder import build_features
 from leadscore.features.crm import crm_from_frames
 from leadscore.features.implicit import ENGAGEMENT_WEIGHTS
-from leadscore.pipeline.config import load_config
+from leadscore.features.settings import FeatureSettings
 
 DATES = [pd.Timestamp("2024-09-01", tz="UTC"), pd.Timestamp("2025-06-15", tz="UTC")]
 
@@ -36,7 +36,7 @@ def test_duckdb_build_matches_a_pandas_reference(synthetic):
     activities = synthetic.activities[synthetic.activities["lead_id"].isin(leads["lead_id"])]
     crm = crm_from_frames(leads, activities, synthetic.opportunities[synthetic.opportunities["lead_id"].isin(leads["lead_id"])])
     snaps = pd.concat([leads.loc[leads["created_at"] < d, ["lead_id"]].assign(as_of=d) for d in DATES], ignore_index=True)
-    built = build_features(crm, snaps, load_config()).set_index(["lead_id", "as_of"])
+    built = build_features(crm, snaps, FeatureSettings()).set_index(["lead_id", "as_of"])
     compared = 0
     for lead_id, as_of in snaps.itertuples(index=False):
         expected = _reference(activities, lead_id, as_of)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from leadscore.features.registry import all_features, by_family, get
 from leadscore.pipeline.cli import main
-from leadscore.pipeline.config import load_config
+from leadscore.features.settings import FeatureSettings
 
 AGREED_NAMES = (
     "seniority", "title_bucket", "department", "company_size_band", "industry", "country", "lead_source",
@@ -19,7 +19,7 @@ AGREED_NAMES = (
 
 
 def test_every_feature_has_a_unique_name_a_description_and_a_known_family():
-    features = all_features(load_config())
+    features = all_features(FeatureSettings())
     names = [f.name for f in features]
     assert len(names) == len(set(names))
     assert all(f.description.strip() for f in features)
@@ -28,16 +28,16 @@ def test_every_feature_has_a_unique_name_a_description_and_a_known_family():
 
 
 def test_registry_order_is_stable_and_families_partition_it():
-    config = load_config()
-    first, second = [f.name for f in all_features(config)], [f.name for f in all_features(config)]
+    settings = FeatureSettings()
+    first, second = [f.name for f in all_features(settings)], [f.name for f in all_features(settings)]
     assert first == second
-    families = [name for family in ("explicit", "implicit", "negative") for name in (f.name for f in by_family(family, config))]
+    families = [name for family in ("explicit", "implicit", "negative") for name in (f.name for f in by_family(family, settings))]
     assert sorted(families) == sorted(first)
-    assert get("unopened_email_streak", config).family == "negative"
+    assert get("unopened_email_streak", settings).family == "negative"
 
 
 def test_the_names_other_engineers_rely_on_are_registered():
-    names = {f.name for f in all_features(load_config())}
+    names = {f.name for f in all_features(FeatureSettings())}
     assert set(AGREED_NAMES) <= names
 
 

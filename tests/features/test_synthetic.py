@@ -124,7 +124,7 @@ def test_the_written_settings_name_the_competitors_so_is_competitor_finds_that_p
     snaps = pd.DataFrame({"lead_id": synthetic.leads["lead_id"], "as_of": crm.data_end})
     persona = synthetic.truth.drop_duplicates("lead_id").set_index("lead_id")["persona"]
     for config, expected_share in ((load_config(synthetic_dir / "leadscore.yaml"), None), (load_config(), 0.0)):
-        flagged = build_features(crm, snaps, config).set_index("lead_id")["is_competitor"]
+        flagged = build_features(crm, snaps, config.for_features).set_index("lead_id")["is_competitor"]
         rivals = persona.reindex(flagged.index.astype(str)) == "competitor"
         if expected_share is None:  # with the CRM's settings: every competitor with a company, and nobody else
             has_company = synthetic.leads.set_index("lead_id")["company_name"].reindex(flagged.index).notna().to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from leadscore.features.builder import build_features
-from leadscore.pipeline.cli import main
+from leadscore.pipeline.cli import exit_code_of, main
 from leadscore.pipeline.config import feature_settings, load_config, with_feature_settings
 from leadscore.pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
 from leadscore.pipeline.score import OUTPUT_COLUMNS, score
@@ -65,7 +65,7 @@ def test_scoring_builds_features_with_the_settings_the_model_was_trained_with(tr
     pd.testing.assert_frame_equal(with_training_config, with_default_config)
     assert "features.competitor_markers" in warnings
     # the settings change features: without them the competitors would score differently
-    built = {name: build_features(crm, result.test_frame[["lead_id", "as_of"]], c)["is_competitor"].sum()
+    built = {name: build_features(crm, result.test_frame[["lead_id", "as_of"]], c.for_features)["is_competitor"].sum()
              for name, c in (("trained", config), ("default", default))}
     assert built["trained"] > 0 and built["default"] == 0
 
@@ -126,7 +126,7 @@ def test_a_model_whose_schema_differs_is_refused_with_exit_code_3(trained, tmp_p
     monkeypatch.setattr("leadscore.pipeline.score.resolve_model", lambda config, _: (bundle, "leadscore", "x", config))
     with pytest.raises(SchemaMismatchError, match="missing columns no_such_feature") as err:
         _score(trained, tmp_path / "s.parquet")
-    assert err.value.exit_code == 3
+    assert exit_code_of(err.value) == 3
 
 
 def test_drift_beyond_limits_fails_only_with_fail_on_drift_and_keeps_the_old_output(trained, tmp_path):
@@ -140,7 +140,7 @@ def test_drift_beyond_limits_fails_only_with_fail_on_drift_and_keeps_the_old_out
     assert result.drift_exceeded
     with pytest.raises(DriftError, match="scores were not written") as err:
         _score(trained, out, config=strict, fail_on_drift=True)
-    assert err.value.exit_code == 4
+    assert exit_code_of(err.value) == 4
     assert out.read_bytes() == before
 
 
@@ -220,7 +220,7 @@ def test_a_database_that_refuses_the_rows_replaces_no_file(trained, tmp_path):
         con.execute(sa.text("CREATE TABLE lead_scores (lead_id TEXT, as_of TEXT)"))
     with pytest.raises(LeadscoreError, match=r"table lead_scores: upsert failed and was rolled back: .*no column") as err:
         _score(trained, out, db_url=url)
-    assert err.value.exit_code == 1
+    assert exit_code_of(err.value) == 1
     assert _files(out.parent) == before
 
 

@@ -1,0 +1,95 @@
+"""Write files atomically: to a temporary file beside the target, then rename.
+
+This is the one module that writes data files (generated CRMs, model bundles, feature
+frames, scores, reports); it sits in the lowest layer that writes. A crash at any point leaves either the
+previous file or the new one, never a half-written file, because `os.replace` is atomic
+on the same filesystem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore.features.errors import BadInputError
+
+FRAME_SUFFIXES = (".parquet", ".csv")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(folder / "out.txt") as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> (folder / "out.txt").read_text()
+    'done'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _new_temp_file(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _new_temp_file(target: Path) -> Path:
+    """Create an empty, uniquely named file beside `target`, with the permissions of any new file.
+
+    `tempfile.mkstemp` creates 0600 files and the rename keeps that mode, so every output
+    would be private to its owner. Creating with mode 0666 lets the kernel apply the umask
+    (and any default ACL) exactly as for a file written in place, without reading the
+    process-wide umask, which cannot be read without changing it.
+    """
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def check_frame_target(target: str | os.PathLike) -> str:
+    """Return the format (`parquet` or `csv`) the suffix of `target` asks for, or refuse it.
+
+    Commands call this before any work, so a typo in --out costs nothing and writes nothing.
+
+    >>> check_frame_target("scores.CSV")
+    'csv'
+    """
+    suffix = Path(target).suffix.lower()
+    if suffix not in FRAME_SUFFIXES:
+        raise BadInputError(f"--out {target}: output must end in .parquet or .csv")
+    return suffix.removeprefix(".")
+
+
+def write_frame(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
+    """Write `frame` to Parquet or CSV (chosen by the suffix of `target`), atomically."""
+    target = Path(target)
+    suffix = "." + check_frame_target(target)
+    with atomic_path(target) as tmp:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
+    return target
+
+
+def write_text(text: str, target: str | os.PathLike) -> Path:
+    """Write `text` (UTF-8) to `target` atomically."""
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target

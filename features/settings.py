@@ -1,0 +1,120 @@
+"""Declare the settings the features layer reads: engine resources, windows and feature options.
+
+The pipeline composes these into its `Config` from YAML (`engine:`, `windows:`, `features:`),
+and anyone can build them directly: a test or a notebook builds features with
+`FeatureSettings()` and no config file. Unknown keys and wrong types are validation errors
+that name the key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
+
+FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")
+"""The window settings that define features (their names and values); the rest schedule snapshots and labels."""
+
+_PLUGIN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineSettings(_Strict):
+    """Where feature queries run and with what resources."""
+
+    name: Literal["duckdb", "spark"] = "duckdb"
+    memory_limit: str = "4GB"
+    threads: int = Field(2, ge=1)
+    temp_directory: str | None = None
+    spark_master: str = "local[2]"
+    # activity tables up to this many rows are copied into DuckDB once at load: training scans them
+    # once per build, and a copy scans ~2x faster than Parquet; larger ones stay views over the files
+    copy_activities_up_to: int = Field(30_000_000, ge=0)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+            raise ValueError(f"{value!r} is not a size like '4GB' or '512MB'")
+        return value
+
+
+class WindowSettings(_Strict):
+    """Snapshot schedule, lookback windows and prediction horizon (in days)."""
+
+    slide_days: int = Field(30, ge=1)
+    horizon_days: int = Field(90, ge=1)
+    gap_days: int = Field(0, ge=0)
+    lookback_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
+    half_lives_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
+    first_snapshot: str | None = None  # ISO date; default: earliest lead + longest lookback
+    last_snapshot: str | None = None  # ISO date; default: data end - horizon (uncensored)
+
+    @field_validator("first_snapshot", "last_snapshot")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                # a calendar date only: Python 3.11 also reads week dates (2025-W01-1), which pandas cannot
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", value):
+                    raise ValueError(value)
+                date.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return value
+
+
+class FeatureOptions(_Strict):
+    """Options of the feature declarations, and the plug-in modules that add declarations."""
+
+    extra_lead_columns: tuple[str, ...] = ()
+    recent_sends: int = Field(10, ge=1)
+    personal_email_domains: tuple[str, ...] = (
+        "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
+        "aol.com", "gmx.de", "web.de", "mail.ru", "yandex.ru", "proton.me", "live.com",
+    )
+    student_markers: tuple[str, ...] = ("student", "intern", "internship", "phd candidate")  # whole words of the title
+    competitor_domains: tuple[str, ...] = ()
+    competitor_markers: tuple[str, ...] = ("competitor",)
+    # modules (or module:function) whose declare(settings) adds features, after the built-in families
+    plugins: tuple[str, ...] = ()
+    # also load the modules installed under the entry point group `leadscore.features`
+    plugin_entry_points: bool = True
+
+    @field_validator("plugins")
+    @classmethod
+    def _importable_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [name for name in value if not _PLUGIN.fullmatch(name)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: a plug-in is a module name such as 'my_company.lead_features'"
+                             " (or 'module:function')")
+        return value
+
+
+class FeatureSettings(_Strict):
+    """Everything that decides what the features are: the declarations' options and the windows.
+
+    >>> FeatureSettings().windows.lookback_days
+    (7, 30, 90)
+    >>> FeatureSettings(features={"recent_sends": 5}).features.recent_sends
+    5
+    """
+
+    features: FeatureOptions = FeatureOptions()
+    windows: WindowSettings = WindowSettings()
+
+    def recorded(self) -> dict[str, Any]:
+        """Return the settings that decide what every feature means, as a model bundle records them.
+
+        The same feature name can mean another thing under other settings (who is a
+        competitor, which domains are personal, how many recent sends a rate covers), which no
+        column check can see: scoring rebuilds a model's features with the settings it was
+        trained with. The snapshot schedule is left out: it decides which rows, not what a column means.
+        """
+        return {"features": self.features.model_dump(mode="json"),
+                "windows": {k: v for k, v in self.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}
