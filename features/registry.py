@@ -155,7 +155,7 @@ def check_declarations(features: list[Feature], settings: FeatureSettings) -> No
     computed = {f.name.lower() for f in features if f.kind != "derived"} | {"sid", "lead_id", "as_of"}
     parsed = _column_references([f.sql for f in features])
     for f in features:
-        said = f"feature '{f.name}' ({f.module or 'no module'})"
+        said = f"feature '{f.name}' (module {f.module or 'unknown'})"
         if not isinstance(f.name, str) or not _IDENTIFIER.fullmatch(f.name):
             problems.append(f"{said}: the name must be a SQL identifier (letters, digits and _, not first a digit)")
         elif f.name.lower() in RESERVED_NAMES:
@@ -196,7 +196,7 @@ def _sql_problems(feature: Feature, references: tuple[tuple[str, ...], ...] | st
             problems.append(f"reads {shown}, but a {feature.kind} declaration has no relation '{parts[0]}' "
                             f"(it reads {_listed(readable)})")
         elif parts[1].lower() not in columns[parts[0]]:
-            problems.append(f"reads {shown}, a column {RELATIONS[parts[0]]} does not have "
+            problems.append(f"reads {shown}, which is not a column of {RELATIONS[parts[0]]} "
                             f"(it has {', '.join(sorted(columns[parts[0]]))}"
                             + ("; extra lead columns go in features.extra_lead_columns)" if parts[0] == "l" else ")"))
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from leadscore.pipeline import errors
 from leadscore.pipeline.cli import main
 
 
@@ -46,3 +47,26 @@ def test_a_bad_argument_is_refused_naming_it_before_any_work_and_writes_nothing(
     assert message in err
     assert "Traceback" not in err and "s3cret" not in err
     assert sorted(p.name for p in no_work.rglob("*")) == []
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (errors.LeadscoreError("x"), 1),
+    (errors.BadInputError("x"), 2),
+    (errors.InsufficientDataError("x"), 2),
+    (errors.DeclarationError("x"), 2),
+    (errors.SchemaMismatchError("x"), 3),
+    (errors.DriftError("x"), 4),
+    (errors.TrackingError("x"), 5),
+])
+def test_the_command_line_maps_each_error_class_to_its_documented_exit_code(error, code, monkeypatch, capsys):
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("leadscore.pipeline.commands.features.load_config", failing)
+    assert main(["features", "--list"]) == code
+    err = capsys.readouterr().err
+    assert "error: x" in err and "Traceback" not in err
+
+
+def test_the_lower_layers_errors_carry_no_exit_code():
+    assert not any(hasattr(cls, "exit_code") for cls in (errors.LeadscoreError, errors.BadInputError, errors.SchemaMismatchError))
