@@ -66,8 +66,10 @@ def family_sources(settings: FeatureSettings) -> list[FamilySource]:
     sources += [FamilySource(name, "features.plugins") for name in settings.features.plugins]
     if settings.features.plugin_entry_points:
         sources += entry_point_sources()
-    seen: set[str] = set()
-    return [s for s in sources if not (s.target in seen or seen.add(s.target))]
+    first_named: dict[str, FamilySource] = {}
+    for source in sources:
+        first_named.setdefault(source.target, source)
+    return list(first_named.values())
 
 
 def entry_point_sources() -> list[FamilySource]:
