@@ -95,14 +95,14 @@ def test_spark_features_equal_duckdb_features_value_for_value(spark_crm):
 
 def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     from leadscore.pipeline.spark_score import score_spark
-    from leadscore.pipeline.train import score_frame
+    from leadscore.pipeline.scoring import score_frame
 
     spark, crm, snaps, config = spark_crm
     bundle = trained[2].bundle
     out = score_spark(spark, bundle, snaps, config, tmp_path / "scores")
     assert sorted(p.name for p in out.iterdir() if p.is_dir())[0].startswith("as_of=")
     on_spark = pd.read_parquet(out).sort_values(["lead_id", "probability"], ignore_index=True)
-    embedded = score_frame(build_features(crm, snaps, config), bundle.calibrated, bundle.points, config)
+    embedded = score_frame(build_features(crm, snaps, config), bundle.calibrated, bundle.points, config.grades)
     embedded = embedded.sort_values(["lead_id", "model_proba"], ignore_index=True)
     assert len(on_spark) == len(embedded)
     assert np.allclose(on_spark["probability"], embedded["model_proba"], rtol=1e-12, atol=1e-12)

@@ -47,7 +47,7 @@ def features_command(
     from leadscore.features.dataset import build_training_set
     from leadscore.features.loaders import load_crm
     from leadscore.features.snapshots import scoring_snapshots
-    from leadscore.pipeline.train import _engine
+    from leadscore.pipeline.catalog import engine_settings
 
     if cfg.engine.name == "spark":
         from leadscore.features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
@@ -59,7 +59,7 @@ def features_command(
         write_frame(frame, out_path)
         out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} (Spark, {cfg.engine.spark_master})")
         return
-    crm = load_crm(data, _engine(cfg))
+    crm = load_crm(data, engine_settings(cfg))
     with out.status("building features"):
         if when is not None:
             frame = build_features(crm, scoring_snapshots(crm, when), cfg)

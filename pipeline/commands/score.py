@@ -49,14 +49,15 @@ def score_command(
     if cfg.engine.name == "spark":
         from leadscore.features.snapshots import midnight
         from leadscore.features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
-        from leadscore.pipeline.score import resolve_model
+        from leadscore.pipeline.catalog import Catalog
+        from leadscore.pipeline.model_source import resolve_model
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
         spark = spark_session(cfg)
         register_parquet(spark, str(data))
         when = midnight(when) if when is not None else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
-        target = out_path or cfg.workdir_path / "scores" / "spark"
+        target = out_path or Catalog.of(cfg).spark_scores_dir
         score_spark(spark, bundle, open_leads_spark(spark, [when]), cfg, target)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
