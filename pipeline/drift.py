@@ -93,7 +93,7 @@ class DriftTally:
     """Count, chunk by chunk, how a scoring population falls into the reference's bins.
 
     Batch scoring sees its leads in chunks to bound memory; the tally keeps only bin counts,
-    so the report over every chunk equals `compare` over the whole population at once.
+    so the report over every chunk equals the report of the whole population added at once.
     """
 
     def __init__(self, reference: DriftReference, hot_floor: float):
@@ -130,12 +130,6 @@ class DriftTally:
         result.attrs["share_hot"] = self.hot / self.rows if self.rows else 0.0
         result.attrs["share_hot_training"] = self.reference.share_hot
         return result
-
-
-def compare(reference: DriftReference, features: pd.DataFrame, scores: np.ndarray, hot_floor: float,
-            psi_warn: float = 0.1, psi_fail: float = 0.25) -> pd.DataFrame:
-    """Return the drift report (see `DriftTally.report`) of one whole population against `reference`."""
-    return DriftTally(reference, hot_floor).add(features, scores).report(psi_warn, psi_fail)
 
 
 def drifted(report: pd.DataFrame) -> list[str]:

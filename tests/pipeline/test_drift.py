@@ -3,7 +3,12 @@
 import numpy as np
 import pandas as pd
 
-from leadscore.pipeline.drift import DriftReference, compare, reference_from_training
+from leadscore.pipeline.drift import DriftReference, DriftTally, drifted, reference_from_training
+
+
+def compare(reference, features, scores, hot_floor, **limits):
+    """Return the drift report of one whole population, through the tally batch scoring uses."""
+    return DriftTally(reference, hot_floor).add(features, scores).report(**limits)
 
 
 def _population(rng, shift=0.0, n=5000):
@@ -48,9 +53,7 @@ def test_hot_share_is_reported_beside_training():
 
 
 def test_a_population_tallied_in_chunks_reports_what_the_whole_population_reports():
-    """Batch scoring tallies chunk by chunk; its report must equal `compare` on all leads at once."""
-    from leadscore.pipeline.drift import DriftTally
-
+    """Batch scoring tallies chunk by chunk; its report must equal the report of all leads added at once."""
     rng = np.random.default_rng(3)
     ref = reference_from_training(_population(rng), rng.beta(1, 10, 5000), hot_floor=0.25)
     population, scores = _population(rng, shift=1.0, n=3000), rng.beta(2, 8, 3000)
@@ -65,8 +68,6 @@ def test_a_population_tallied_in_chunks_reports_what_the_whole_population_report
 
 
 def test_the_report_ranks_worst_first_and_names_what_drifted():
-    from leadscore.pipeline.drift import drifted
-
     rng = np.random.default_rng(4)
     ref = reference_from_training(_population(rng), rng.beta(1, 10, 5000), hot_floor=0.25)
     report = compare(ref, _population(rng, shift=3.0), rng.beta(3, 5, 5000), hot_floor=0.25, psi_warn=0.1, psi_fail=0.25)
