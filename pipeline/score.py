@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.features.builder import build_features
-from leadscore.features.crm import Crm
+from leadscore.features.engines import FeatureEngine
 from leadscore.features.registry import all_features
 from leadscore.features.snapshots import scoring_snapshots
 from leadscore.models.bundle import ModelBundle
@@ -55,7 +54,7 @@ class ScoreResult:
 
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
-          crm: Crm | None = None, show_progress: bool = True, log_to_mlflow: bool = True) -> ScoreResult:
+          crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True) -> ScoreResult:
     """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
 
     `out` and the database are checked before the model or the data is loaded, so a typo
@@ -99,7 +98,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     return result
 
 
-def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
+def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
     """Build features and score chunk by chunk; return the scores, the drift tally and the reason candidates.
 
     The candidates are the feature rows of every lead that may need reasons (see
@@ -111,7 +110,7 @@ def _score_in_chunks(crm: Crm, snapshots: pd.DataFrame, bundle: ModelBundle, con
     size = config.scoring.chunk_size
     with progress_bar("scoring", "leads", len(snapshots), show_progress) as advance:
         for start in range(0, len(snapshots), size):
-            features = build_features(crm, snapshots.iloc[start:start + size], config)
+            features = crm.features(snapshots.iloc[start:start + size], config)
             bundle.check_schema(features, f"features built from {crm.source}")
             part = score_rows(features, bundle, config.grades)
             parts.append(part)
