@@ -72,30 +72,39 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
         as_of = scoring_date(as_of, crm.data_end, crm.source)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):
-            snapshots = scoring_snapshots(crm, as_of)
-            if snapshots.empty:
-                raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
-            frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
-            frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config)},
-                                config.scoring.reasons_top_share, config.scoring.reasons_per_lead)
+            frame, drift = _score_open_leads(crm, as_of, bundle, config, show_progress)
             frame = as_output(frame, model_name, model_version)
-            drift = tally.report(config.scoring.drift.psi_warn, config.scoring.drift.psi_fail)
             exceeded = drifted(drift)
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
     finally:
         if sink is not None:
             sink.close()
-    counts = score_counts(frame)
-    result = ScoreResult(out, frame, counts, drift, exceeded, time.perf_counter() - started, model_name, model_version)
+    result = ScoreResult(out, frame, score_counts(frame), drift, exceeded, time.perf_counter() - started, model_name, model_version)
     if exceeded:
         err.print(f"[yellow]warning:[/] population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(exceeded[:8])}")
     if log_to_mlflow:
-        from leadscore.pipeline import tracking
-
-        result.run_id = tracking.log_scoring_run(
-            config, {"as_of": str(as_of.date()), "model": f"{model_name} v{model_version}", "output": str(out)},
-            scoring_metrics(counts, result.seconds, drift), [drift_report_path(out)])
+        result.run_id = _log_scoring_run(result, as_of, config)
     return result
+
+
+def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool):
+    """Return the scores, with reasons, of every lead open at `as_of`, and the drift report of their features."""
+    snapshots = scoring_snapshots(crm, as_of)
+    if snapshots.empty:
+        raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
+    frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
+    frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config)},
+                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead)
+    return frame, tally.report(config.scoring.drift.psi_warn, config.scoring.drift.psi_fail)
+
+
+def _log_scoring_run(result: ScoreResult, as_of: pd.Timestamp, config: Config) -> str:
+    """Log the run's parameters, counts and drift report to MLflow; return the run id."""
+    from leadscore.pipeline import tracking
+
+    params = {"as_of": str(as_of.date()), "model": f"{result.model_name} v{result.model_version}", "output": str(result.out_path)}
+    return tracking.log_scoring_run(config, params, scoring_metrics(result.counts, result.seconds, result.drift),
+                                    [drift_report_path(result.out_path)])
 
 
 def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
