@@ -185,3 +185,24 @@ def test_open_engine_picks_the_engine_by_name_and_both_offer_the_one_interface(s
     dates = {"d": pd.DataFrame({"as_of": [pd.Timestamp("2025-03-01", tz="UTC")]})}
     sql = "SELECT count(*) AS n FROM leads, d WHERE created_at < d.as_of"
     assert int(on_spark.query(sql, dates)["n"].iloc[0]) == int(on_duckdb.query(sql, dates)["n"].iloc[0]) > 0
+
+
+def test_the_score_and_features_commands_on_spark_match_duckdb(spark, small_crm, trained, tmp_path):
+    from leadscore.pipeline.cli import main
+    from leadscore.pipeline.scoring import score_rows
+
+    folder, crm, _ = small_crm
+    config, _, result = trained
+    when = "2026-01-15"
+    assert main(["score", "--engine", "spark", "--data", str(folder), "--as-of", when, "--model", str(result.bundle_dir),
+                 "--workdir", config.workdir, "--out", str(tmp_path / "scores")]) == 0
+    on_spark = pd.read_parquet(tmp_path / "scores").sort_values("lead_id", ignore_index=True)
+    duck_features = build_features(crm, scoring_snapshots(crm, when), config)
+    embedded = score_rows(duck_features, result.bundle, config.grades).sort_values("lead_id", ignore_index=True)
+    assert len(on_spark) == len(embedded) > 100
+    assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
+
+    assert main(["features", "--engine", "spark", "--data", str(folder), "--as-of", when, "--out", str(tmp_path / "f.parquet")]) == 0
+    written = pd.read_parquet(tmp_path / "f.parquet").sort_values(["lead_id", "as_of"], ignore_index=True)
+    _assert_same_features(build_features(crm, scoring_snapshots(crm, when), load_config()).sort_values(["lead_id", "as_of"], ignore_index=True),
+                          written)
