@@ -1,19 +1,30 @@
-"""Hold a loaded CRM: one DuckDB connection with the three contract tables as views.
+"""Hold a loaded CRM: one DuckDB connection with the three contract tables as views (the DuckDB engine).
 
 Every stage after loading reads the CRM through this object, so the feature builder never
-needs to know whether the data came from CSV, Parquet, a DuckDB file or pandas frames.
+needs to know whether the data came from CSV, Parquet, a DuckDB file or pandas frames. It
+is the DuckDB implementation of `features.engines.FeatureEngine`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import duckdb
 import pandas as pd
 
 from leadscore.features.engine import connect
 from leadscore.features.layout import create_keyed_copy
-from leadscore.features.settings import EngineSettings
+from leadscore.features.settings import EngineSettings, FeatureSettings
+
+DATA_END_SQL = """
+    SELECT greatest(
+        (SELECT max(created_at) FROM leads),
+        (SELECT max(occurred_at) FROM activities),
+        (SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM opportunities)) AS data_end
+"""
+"""The moment an extract was taken: its latest timestamp. Every engine runs this one text."""
 
 
 @dataclass
@@ -29,6 +40,23 @@ class Crm:
     source: str
     data_end: pd.Timestamp
     summary: dict = field(default_factory=dict)
+    name: ClassVar[str] = "duckdb"
+
+    def query(self, sql: str, frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """Return the result of DuckDB SQL over the three tables and `frames`, each registered under its key."""
+        for name, frame in (frames or {}).items():
+            self.con.register(name, frame)
+        try:
+            return self.con.execute(sql).df()
+        finally:
+            for name in frames or {}:
+                self.con.unregister(name)
+
+    def features(self, snapshots: pd.DataFrame, settings: FeatureSettings) -> pd.DataFrame:
+        """Return the feature frame of `snapshots` (lead_id, as_of), built by `features.builder`."""
+        from leadscore.features.builder import build_features
+
+        return build_features(self, snapshots, settings)
 
     def table(self, name: str) -> pd.DataFrame:
         """Return one of the three tables as a pandas frame (for small data and tests)."""
@@ -56,17 +84,10 @@ def crm_from_frames(
     if len(activities) <= (engine or EngineSettings()).copy_activities_up_to:
         create_keyed_copy(con)  # the layout `load_crm` builds, so tests on frames build features as loaded CRMs do
     if data_end is None:
-        data_end = _latest_timestamp(con)
+        data_end = latest_timestamp(con)
     return Crm(con=con, source=source, data_end=pd.Timestamp(data_end))
 
 
-def _latest_timestamp(con: duckdb.DuckDBPyConnection) -> pd.Timestamp:
-    row = con.execute(
-        """
-        SELECT greatest(
-            (SELECT max(created_at) FROM leads),
-            (SELECT max(occurred_at) FROM activities),
-            (SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM opportunities))
-        """
-    ).fetchall()[0]
-    return pd.Timestamp(row[0])
+def latest_timestamp(con: duckdb.DuckDBPyConnection) -> pd.Timestamp:
+    """Return the data end (`DATA_END_SQL`) of the tables on `con`."""
+    return pd.Timestamp(con.execute(DATA_END_SQL).fetchall()[0][0])

@@ -1,4 +1,4 @@
-"""Assemble a training set: snapshots on the schedule, their labels and their features."""
+"""Assemble a training set: snapshots on the schedule, their labels and their features, on any engine."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leadscore.features.builder import build_features
-from leadscore.features.crm import Crm
+from leadscore.features.engines import FeatureEngine
 from leadscore.features.labels import label_snapshots
 from leadscore.features.registry import feature_names
 from leadscore.features.settings import FeatureSettings
@@ -23,11 +22,11 @@ class TrainingSet:
     summary: dict = field(default_factory=dict)
 
 
-def build_training_set(crm: Crm, settings: FeatureSettings | None = None) -> TrainingSet:
+def build_training_set(crm: FeatureEngine, settings: FeatureSettings | None = None) -> TrainingSet:
     """Return the labelled, uncensored training snapshots with their features."""
     settings = settings or FeatureSettings()
     labelled, summary = label_snapshots(crm, training_snapshots(crm, settings.windows), settings.windows)
-    features = build_features(crm, labelled, settings)
+    features = crm.features(labelled, settings)
     frame = labelled.merge(features, on=["lead_id", "as_of"], how="left", validate="one_to_one")
     summary = {**summary, "first_as_of": str(frame["as_of"].min().date()), "last_as_of": str(frame["as_of"].max().date())}
     return TrainingSet(frame=frame, feature_names=feature_names(settings), summary=summary)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.features.crm import Crm
+from leadscore.features.engines import FeatureEngine
 from leadscore.features.settings import WindowSettings
 
 LABEL_SQL = """
@@ -24,18 +24,14 @@ LABEL_SQL = """
 """A win inside (as_of + gap, as_of + gap + horizon]; written as a join so Spark runs the same text."""
 
 
-def label_snapshots(crm: Crm, snapshots: pd.DataFrame, windows: WindowSettings) -> tuple[pd.DataFrame, dict]:
+def label_snapshots(crm: FeatureEngine, snapshots: pd.DataFrame, windows: WindowSettings) -> tuple[pd.DataFrame, dict]:
     """Return (labelled snapshots, summary) with censored snapshots removed and counted."""
     w = windows
     window_end = pd.to_datetime(snapshots["as_of"], utc=True) + pd.Timedelta(days=w.gap_days + w.horizon_days)
     censored = window_end > crm.data_end
     kept = snapshots.loc[~censored, ["lead_id", "as_of"]].reset_index(drop=True)
-    name = "label_snapshots_tmp"
-    crm.con.register(name, kept)
-    try:
-        labelled = crm.con.execute(LABEL_SQL.format(snapshots=name, window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days))).df()
-    finally:
-        crm.con.unregister(name)
+    sql = LABEL_SQL.format(snapshots="label_snapshots_tmp", window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days))
+    labelled = crm.query(sql, {"label_snapshots_tmp": kept})
     labelled["label"] = labelled["label"].astype("int8")
     labelled["lead_id"] = labelled["lead_id"].astype("string")
     labelled["as_of"] = pd.to_datetime(labelled["as_of"], utc=True)

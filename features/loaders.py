@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from leadscore.features.contract import TABLES, Table
-from leadscore.features.crm import Crm
+from leadscore.features.crm import Crm, latest_timestamp
 from leadscore.features.engine import connect
 from leadscore.features.errors import BadInputError
 from leadscore.features.settings import EngineSettings
@@ -68,10 +68,7 @@ def load_crm(source: str | Path, engine: EngineSettings | None = None, now: pd.T
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
                                 (engine or EngineSettings()).copy_activities_up_to)
-    data_end = pd.Timestamp(con.execute(
-        "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),"
-        " (SELECT max(coalesce(closed_at, created_at)) FROM opportunities))").fetchall()[0][0])
-    return Crm(con=con, source=str(source), data_end=data_end, summary=summary)
+    return Crm(con=con, source=str(source), data_end=latest_timestamp(con), summary=summary)
 
 
 def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table) -> str:

@@ -3,14 +3,15 @@
 In the style of a windowing pipeline: snapshots every `slide_days`, anchored at the last
 uncensored date (data end minus horizon minus gap) so the most recent usable evidence is
 always included. A lead is in a snapshot if it existed before `as_of` and had not yet been
-won or lost at `as_of` (an open opportunity keeps it open).
+won or lost at `as_of` (an open opportunity keeps it open). The schedule is computed here
+once and the SQL runs on whichever engine holds the CRM (`features.engines.FeatureEngine`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.features.crm import Crm
+from leadscore.features.engines import FeatureEngine
 from leadscore.features.errors import BadInputError
 from leadscore.features.settings import WindowSettings
 
@@ -33,10 +34,10 @@ def midnight(moment) -> pd.Timestamp:
     return ts.normalize()
 
 
-def snapshot_dates(crm: Crm, windows: WindowSettings) -> list[pd.Timestamp]:
+def snapshot_dates(crm: FeatureEngine, windows: WindowSettings) -> list[pd.Timestamp]:
     """Return the training as_of dates: every slide_days from the last uncensored date backwards."""
     w = windows
-    first_lead = pd.Timestamp(crm.con.execute("SELECT min(created_at) FROM leads").fetchall()[0][0])
+    first_lead = pd.Timestamp(crm.query("SELECT min(created_at) AS first_lead FROM leads")["first_lead"].iloc[0])
     first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
     last = midnight(w.last_snapshot) if w.last_snapshot else midnight(crm.data_end) - pd.Timedelta(days=w.horizon_days + w.gap_days)
     if last < first:
@@ -52,25 +53,20 @@ def snapshot_dates(crm: Crm, windows: WindowSettings) -> list[pd.Timestamp]:
     return sorted(dates)
 
 
-def open_leads_at(crm: Crm, dates: list[pd.Timestamp]) -> pd.DataFrame:
-    """Return (lead_id, as_of) for every lead open at each of `dates`."""
-    frame = pd.DataFrame({"as_of": pd.to_datetime(pd.Series(dates), utc=True).astype("datetime64[us, UTC]")})
-    name = "snapshot_dates_tmp"
-    crm.con.register(name, frame)
-    try:
-        result = crm.con.execute(OPEN_LEADS_SQL.format(dates=name)).df()
-    finally:
-        crm.con.unregister(name)
+def open_leads_at(crm: FeatureEngine, dates: list[pd.Timestamp]) -> pd.DataFrame:
+    """Return (lead_id, as_of) for every lead open at each of `dates` (naive dates are UTC)."""
+    frame = pd.DataFrame({"as_of": pd.to_datetime(pd.Series(list(dates), dtype=object), utc=True).astype("datetime64[us, UTC]")})
+    result = crm.query(OPEN_LEADS_SQL.format(dates="snapshot_dates_tmp"), {"snapshot_dates_tmp": frame})
     result["lead_id"] = result["lead_id"].astype("string")
     result["as_of"] = pd.to_datetime(result["as_of"], utc=True)
     return result
 
 
-def training_snapshots(crm: Crm, windows: WindowSettings) -> pd.DataFrame:
+def training_snapshots(crm: FeatureEngine, windows: WindowSettings) -> pd.DataFrame:
     """Return the training snapshots (lead_id, as_of) on the schedule of `windows`."""
     return open_leads_at(crm, snapshot_dates(crm, windows))
 
 
-def scoring_snapshots(crm: Crm, as_of) -> pd.DataFrame:
+def scoring_snapshots(crm: FeatureEngine, as_of) -> pd.DataFrame:
     """Return one snapshot at `as_of` for every lead open then."""
     return open_leads_at(crm, [pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of, tz="UTC")])

@@ -1,4 +1,4 @@
-"""Run the same feature query on Apache Spark, for CRMs that outgrow one machine.
+"""Run the same feature query on Apache Spark, for CRMs that outgrow one machine (the Spark engine).
 
 There is no second implementation: the SQL that `features.builder.feature_sql` writes for
 DuckDB is transpiled to Spark SQL by sqlglot (chosen over Ibis because the declarations are
@@ -13,19 +13,26 @@ types and cleans the tables as the DuckDB loader does, and timestamps cross betw
 pandas as unix microseconds, never as Python datetimes (which pyspark reads and writes in
 the driver's local time zone, whatever the session's).
 
+`SparkCrm` implements `features.engines.FeatureEngine`: the snapshot schedule, open leads,
+censoring, labels and the data end are the DuckDB engine's own SQL, transpiled.
+
 pyspark is an optional extra: `pip install 'leadscore[spark]'`.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from leadscore.features.builder import _snapshot_frame, _typed, feature_sql
 from leadscore.features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
+from leadscore.features.crm import DATA_END_SQL
 from leadscore.features.errors import BadInputError
 from leadscore.features.registry import all_features
 from leadscore.features.settings import EngineSettings, FeatureSettings
@@ -218,38 +225,38 @@ def _collect(sdf) -> pd.DataFrame:
     return frame.assign(**{c: pd.to_datetime(frame[c].astype("Int64"), unit="us", utc=True) for c in times})
 
 
-def data_end_spark(spark) -> pd.Timestamp:
-    """Return the latest timestamp in the three registered tables."""
-    return _collect(spark.sql("""SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(occurred_at) FROM activities),
-                                 (SELECT max(coalesce(closed_at, created_at)) FROM opportunities)) AS t"""))["t"].iloc[0]
+@dataclass
+class SparkCrm:
+    """A CRM registered as Spark views `leads`, `activities` and `opportunities` (see `register_parquet`)."""
 
+    spark: object
+    source: str
+    data_end: pd.Timestamp
+    name: ClassVar[str] = "spark"
 
-def open_leads_spark(spark, dates: list[pd.Timestamp]) -> pd.DataFrame:
-    """Return (lead_id, as_of) for every lead open at each date (naive dates are UTC), computed by Spark."""
-    from leadscore.features.snapshots import OPEN_LEADS_SQL
+    @classmethod
+    def from_parquet(cls, folder: str | Path, engine: EngineSettings) -> SparkCrm:
+        """Start (or reuse) the session `engine` configures, register the Parquet CRM at `folder`, and read its data end."""
+        return cls.on_session(spark_session(engine), folder)
 
-    as_of = pd.to_datetime(pd.Series(list(dates), dtype=object), utc=True)
-    _register_frame(spark, pd.DataFrame({"as_of": as_of}), "snapshot_dates")
-    frame = _collect(spark.sql(_transpiled(OPEN_LEADS_SQL.format(dates="snapshot_dates"))))
-    return frame.assign(lead_id=frame["lead_id"].astype("string"))
+    @classmethod
+    def on_session(cls, spark, folder: str | Path) -> SparkCrm:
+        """Register the Parquet CRM at `folder` on `spark` and read its data end."""
+        register_parquet(spark, folder)
+        crm = cls(spark, str(folder), pd.NaT)
+        crm.data_end = crm.query(DATA_END_SQL)["data_end"].iloc[0]
+        return crm
 
+    def query(self, sql: str, frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """Return the result of DuckDB-dialect SQL, transpiled, over the views and `frames` registered under their keys."""
+        for name, frame in (frames or {}).items():
+            _register_frame(self.spark, frame, name)
+        return _collect(self.spark.sql(_transpiled(sql)))
 
-def training_set_spark(spark, settings: FeatureSettings) -> pd.DataFrame:
-    """Return labelled, uncensored training snapshots with features, every step computed by Spark."""
-    from leadscore.features.labels import LABEL_SQL
-    from leadscore.features.snapshots import midnight
+    def features(self, snapshots: pd.DataFrame, settings: FeatureSettings) -> pd.DataFrame:
+        """Return the feature frame of `snapshots` computed by Spark."""
+        return build_features_spark(self.spark, snapshots, settings)
 
-    w = settings.windows
-    first_lead = _collect(spark.sql("SELECT min(created_at) AS t FROM leads"))["t"].iloc[0]
-    end = data_end_spark(spark)
-    first = midnight(w.first_snapshot) if w.first_snapshot else midnight(first_lead) + pd.Timedelta(days=max(w.lookback_days))
-    last = midnight(w.last_snapshot) if w.last_snapshot else midnight(end) - pd.Timedelta(days=w.horizon_days + w.gap_days)
-    dates = sorted(last - pd.Timedelta(days=w.slide_days * i) for i in range(10_000) if last - pd.Timedelta(days=w.slide_days * i) >= first)
-    snapshots = open_leads_spark(spark, dates)
-    snapshots = snapshots[snapshots["as_of"] + pd.Timedelta(days=w.gap_days + w.horizon_days) <= end]
-    _register_frame(spark, snapshots[["lead_id", "as_of"]], "label_snapshots")
-    labels = _collect(spark.sql(_transpiled(LABEL_SQL.format(
-        snapshots="label_snapshots", window_start=int(w.gap_days), window_end=int(w.gap_days + w.horizon_days)))))
-    labels = labels.assign(lead_id=labels["lead_id"].astype("string"), label=labels["label"].astype("int8"))
-    features = build_features_spark(spark, labels, settings)
-    return labels.merge(features, on=["lead_id", "as_of"], how="left").sort_values(["as_of", "lead_id"], ignore_index=True)
+    def feature_dataframe(self, snapshots: pd.DataFrame, settings: FeatureSettings):
+        """Return the feature query of `snapshots` as a Spark DataFrame (not collected), for distributed scoring."""
+        return features_dataframe(self.spark, snapshots, settings)

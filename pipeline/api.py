@@ -33,9 +33,9 @@ __all__ = ["Config", "build_features", "evaluate", "fit_models", "load", "load_c
 def load(data, config: Config | None = None) -> Crm:
     """Read and validate a CRM folder or DuckDB file (raises BadInputError naming file, column, rows)."""
     from leadscore.features.loaders import load_crm
-    from leadscore.pipeline.train import _engine
+    from leadscore.pipeline.catalog import engine_settings
 
-    return load_crm(data, _engine(config or load_config()))
+    return load_crm(data, engine_settings(config or load_config()))
 
 
 def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.DataFrame:

@@ -163,7 +163,9 @@ class Config(_Strict):
             return _USER_TRACKING_URI
         if self.tracking.uri:
             return self.tracking.uri
-        return f"sqlite:///{(self.workdir_path / 'mlflow.db').resolve()}"
+        from leadscore.pipeline.catalog import Catalog
+
+        return Catalog.of(self).local_tracking_uri()
 
 
 def _default_dict() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The demo: the whole pipeline on a generated CRM, in one working folder.
+"""Run the demo: the whole pipeline on a generated CRM, in one working folder.
 
 generate → validate → features, train and calibrate → evaluate rule vs model → register and
 promote the champion → score every open lead as of the day after the data ends.
@@ -30,11 +30,12 @@ def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 
     from leadscore.features.loaders import load_crm
     from leadscore.features.synthetic import SETTINGS, generate_crm, write_crm
     from leadscore.pipeline.score import score
-    from leadscore.pipeline.train import _engine, train
+    from leadscore.pipeline.catalog import Catalog, engine_settings
+    from leadscore.pipeline.train import train
 
     started = time.perf_counter()
     config = with_settings(config, SETTINGS)  # the generated CRM's competitors, as its team would configure them
-    data_dir = config.workdir_path / "data"
+    data_dir = Catalog.of(config).demo_data
     wanted = {"n_leads": leads, "seed": seed, "months": months}
     if _matches(data_dir / "generator.json", wanted):
         say(f"1/5 reusing the synthetic CRM in {data_dir} ({leads:,} leads, seed {seed})")
@@ -45,7 +46,7 @@ def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 
         say(f"1/5 generated a synthetic B2B CRM: {len(crm_data.leads):,} leads, {len(crm_data.activities):,} activities, "
             f"{len(crm_data.opportunities):,} opportunities over {months} months ({time.perf_counter() - step:.0f} s)")
     step = time.perf_counter()
-    crm = load_crm(data_dir, _engine(config))
+    crm = load_crm(data_dir, engine_settings(config))
     s = crm.summary
     say(f"2/5 validated the data contract: {s['leads_rows']:,} leads, {s['activities_rows']:,} activities, "
         f"{s['opportunities_rows']:,} opportunities, data up to {crm.data_end:%Y-%m-%d} ({time.perf_counter() - step:.0f} s)")

@@ -89,22 +89,52 @@ def shares(reference: FeatureReference, values: pd.Series) -> np.ndarray:
     return np.array(counts + [other]) / n
 
 
-def compare(reference: DriftReference, features: pd.DataFrame, scores: np.ndarray, hot_floor: float) -> pd.DataFrame:
-    """Return PSI per feature and for the score, plus the share of hot leads vs training.
+class DriftTally:
+    """Count, chunk by chunk, how a scoring population falls into the reference's bins.
 
-    One row per feature (column `psi`), a row named `score`, and the frame's attrs hold
-    `share_hot` and `share_hot_training`.
+    Batch scoring sees its leads in chunks to bound memory; the tally keeps only bin counts,
+    so the report over every chunk equals the report of the whole population added at once.
     """
-    rows = []
-    for ref in reference.features:
-        if ref.name in features.columns:
-            rows.append({"name": ref.name, "psi": psi(np.asarray(ref.expected), shares(ref, features[ref.name]))})
-    score_series = pd.Series(np.asarray(scores, dtype=float))
-    rows.append({"name": "score", "psi": psi(np.asarray(reference.score.expected), shares(reference.score, score_series))})
-    result = pd.DataFrame(rows)
-    result.attrs["share_hot"] = float(np.mean(np.asarray(scores) >= hot_floor)) if len(scores) else 0.0
-    result.attrs["share_hot_training"] = reference.share_hot
-    return result
+
+    def __init__(self, reference: DriftReference, hot_floor: float):
+        self.reference = reference
+        self.hot_floor = hot_floor
+        self.counts: dict[str, np.ndarray] = {}
+        self.score_counts = np.zeros(len(reference.score.expected))
+        self.rows = 0
+        self.hot = 0
+
+    def add(self, features: pd.DataFrame, scores: np.ndarray) -> DriftTally:
+        """Count one chunk: its feature rows (reference features it lacks are left out) and its scores."""
+        scores = np.asarray(scores, dtype=float)
+        n = len(scores)
+        for ref in self.reference.features:
+            if ref.name in features.columns:
+                self.counts[ref.name] = self.counts.get(ref.name, np.zeros(len(ref.expected))) + shares(ref, features[ref.name]) * n
+        self.score_counts = self.score_counts + shares(self.reference.score, pd.Series(scores)) * n
+        self.rows += n
+        self.hot += int(np.sum(scores >= self.hot_floor))
+        return self
+
+    def report(self, psi_warn: float = 0.1, psi_fail: float = 0.25) -> pd.DataFrame:
+        """Return PSI per feature and for the score (row `score`), worst first, each `stable`, `watch` or `drift`.
+
+        The frame's attrs hold `share_hot` (this population) and `share_hot_training`.
+        """
+        n = max(self.rows, 1)
+        rows = [{"name": ref.name, "psi": psi(np.asarray(ref.expected), self.counts[ref.name] / n)}
+                for ref in self.reference.features if ref.name in self.counts]
+        rows.append({"name": "score", "psi": psi(np.asarray(self.reference.score.expected), self.score_counts / n)})
+        result = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
+        result["status"] = np.select([result["psi"] > psi_fail, result["psi"] > psi_warn], ["drift", "watch"], default="stable")
+        result.attrs["share_hot"] = self.hot / self.rows if self.rows else 0.0
+        result.attrs["share_hot_training"] = self.reference.share_hot
+        return result
+
+
+def drifted(report: pd.DataFrame) -> list[str]:
+    """Return the names whose status in `report` is `drift`, worst first."""
+    return report.loc[report["status"] == "drift", "name"].tolist()
 
 
 def _reference(name: str, values: pd.Series, bins: int) -> FeatureReference:

@@ -1,4 +1,4 @@
-"""The evaluate stage: re-score a model's held-out test slice from the data and write the report.
+"""Run the evaluate stage: re-score a model's held-out test slice from the data and write the report.
 
 Given the same data and config, the figures equal those written at the end of `train`,
 because the test slice is rebuilt from the dates recorded in the model's manifest.
@@ -38,12 +38,13 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
-    from leadscore.pipeline.score import resolve_model
-    from leadscore.pipeline.train import _engine, rule_thresholds, score_frame
+    from leadscore.pipeline.catalog import Catalog, engine_settings
+    from leadscore.pipeline.model_source import resolve_model
+    from leadscore.pipeline.scoring import rule_thresholds, score_frame
 
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])
-    crm = crm or load_crm(data, _engine(config))
+    crm = crm or load_crm(data, engine_settings(config))
     training = build_training_set(crm, config.for_features)
     window = bundle.manifest["window"]
     as_of = training.frame["as_of"]
@@ -53,7 +54,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
         raise InsufficientDataError(f"{crm.source}: no snapshot falls in the model's test window "
                                     f"{window['test_start']} to {window['last_as_of']}")
     bundle.check_schema(test, f"features built from {crm.source}")
-    frame = score_frame(test, bundle.calibrated, bundle.points, config)
+    frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
     evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points))
-    target = Path(out) if out else config.workdir_path / "reports" / f"evaluate-{name}-v{version}".replace(":", "-")
+    target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

@@ -1,4 +1,4 @@
-"""The flat-table path: one row per lead with an outcome column, no activity history.
+"""Run the flat-table stage: train and evaluate on one row per lead with an outcome column, no activity history.
 
 Many teams only have such an export. The same machinery applies: a time-ordered split
 (by a date column, or by file order in consecutive periods), the leakage guard, LightGBM
@@ -18,6 +18,7 @@ from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
 from leadscore.models.lgbm import LeadScoringModel
 from leadscore.models.rules import PointsScorer, load_points_table
+from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
 
@@ -133,7 +134,7 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     })
     t = points.table_.thresholds
     evaluation = evaluate_scorers(test_frame, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]})
-    paths = write_report(evaluation, Path(out) if out else config.workdir_path / "reports" / "flat")
+    paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(
         metrics=evaluation.metrics,

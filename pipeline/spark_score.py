@@ -1,7 +1,7 @@
 """Score on Spark: features from the transpiled query, the model shipped to executors with mapInPandas.
 
-Each partition of feature rows is scored by the same bundle (calibrated model and points
-table) as embedded scoring, and the result is written as Parquet partitioned by as_of.
+Each partition of feature rows is scored by `pipeline.scoring.score_rows`, the function
+embedded scoring calls, and the result is written as Parquet partitioned by as_of.
 Reasons are left to the embedded path, which computes them for the few leads that need them.
 """
 
@@ -16,14 +16,15 @@ from leadscore.features.builder import _typed
 from leadscore.features.registry import all_features
 from leadscore.models.bundle import ModelBundle
 from leadscore.pipeline.config import Config
+from leadscore.pipeline.scoring import score_rows
+
+SPARK_COLUMNS = ("lead_id", "as_of", "probability", "grade", "segment", "rule_points", "rule_segment")
+"""The columns Spark writes: the scores file's, without the 0-100 score, model name and reasons."""
 
 
-def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Config, out: str | Path) -> Path:
-    """Score `snapshots` on Spark and write Parquet partitioned by as_of to `out`; return `out`."""
+def score_spark(crm, bundle: ModelBundle, snapshots: pd.DataFrame, config: Config, out: str | Path) -> Path:
+    """Score `snapshots` of a `features.spark.SparkCrm` and write Parquet partitioned by as_of to `out`; return `out`."""
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
-
-    from leadscore.features.spark import features_dataframe
-    from leadscore.pipeline.grading import grade, segment
 
     features = all_features(config.for_features)
     grades = config.grades
@@ -32,20 +33,16 @@ def score_spark(spark, bundle: ModelBundle, snapshots: pd.DataFrame, config: Con
         for batch in batches:
             batch["as_of"] = pd.to_datetime(batch["as_of"], utc=True)
             typed = _typed(pa.Table.from_pandas(batch, preserve_index=False), features)  # rows in sid order
-            proba = bundle.calibrated.predict_proba(typed[bundle.feature_names])[:, 1]
-            yield pd.DataFrame({
-                "lead_id": typed["lead_id"].astype(str), "as_of": typed["as_of"].dt.tz_localize(None),
-                "probability": proba, "grade": pd.Series(grade(proba, grades)).astype(str),
-                "segment": pd.Series(segment(proba, grades)).astype(str),
-                "rule_points": bundle.points.decision_function(typed),
-                "rule_segment": pd.Series(bundle.points.segment(typed)).astype(str),
-            })
+            scored = score_rows(typed, bundle, grades)
+            yield scored.assign(
+                lead_id=scored["lead_id"].astype(str), as_of=pd.to_datetime(scored["as_of"], utc=True).dt.tz_localize(None),
+                grade=scored["grade"].astype(str), segment=scored["segment"].astype(str),
+                rule_segment=scored["rule_segment"].astype(str))[list(SPARK_COLUMNS)]
 
-    schema = StructType([
-        StructField("lead_id", StringType()), StructField("as_of", TimestampType()), StructField("probability", DoubleType()),
-        StructField("grade", StringType()), StructField("segment", StringType()), StructField("rule_points", DoubleType()),
-        StructField("rule_segment", StringType()),
-    ])
-    scored = features_dataframe(spark, snapshots, config.for_features).mapInPandas(score_batches, schema)
+    text, number = StringType(), DoubleType()
+    schema = StructType([StructField("lead_id", text), StructField("as_of", TimestampType()), StructField("probability", number),
+                         StructField("grade", text), StructField("segment", text), StructField("rule_points", number),
+                         StructField("rule_segment", text)])
+    scored = crm.feature_dataframe(snapshots, config.for_features).mapInPandas(score_batches, schema)
     scored.write.mode("overwrite").partitionBy("as_of").parquet(str(out))
     return Path(out)

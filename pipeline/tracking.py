@@ -14,6 +14,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import BadInputError, TrackingError
 
@@ -61,7 +62,7 @@ def experiment_id(config: Config) -> str:
         return found.experiment_id
     location = None
     if config.tracking_uri().startswith("sqlite:///"):
-        location = (config.workdir_path / "mlartifacts").resolve().as_uri()
+        location = Catalog.of(config).mlflow_artifacts.resolve().as_uri()
     return c.create_experiment(config.tracking.experiment, artifact_location=location)
 
 
@@ -180,7 +181,7 @@ def download_bundle(config: Config, model_uri: str) -> Path:
     """
     mlflow = _mlflow(config)
     version = resolve(config, model_uri)
-    cache = config.workdir_path / "cache" / "registry"
+    cache = Catalog.of(config).registry_cache
     target = cache / f"{version.name}-v{version.version}"
     if _bundle_in(target) is None:
         cache.mkdir(parents=True, exist_ok=True)

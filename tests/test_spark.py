@@ -18,13 +18,9 @@ from leadscore.features.builder import build_features  # noqa: E402
 from leadscore.features.crm import crm_from_frames  # noqa: E402
 from leadscore.features.loaders import load_crm  # noqa: E402
 from leadscore.features.snapshots import scoring_snapshots  # noqa: E402
-from leadscore.features.spark import (  # noqa: E402
-    build_features_spark,
-    data_end_spark,
-    open_leads_spark,
-    register_parquet,
-    spark_session,
-)
+from leadscore.features.engines import FeatureEngine, open_engine  # noqa: E402
+from leadscore.features.snapshots import open_leads_at  # noqa: E402
+from leadscore.features.spark import SparkCrm, build_features_spark, register_parquet, spark_session  # noqa: E402
 from leadscore.features.synthetic import write_crm  # noqa: E402
 from leadscore.pipeline.config import load_config  # noqa: E402
 from leadscore.pipeline.errors import BadInputError  # noqa: E402
@@ -57,8 +53,8 @@ def small_crm(trained_crm, tmp_path_factory):
 @pytest.fixture
 def spark_crm(spark, small_crm):
     folder, crm, snaps = small_crm
-    register_parquet(spark, folder)  # the views are the session's: another test may have registered other tables
-    return spark, crm, snaps, load_config()
+    # the views are the session's: another test may have registered other tables
+    return SparkCrm.on_session(spark, folder), crm, snaps, load_config()
 
 
 @pytest.fixture
@@ -86,52 +82,52 @@ def _assert_same_features(duck: pd.DataFrame, on_spark: pd.DataFrame) -> None:
 
 
 def test_spark_features_equal_duckdb_features_value_for_value(spark_crm):
-    spark, crm, snaps, config = spark_crm
+    on_spark_crm, crm, snaps, config = spark_crm
     duck = build_features(crm, snaps, config.for_features).sort_values(["lead_id", "as_of"], ignore_index=True)
-    on_spark = build_features_spark(spark, snaps, config.for_features)
+    on_spark = on_spark_crm.features(snaps, config.for_features)
     assert len(duck) > 300
     _assert_same_features(duck, on_spark)
 
 
 def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     from leadscore.pipeline.spark_score import score_spark
-    from leadscore.pipeline.train import score_frame
+    from leadscore.pipeline.scoring import score_rows
 
-    spark, crm, snaps, config = spark_crm
+    on_spark_crm, crm, snaps, config = spark_crm
     bundle = trained[2].bundle
-    out = score_spark(spark, bundle, snaps, config, tmp_path / "scores")
+    out = score_spark(on_spark_crm, bundle, snaps, config, tmp_path / "scores")
     assert sorted(p.name for p in out.iterdir() if p.is_dir())[0].startswith("as_of=")
     on_spark = pd.read_parquet(out).sort_values(["lead_id", "probability"], ignore_index=True)
-    embedded = score_frame(build_features(crm, snaps, config.for_features), bundle.calibrated, bundle.points, config)
-    embedded = embedded.sort_values(["lead_id", "model_proba"], ignore_index=True)
+    # the rows the embedded `score` stage writes, rule points rounded as in its scores file
+    embedded = score_rows(build_features(crm, snaps, config.for_features), bundle, config.grades)
+    embedded = embedded.sort_values(["lead_id", "probability"], ignore_index=True)
     assert len(on_spark) == len(embedded)
-    assert np.allclose(on_spark["probability"], embedded["model_proba"], rtol=1e-12, atol=1e-12)
+    assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
     assert np.allclose(on_spark["rule_points"], embedded["rule_points"])
-    assert on_spark["segment"].tolist() == embedded["model_segment"].astype(str).tolist()
+    assert on_spark["segment"].tolist() == embedded["segment"].astype(str).tolist()
+    assert on_spark["grade"].tolist() == embedded["grade"].astype(str).tolist()
 
 
 def test_spark_training_set_equals_the_embedded_one_on_a_driver_outside_utc(spark_crm, new_york_time):
     """Dates, snapshots and labels each cross from Spark to pandas; none may move by the local UTC offset."""
     from leadscore.features.dataset import build_training_set
 
-    spark, crm, _, _ = spark_crm
+    on_spark_crm, crm, _, _ = spark_crm
     config = load_config(windows={"first_snapshot": "2025-01-01", "slide_days": 90})
     embedded = build_training_set(crm, config.for_features).frame
-    from leadscore.features.spark import training_set_spark
-
-    on_spark = training_set_spark(spark, config.for_features)
+    on_spark = build_training_set(on_spark_crm, config.for_features).frame
     assert len(on_spark) == len(embedded) > 300 and on_spark["label"].sum() == embedded["label"].sum() > 0
     pd.testing.assert_frame_equal(on_spark[["lead_id", "as_of", "label"]].reset_index(drop=True),
                                   embedded[["lead_id", "as_of", "label"]].reset_index(drop=True), check_dtype=False)
 
 
 def test_spark_times_are_utc_whatever_the_local_time_zone(spark_crm, new_york_time):
-    spark, crm, _, _ = spark_crm
-    end = data_end_spark(spark)
+    on_spark_crm, crm, _, _ = spark_crm
+    end = on_spark_crm.data_end
     assert end == crm.data_end and str(end.tz) == "UTC"
     when = pd.Timestamp("2025-03-01", tz="UTC")
-    pd.testing.assert_frame_equal(open_leads_spark(spark, [when]), scoring_snapshots(crm, when))
-    assert open_leads_spark(spark, [when.tz_localize(None)])["as_of"].eq(when).all()  # a naive date is UTC too
+    pd.testing.assert_frame_equal(open_leads_at(on_spark_crm, [when]), scoring_snapshots(crm, when))
+    assert open_leads_at(on_spark_crm, [when.tz_localize(None)])["as_of"].eq(when).all()  # a naive date is UTC too
 
 
 @pytest.fixture
@@ -162,10 +158,10 @@ def test_spark_cleans_a_raw_export_as_the_duckdb_loader_does(spark, raw_export):
     config = load_config()
     crm = load_crm(raw_export, now=pd.Timestamp("2027-01-01", tz="UTC"))
     assert crm.summary["duplicate_activities_dropped"] > 0
-    register_parquet(spark, raw_export)
+    on_spark_crm = SparkCrm.on_session(spark, raw_export)
     dates = [pd.Timestamp("2025-03-01", tz="UTC"), pd.Timestamp("2026-01-15", tz="UTC")]
     expected = pd.concat([scoring_snapshots(crm, d) for d in dates], ignore_index=True)
-    snaps = open_leads_spark(spark, dates)
+    snaps = open_leads_at(on_spark_crm, dates)
     pd.testing.assert_frame_equal(snaps, expected)
     duck = build_features(crm, snaps, config.for_features)
     assert len(duck) > 80 and duck["web_visit_count_all"].sum() > 0
@@ -177,3 +173,36 @@ def test_spark_names_a_missing_required_column(spark, small_crm, tmp_path):
     pd.read_parquet(folder / "leads.parquet").drop(columns="created_at").to_parquet(tmp_path / "leads.parquet")
     with pytest.raises(BadInputError, match=r"leads\.parquet: missing required column created_at; found columns: lead_id, email,"):
         register_parquet(spark, tmp_path)
+
+
+def test_open_engine_picks_the_engine_by_name_and_both_offer_the_one_interface(spark, small_crm):
+    folder, _, _ = small_crm
+    on_spark = open_engine(folder, load_config(engine={"name": "spark"}).engine)
+    on_duckdb = open_engine(folder, load_config().engine)
+    assert (on_spark.name, on_duckdb.name) == ("spark", "duckdb")
+    assert isinstance(on_spark, FeatureEngine) and isinstance(on_duckdb, FeatureEngine)
+    assert on_spark.data_end == on_duckdb.data_end
+    dates = {"d": pd.DataFrame({"as_of": [pd.Timestamp("2025-03-01", tz="UTC")]})}
+    sql = "SELECT count(*) AS n FROM leads, d WHERE created_at < d.as_of"
+    assert int(on_spark.query(sql, dates)["n"].iloc[0]) == int(on_duckdb.query(sql, dates)["n"].iloc[0]) > 0
+
+
+def test_the_score_and_features_commands_on_spark_match_duckdb(spark, small_crm, trained, tmp_path):
+    from leadscore.pipeline.cli import main
+    from leadscore.pipeline.scoring import score_rows
+
+    folder, crm, _ = small_crm
+    config, _, result = trained
+    when = "2026-01-15"
+    assert main(["score", "--engine", "spark", "--data", str(folder), "--as-of", when, "--model", str(result.bundle_dir),
+                 "--workdir", config.workdir, "--out", str(tmp_path / "scores")]) == 0
+    on_spark = pd.read_parquet(tmp_path / "scores").sort_values("lead_id", ignore_index=True)
+    duck_features = build_features(crm, scoring_snapshots(crm, when), config.for_features)
+    embedded = score_rows(duck_features, result.bundle, config.grades).sort_values("lead_id", ignore_index=True)
+    assert len(on_spark) == len(embedded) > 100
+    assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
+
+    assert main(["features", "--engine", "spark", "--data", str(folder), "--as-of", when, "--out", str(tmp_path / "f.parquet")]) == 0
+    written = pd.read_parquet(tmp_path / "f.parquet").sort_values(["lead_id", "as_of"], ignore_index=True)
+    _assert_same_features(build_features(crm, scoring_snapshots(crm, when), load_config()).sort_values(["lead_id", "as_of"], ignore_index=True),
+                          written)

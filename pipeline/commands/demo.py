@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.commands.train import ConfigOption
 from leadscore.pipeline.config import load_config
 from leadscore.pipeline.console import out
@@ -23,7 +24,7 @@ def demo_command(
     from leadscore.pipeline.demo import run_demo
 
     cfg = load_config(config, workdir=str(workdir))
-    out.print(f"[bold]leadscore demo[/] — everything goes to {cfg.workdir_path.resolve()}")
+    out.print(f"[bold]leadscore demo[/] — everything goes to {Catalog.of(cfg).root.resolve()}")
     result = run_demo(cfg, leads=leads, seed=seed, months=months, say=lambda line: out.print(line))
     report = result.train.report_paths["html"]
     out.print("")
@@ -35,7 +36,7 @@ def demo_command(
     out.print(f"scores:  {result.score.out_path.resolve()}")
     out.print(f"model:   models:/{cfg.tracking.model_name}@champion (version {result.train.model_version})")
     out.print(f"MLflow UI: mlflow ui --backend-store-uri {cfg.tracking_uri()}")
-    out.print(f"settings: {(cfg.workdir_path / 'data' / 'leadscore.yaml').resolve()} (the CRM's competitors: pass it with "
+    out.print(f"settings: {(Catalog.of(cfg).demo_data / 'leadscore.yaml').resolve()} (the CRM's competitors: pass it with "
               "--config to train on this data again; a trained model keeps its feature settings)")
     out.print(f"done in {result.seconds:.0f} s")
 

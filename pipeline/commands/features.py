@@ -46,31 +46,19 @@ def features_command(
         raise BadInputError("leadscore features needs --data and --out (or --list)")
     when = parse_date("--as-of", as_of) if as_of else None
     check_frame_target(out_path)
-    from leadscore.features.builder import build_features
     from leadscore.features.dataset import build_training_set
-    from leadscore.features.loaders import load_crm
+    from leadscore.features.engines import open_engine
     from leadscore.features.snapshots import scoring_snapshots
-    from leadscore.pipeline.train import _engine
+    from leadscore.pipeline.catalog import engine_settings
 
-    if cfg.engine.name == "spark":
-        from leadscore.features.spark import build_features_spark, open_leads_spark, register_parquet, spark_session, training_set_spark
-
-        spark = spark_session(cfg.engine)
-        register_parquet(spark, str(data))
-        with out.status("building features on Spark"):
-            frame = build_features_spark(spark, open_leads_spark(spark, [when]), cfg.for_features) if when is not None \
-                else training_set_spark(spark, cfg.for_features)
-        write_frame(frame, out_path)
-        out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} (Spark, {cfg.engine.spark_master})")
-        return
-    crm = load_crm(data, _engine(cfg))
-    with out.status("building features"):
+    crm = open_engine(data, engine_settings(cfg))
+    with out.status(f"building features on {crm.name}"):
         if when is not None:
-            frame = build_features(crm, scoring_snapshots(crm, when), cfg.for_features)
+            frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)
         else:
             training = build_training_set(crm, cfg.for_features)
             frame = training.frame
             out.print(f"snapshots {training.summary['snapshots']:,} on {training.summary['dates']} dates, "
                       f"{training.summary['positives']:,} won within the horizon, {training.summary['censored']:,} censored and dropped")
     write_frame(frame, out_path)
-    out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path}")
+    out.print(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out_path} ({crm.name})")

@@ -22,7 +22,7 @@ def promote_command(
     """Make a model version champion if, on its test slice, it beats the champion and the points table."""
     from leadscore.pipeline import tracking
     from leadscore.pipeline.errors import TrackingError
-    from leadscore.pipeline.train import promote_version
+    from leadscore.pipeline.champion import promote_version
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
     version = version or tracking.alias_version(cfg, tracking.CHALLENGER)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from leadscore.pipeline.commands.options import parse_date
@@ -47,17 +46,18 @@ def score_command(
     when = parse_date("--as-of", as_of) if as_of is not None else None
     cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
     if cfg.engine.name == "spark":
-        from leadscore.features.snapshots import midnight
-        from leadscore.features.spark import data_end_spark, open_leads_spark, register_parquet, spark_session
-        from leadscore.pipeline.score import resolve_model
+        from leadscore.features.engines import open_engine
+        from leadscore.features.snapshots import scoring_snapshots
+        from leadscore.pipeline.catalog import Catalog
+        from leadscore.pipeline.model_source import resolve_model
+        from leadscore.pipeline.scoring import scoring_date
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
-        spark = spark_session(cfg.engine)
-        register_parquet(spark, str(data))
-        when = midnight(when) if when is not None else midnight(data_end_spark(spark)) + pd.Timedelta(days=1)
-        target = out_path or cfg.workdir_path / "scores" / "spark"
-        score_spark(spark, bundle, open_leads_spark(spark, [when]), cfg, target)
+        crm = open_engine(data, cfg.engine)
+        when = scoring_date(when, crm.data_end, crm.source)
+        target = out_path or Catalog.of(cfg).spark_scores_dir
+        score_spark(crm, bundle, scoring_snapshots(crm, when), cfg, target)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)

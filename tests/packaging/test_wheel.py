@@ -42,7 +42,8 @@ def test_the_demo_runs_from_the_wheel_beside_a_users_own_models_features_and_pip
                                check=True, capture_output=True, text=True).stdout.strip())
     # the libraries come from this interpreter's site-packages; a .pth line adds the folder without
     # running its .pth files, so the editable leadscore installed there stays out of the fresh venv
-    (site / "libraries.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    libraries = [entry for entry in sys.path if entry.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
+    (site / "libraries.pth").write_text("\n".join(libraries) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)
     project = tmp_path / "user_project"

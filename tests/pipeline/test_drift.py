@@ -3,7 +3,12 @@
 import numpy as np
 import pandas as pd
 
-from leadscore.pipeline.drift import DriftReference, compare, reference_from_training
+from leadscore.pipeline.drift import DriftReference, DriftTally, drifted, reference_from_training
+
+
+def compare(reference, features, scores, hot_floor, **limits):
+    """Return the drift report of one whole population, through the tally batch scoring uses."""
+    return DriftTally(reference, hot_floor).add(features, scores).report(**limits)
 
 
 def _population(rng, shift=0.0, n=5000):
@@ -45,3 +50,29 @@ def test_hot_share_is_reported_beside_training():
     report = compare(ref, _population(rng), np.full(100, 0.9), hot_floor=0.25)
     assert report.attrs["share_hot_training"] == 0.0
     assert report.attrs["share_hot"] == 1.0
+
+
+def test_a_population_tallied_in_chunks_reports_what_the_whole_population_reports():
+    """Batch scoring tallies chunk by chunk; its report must equal the report of all leads added at once."""
+    rng = np.random.default_rng(3)
+    ref = reference_from_training(_population(rng), rng.beta(1, 10, 5000), hot_floor=0.25)
+    population, scores = _population(rng, shift=1.0, n=3000), rng.beta(2, 8, 3000)
+    whole = compare(ref, population, scores, hot_floor=0.25)
+    tally = DriftTally(ref, hot_floor=0.25)
+    for start in range(0, 3000, 700):
+        tally.add(population.iloc[start:start + 700], scores[start:start + 700])
+    chunked = tally.report()
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=False, rtol=1e-12)
+    assert chunked.attrs == whole.attrs
+    assert whole.attrs["share_hot"] == np.mean(scores >= 0.25)
+
+
+def test_the_report_ranks_worst_first_and_names_what_drifted():
+    rng = np.random.default_rng(4)
+    ref = reference_from_training(_population(rng), rng.beta(1, 10, 5000), hot_floor=0.25)
+    report = compare(ref, _population(rng, shift=3.0), rng.beta(3, 5, 5000), hot_floor=0.25, psi_warn=0.1, psi_fail=0.25)
+    assert report["psi"].is_monotonic_decreasing
+    assert set(report["status"]) <= {"stable", "watch", "drift"}
+    assert (report["status"] == "drift").tolist() == (report["psi"] > 0.25).tolist()
+    assert {"web_visit_count_30d", "lead_source", "score"} <= set(drifted(report))
+    assert "days_since_last_activity" not in drifted(report)

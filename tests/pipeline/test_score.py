@@ -177,7 +177,7 @@ def test_a_model_path_outside_the_store_is_refused(trained, tmp_path):
 
 
 def test_reason_candidates_across_chunks_hold_the_overall_top_ties_included_and_every_hot_lead():
-    from leadscore.pipeline.score import ReasonCandidates
+    from leadscore.pipeline.reasons import ReasonCandidates
 
     rng = np.random.default_rng(3)
     proba = np.round(rng.random(1000), 2)  # many ties
@@ -235,7 +235,7 @@ def test_a_failed_file_write_rolls_the_database_rows_back(trained, tmp_path, mon
     def disk_full(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("leadscore.pipeline.score.write_frame", disk_full)
+    monkeypatch.setattr("leadscore.pipeline.publish.write_frame", disk_full)
     with pytest.raises(OSError, match="disk full"):
         _score(trained, tmp_path / "s.parquet", db_url=url)
     with sa.create_engine(url).connect() as con:

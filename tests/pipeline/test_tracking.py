@@ -45,7 +45,7 @@ def test_load_champion_returns_the_verified_registered_bundle(trained):
 
 def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_logged_metric(trained, monkeypatch):
     from leadscore.models import bundle as model_bundle
-    from leadscore.pipeline.train import champion_score_on
+    from leadscore.pipeline.champion import champion_score_on
 
     config, _, result = trained
     version = str(result.model_version)

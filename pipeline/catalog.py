@@ -1,0 +1,97 @@
+"""Name every artefact path of the working folder, so no stage builds one inline.
+
+Kedro-style: a stage asks the catalog where its dataset lives (a new bundle's folder, the
+scores for an as_of, the report folder of a run) and the layout of the working folder is
+read in one place. The catalog only names paths; `pipeline.io` writes the files.
+
+>>> from pathlib import Path
+>>> catalog = Catalog(Path("work"))
+>>> catalog.scores_file(pd.Timestamp("2026-07-01", tz="UTC")).as_posix()
+'work/scores/scores_2026-07-01.parquet'
+>>> catalog.report_dir("evaluate-leadscore-v3").as_posix()
+'work/reports/evaluate-leadscore-v3'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Locate the datasets of one working folder (`root`)."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, config) -> Catalog:
+        """Return the catalog of `config.workdir`."""
+        return cls(Path(config.workdir))
+
+    @property
+    def model_store(self) -> Path:
+        """Return the folder of locally saved bundles, one of the two places a model is trusted from."""
+        return self.root / "models"
+
+    def new_bundle_dir(self, now: pd.Timestamp | None = None) -> Path:
+        """Return the folder for a bundle trained at `now` (UTC, microseconds, so runs never collide)."""
+        now = pd.Timestamp.now(tz="UTC") if now is None else now
+        return self.model_store / now.strftime("%Y%m%dT%H%M%S%f")
+
+    @staticmethod
+    def test_slice(bundle_dir: Path) -> Path:
+        """Return the file in a bundle holding its test slice's features and labels (promotion re-scores champions on it)."""
+        return Path(bundle_dir) / "test_slice.parquet"
+
+    def report_dir(self, name: str) -> Path:
+        """Return the folder of the report called `name` (a bundle's name, `flat`, `evaluate-...`)."""
+        return self.root / "reports" / name.replace(":", "-")
+
+    def scores_file(self, as_of: pd.Timestamp) -> Path:
+        """Return the default scores file of a run as of `as_of`."""
+        return self.root / "scores" / f"scores_{as_of.date()}.parquet"
+
+    @property
+    def spark_scores_dir(self) -> Path:
+        """Return the default folder Spark writes its as_of-partitioned scores to."""
+        return self.root / "scores" / "spark"
+
+    @property
+    def registry_cache(self) -> Path:
+        """Return the folder registered bundles are downloaded into (versions are immutable, so kept)."""
+        return self.root / "cache" / "registry"
+
+    @property
+    def tmp(self) -> Path:
+        """Return the folder DuckDB spills large joins to."""
+        return self.root / "tmp"
+
+    @property
+    def mlflow_db(self) -> Path:
+        """Return the local MLflow tracking and registry database."""
+        return self.root / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        """Return the folder of the local MLflow store's run artifacts."""
+        return self.root / "mlartifacts"
+
+    @property
+    def demo_data(self) -> Path:
+        """Return the folder the demo writes its generated CRM to."""
+        return self.root / "data"
+
+    def local_tracking_uri(self) -> str:
+        """Return the URI of the local MLflow store (used when neither environment nor config names one)."""
+        return f"sqlite:///{self.mlflow_db.resolve()}"
+
+
+def engine_settings(config):
+    """Return `config.engine` with DuckDB spilling to the catalog's tmp folder unless one is configured."""
+    engine = config.engine
+    if engine.temp_directory is None:
+        engine = engine.model_copy(update={"temp_directory": str(Catalog.of(config).tmp)})
+    return engine

@@ -1,0 +1,29 @@
+"""Name the parameters and metrics a training or scoring run logs to MLflow (pure)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def training_params(result, config) -> dict:
+    """Return the parameters of a training run: windows, calibration, model settings and split sizes."""
+    return {
+        "horizon_days": config.windows.horizon_days, "slide_days": config.windows.slide_days,
+        "calibration_method": result.calibration_method, "best_iteration": result.bundle.manifest["best_iteration"],
+        "features": len(result.bundle.feature_names), "points_table": result.bundle.points.table_.name,
+        **{f"lgbm_{k}": v for k, v in config.model.params.items()},
+        **{f"split_{k}_rows": v["rows"] for k, v in result.split.items() if isinstance(v, dict)},
+    }
+
+
+def training_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Return both scorers' test metrics, the model's as `test_*` and the points table's as `rule_test_*`."""
+    return {f"test_{k}": v for k, v in metrics["model"].items()} | {f"rule_test_{k}": v for k, v in metrics["rule"].items()}
+
+
+def scoring_metrics(counts: dict, seconds: float, drift: pd.DataFrame) -> dict[str, float]:
+    """Return a scoring run's counts, runtime, worst feature PSI, score PSI and share of hot leads."""
+    features = drift["name"] != "score"
+    return {**counts, "seconds": seconds, "max_feature_psi": float(drift.loc[features, "psi"].max()),
+            "score_psi": float(drift.loc[~features, "psi"].iloc[0]), "share_hot": float(drift.attrs.get("share_hot", np.nan))}
