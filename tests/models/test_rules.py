@@ -221,6 +221,7 @@ def test_rules_check_reads_the_config_windows_and_points_table(tmp_path, capsys)
     assert "fortnight_visits" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains a model
 def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(synthetic, tmp_path):
     """`rules --check --config` and training agree: a 14-day rule is valid when the config builds 14-day windows."""
     from leadscore.features.crm import crm_from_frames
