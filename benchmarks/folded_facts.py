@@ -1,5 +1,5 @@
 """Experiment: per-event facts computed once per CRM, so stage one also counts email streaks,
-recent-send engagement and active days (the design session 4 measured and did not adopt).
+recent-send engagement and active days (a design measured and not adopted: BENCHMARKS.md).
 
 The builder joins activities to snapshots four times: every event for stage one, then opens
 and clicks, then sends (the email summaries), then active days. All that the last three need

@@ -109,11 +109,6 @@ def get(name: str, settings: FeatureSettings | None = None) -> Feature:
     raise KeyError(f"no registered feature {name!r}")
 
 
-def by_family(family: str, settings: FeatureSettings | None = None) -> list[Feature]:
-    """Return the features of one family."""
-    return [f for f in all_features(settings) if f.family == family]
-
-
 def feature_names(settings: FeatureSettings | None = None) -> list[str]:
     """Return the names of every registered feature in registry order."""
     return [f.name for f in all_features(settings)]

@@ -77,9 +77,9 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         """Return the booster's log-odds, the scale scikit-learn's calibration reads when it exists.
 
         Platt's sigmoid is a line in log-odds; fitted on probabilities instead, it cannot follow a
-        booster whose scores crowd near 0 and lifted every lead under 1% to about 1.1%. Models
-        pickled before this method existed have calibrators fitted on probabilities, so it is
-        offered only to models fitted since (`log_odds_for_calibration_`).
+        booster whose scores crowd near 0 and lifts every lead under 1% to about 1.1%. A model
+        whose calibrator was fitted on probabilities must keep being read on that scale, so the
+        method exists only where `fit` set `log_odds_for_calibration_`.
         """
         return self.booster_model_.predict(self.prepare(X), raw_score=True)
 

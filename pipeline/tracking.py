@@ -198,17 +198,6 @@ def download_bundle(config: Config, model_uri: str) -> Path:
     return found
 
 
-def load_champion(config: Config):
-    """Return the champion's ModelBundle: resolve models:/NAME@champion, download, verify its sha256, load.
-
-    The registry is one of the two places a bundle is trusted from (joblib files are code);
-    `load_bundle` refuses a model file whose hash differs from its manifest.
-    """
-    from leadscore.models.bundle import load_bundle
-
-    return load_bundle(download_bundle(config, f"models:/{config.tracking.model_name}@{CHAMPION}"))
-
-
 def _bundle_in(folder: Path) -> Path | None:
     found = sorted(p.parent for p in (folder / "artifacts").glob("*/manifest.json"))
     return found[0] if len(found) == 1 else None

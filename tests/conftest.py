@@ -16,6 +16,13 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _R
 from leadscore.features.synthetic import generate_crm, write_crm
 
 
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the trained model `slow`: the fast lane (`make test-fast`) trains nothing."""
+    for item in items:
+        if "trained" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def synthetic():
     """A small synthetic CRM (3,000 leads over 24 months), in memory."""
@@ -38,7 +45,12 @@ def trained_crm():
 
 @pytest.fixture(scope="session")
 def trained(trained_crm, tmp_path_factory):
-    """One trained, registered and promoted model in its own working folder: (config, crm, result)."""
+    """One trained, registered and promoted model in its own working folder: (config, crm, result).
+
+    Tests read it and never write into its working folder or registry (no training, promotion,
+    alias change or scoring run there): a test that needs to write makes a working folder of its
+    own, so every test passes alone and in any order.
+    """
     from leadscore.features.crm import crm_from_frames
     from leadscore.features.synthetic import SETTINGS
     from leadscore.pipeline.config import load_config, with_settings

@@ -50,6 +50,7 @@ def crms(draw):
     return leads, activities, opportunities
 
 
+@pytest.mark.slow  # 25 generated CRMs, each written, loaded and built
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(crm=crms(), day=st.integers(0, 420))
 def test_any_valid_generated_crm_loads_and_builds_with_finite_features(tmp_path_factory, crm, day):

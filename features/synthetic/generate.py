@@ -113,7 +113,7 @@ SETTINGS: dict = {"features": {"competitor_markers": sorted(name.split()[0].lowe
 """The configuration a team scoring this CRM would write: the names of its competitors, whose
 staff the generator's competitor persona is. Without it `is_competitor` never fires (the
 packaged default names no real company), and the model cannot tell a competitor from an
-ideal fit: they share industry, department and company size (BENCHMARKS.md, issue 5)."""
+ideal fit: they share industry, department and company size (BENCHMARKS.md, model quality)."""
 
 SETTINGS_NOTE = "# leadscore settings for this generated CRM: pass with --config (see features/synthetic/generate.py)\n"
 

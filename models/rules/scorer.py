@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
+from sklearn.utils.validation import check_is_fitted
 
 from leadscore.models.errors import BadInputError
 from leadscore.models.rules.table import PointsTable, Rule, check_against_registry, load_points_table
@@ -32,7 +33,11 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
         self.features = features  # {name: Feature}; default: the CRM feature registry
 
     def fit(self, X: pd.DataFrame, y) -> PointsScorer:
-        """Validate the table against the registry and X, then learn points → conversion rate."""
+        """Validate the table against the registry and X, then learn points → conversion rate.
+
+        Every other method needs the validated table, so each raises sklearn's NotFittedError
+        before `fit`: an unchecked table never scores a lead.
+        """
         table = self.table if isinstance(self.table, PointsTable) else load_points_table(self.table)
         registry = self._registry()
         check_against_registry(table, registry)
@@ -68,8 +73,7 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Return (n, 2) probabilities: the training conversion rate at each lead's points."""
-        if not hasattr(self, "calibrator_"):
-            raise BadInputError("PointsScorer: call fit on labelled training snapshots before predict_proba")
+        check_is_fitted(self, "calibrator_", msg=_NOT_FITTED)
         p = self.calibrator_.predict(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
@@ -110,9 +114,7 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
         return out
 
     def _table(self) -> PointsTable:
-        if hasattr(self, "table_"):
-            return self.table_
-        self.table_ = self.table if isinstance(self.table, PointsTable) else load_points_table(self.table)
+        check_is_fitted(self, "table_", msg=_NOT_FITTED)
         return self.table_
 
     def _registry(self) -> dict:
@@ -123,9 +125,11 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
         return {f.name: f for f in all_features()}
 
     def _families(self) -> dict[str, str]:
-        if not hasattr(self, "families_"):
-            self.families_ = {name: f.family for name, f in self._registry().items()}
+        check_is_fitted(self, "families_", msg=_NOT_FITTED)
         return self.families_
+
+
+_NOT_FITTED = "This %(name)s is not fitted yet: call fit on labelled training snapshots before scoring with it."
 
 
 def _by_abs(column: pd.Series) -> pd.Series:

@@ -62,6 +62,7 @@ SEVERAL = pd.DataFrame({"lead_id": ["A", "A", "A", "B", "C", "C"],
 any_activity = drawn_activity(st.integers(min_value=-90 * 24 * 3600, max_value=60 * 24 * 3600))  # either side of AS_OF
 
 
+@pytest.mark.slow  # 25 examples of three builds each
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(any_activity, min_size=1, max_size=8))
 def test_a_snapshot_sees_the_same_whichever_other_snapshots_are_built_with_it(extra):
@@ -75,6 +76,7 @@ def test_a_snapshot_sees_the_same_whichever_other_snapshots_are_built_with_it(ex
         pd.testing.assert_frame_equal(alone, together.loc[[key]], check_exact=False, rtol=1e-12)
 
 
+@pytest.mark.slow  # 25 examples of a build over several snapshots per lead
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(any_activity, min_size=1, max_size=8))
 def test_with_several_snapshots_per_lead_activities_at_or_after_an_as_of_change_none_of_its_features(extra):

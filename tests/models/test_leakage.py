@@ -39,5 +39,10 @@ def test_training_refuses_leaky_columns_unless_allowed_by_name():
 
 
 def test_the_registered_features_pass_the_guard(trained):
+    """No registered feature gives the outcome away, on the training slice (training would refuse
+    it) nor on the later test slice the guard never saw."""
     _, _, result = trained
     assert result.bundle.manifest["leakage_allowed"] == []
+    test = pd.read_parquet(result.bundle_dir / "test_slice.parquet")
+    assert len(test) > 1000 and test["label"].sum() > 40
+    assert leakage_report(test[result.bundle.feature_names], test["label"]).empty

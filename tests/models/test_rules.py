@@ -8,6 +8,8 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from leadscore.features.registry import all_features, feature_names
 from leadscore.models.rules import PointsScorer
@@ -29,13 +31,18 @@ def _rows(**columns) -> pd.DataFrame:
     return frame
 
 
+def _fitted(scorer: PointsScorer) -> PointsScorer:
+    """Fit `scorer` on two neutral rows, one lost and one won: enough to validate its table."""
+    return scorer.fit(pd.concat([_rows(), _rows()], ignore_index=True), [0, 1])
+
+
 def _scorer(rules, caps=None, total=None) -> PointsScorer:
     data = {"rules": rules, "thresholds": THRESHOLDS}
     if caps:
         data["caps"] = caps
     if total:
         data["total"] = total
-    return PointsScorer(parse_points_table(data))
+    return _fitted(PointsScorer(parse_points_table(data)))
 
 
 def test_every_condition_type():
@@ -100,8 +107,21 @@ def test_predict_proba_is_the_monotone_training_conversion_rate():
     assert abs(proba[:, 1].mean() - y.mean()) < 0.01
 
 
-def test_breakdown_and_reasons_name_the_rules_that_fired():
+def test_every_method_refuses_an_unfitted_scorer_as_scikit_learn_does():
     scorer = PointsScorer()
+    X = _rows(web_visit_count_30d=[3])
+    for method in ("decision_function", "predict_proba", "predict", "stage", "segment", "breakdown", "reasons", "rule_points"):
+        with pytest.raises(NotFittedError, match="This PointsScorer is not fitted yet: call fit"):
+            getattr(scorer, method)(X)
+    assert not [name for name in vars(scorer) if name.endswith("_")]  # a refused call leaves no fitted state behind
+    fitted = _fitted(scorer)
+    check_is_fitted(fitted)
+    assert {"table_", "families_", "calibrator_", "classes_"} <= set(vars(fitted))
+    assert fitted.predict_proba(X).shape == (1, 2)
+
+
+def test_breakdown_and_reasons_name_the_rules_that_fired():
+    scorer = _fitted(PointsScorer())
     X = _rows(is_unsubscribed=[True, False], demo_request_count_30d=[0, 2], days_since_last_demo_request=[np.nan, 0.0],
               seniority=["unknown", "vp"])
     reasons = scorer.reasons(X, top=2)
@@ -117,6 +137,8 @@ def test_the_default_table_validates_against_the_registry():
     assert {r.feature for r in table.rules} <= set(feature_names())
     assert any(r.points < 0 for r in table.rules) and any(r.points > 0 for r in table.rules)
 
+
+_DEFAULT_SCORER = _fitted(PointsScorer())
 
 negative_events = st.fixed_dictionaries({
     "unsubscribe": st.booleans(), "bounce": st.booleans(),
@@ -137,7 +159,7 @@ def test_a_negative_event_never_raises_points(base_streak, base_inactive, downlo
     after["is_bounced"] = change["bounce"]
     after["unopened_email_streak"] += change["more_unopened"]
     after["days_inactive"] += change["more_inactive_days"]
-    scorer = PointsScorer()
+    scorer = _DEFAULT_SCORER
     assert scorer.decision_function(after)[0] <= scorer.decision_function(before)[0]
 
 
@@ -199,6 +221,7 @@ def test_rules_check_reads_the_config_windows_and_points_table(tmp_path, capsys)
     assert "fortnight_visits" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains a model
 def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(synthetic, tmp_path):
     """`rules --check --config` and training agree: a 14-day rule is valid when the config builds 14-day windows."""
     from leadscore.features.crm import crm_from_frames

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from leadscore.pipeline.cli import main
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     workdir = tmp_path / "work"
     assert main(["demo", "--leads", "3000", "--seed", "5", "--workdir", str(workdir)]) == 0

@@ -155,8 +155,22 @@ def test_scores_upsert_into_a_database_by_lead_and_as_of(trained, tmp_path):
     assert rows[0] == rows[1] == first.counts["leads"]
 
 
-def test_score_command_uses_the_champion_from_the_registry(trained, tmp_path, capsys, synthetic_dir):
-    config, _, result = trained
+@pytest.fixture
+def own_champion(trained, tmp_path):
+    """A model trained and promoted in a working folder of the test's own: (config, result).
+
+    The score command logs a run and its drift report to the working folder's MLflow store;
+    the shared `trained` store stays as its fixture left it for every other test.
+    """
+    from leadscore.pipeline.train import train
+
+    shared, crm, _ = trained
+    config = shared.model_copy(update={"workdir": str(tmp_path / "work")})
+    return config, train(None, config, promote=True, crm=crm)
+
+
+def test_score_command_uses_the_champion_from_the_registry(own_champion, tmp_path, capsys, synthetic_dir):
+    config, result = own_champion
     out = tmp_path / "cli.parquet"
     code = main(["score", "--data", str(synthetic_dir), "--workdir", config.workdir, "--out", str(out), "--as-of", "2025-12-01"])
     assert code == 0, capsys.readouterr().err
@@ -263,8 +277,9 @@ def test_a_bundle_saved_before_the_leadscore_namespace_is_refused_with_exit_code
     import json
     import shutil
 
-    config, _, result = trained
-    folder = config.workdir_path / "models" / f"old-{old}"
+    _, _, result = trained
+    workdir = tmp_path / "work"  # the bundle goes into a model store of the test's own, not the shared one
+    folder = workdir / "models" / f"old-{old}"
     shutil.copytree(result.bundle_dir, folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     if old == "no_format":
@@ -274,7 +289,7 @@ def test_a_bundle_saved_before_the_leadscore_namespace_is_refused_with_exit_code
         (folder / "model.joblib").write_bytes(payload)
         manifest["sha256"] = hashlib.sha256(payload).hexdigest()
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    code = main(["score", "--data", str(synthetic_dir), "--workdir", config.workdir, "--model", str(folder),
+    code = main(["score", "--data", str(synthetic_dir), "--workdir", str(workdir), "--model", str(folder),
                  "--out", str(tmp_path / "s.parquet"), "--as-of", "2025-12-01"])
     message = capsys.readouterr().err
     assert code == 3

@@ -36,13 +36,6 @@ def test_an_unknown_model_uri_is_a_clear_error(trained):
         tracking.resolve(config, "models:/leadscore@nonexistent")
 
 
-def test_load_champion_returns_the_verified_registered_bundle(trained):
-    config, _, result = trained
-    bundle = tracking.load_champion(config)
-    assert bundle.manifest["sha256"] == result.bundle.manifest["sha256"]
-    assert bundle.feature_names == result.bundle.feature_names
-
-
 def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_logged_metric(trained, monkeypatch):
     from leadscore.models import bundle as model_bundle
     from leadscore.pipeline.champion import champion_score_on
