@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -46,20 +47,23 @@ def test_the_demo_runs_from_the_wheel_beside_a_users_own_models_features_and_pip
     (site / "libraries.pth").write_text("\n".join(libraries) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)
+    # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI: the demo must use its own store, not the one
+    # another test's training left in this process's environment
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     project = tmp_path / "user_project"
     for package in ("models", "features", "pipeline"):
         (project / package).mkdir(parents=True)
         (project / package / "__init__.py").write_text("raise ImportError('the user package, not leadscore')\n")
     where = subprocess.run([python, "-c", "import leadscore.pipeline.cli as m; print(m.__file__)"], cwd=project,
-                           check=True, capture_output=True, text=True).stdout
+                           check=True, capture_output=True, text=True, env=env).stdout
     assert str(site) in where
     run = subprocess.run([env_dir / "bin" / "python", "-m", "leadscore.pipeline.cli", "demo", "--leads", "2000", "--seed", "3",
-                          "--workdir", "work"], cwd=project, capture_output=True, text=True, timeout=600)
+                          "--workdir", "work"], cwd=project, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "5/5 scored" in run.stdout
     served = subprocess.run(
         [python, "-c", "import mlflow, pandas as pd; mlflow.set_tracking_uri('sqlite:///work/mlflow.db'); "
          "m = mlflow.pyfunc.load_model('models:/leadscore@champion'); print(type(m.unwrap_python_model()).__module__)"],
-        cwd=project, capture_output=True, text=True, timeout=300)
+        cwd=project, capture_output=True, text=True, timeout=300, env=env)
     assert served.returncode == 0, served.stderr[-2000:]
     assert served.stdout.strip().endswith("leadscore.models.pyfunc")
