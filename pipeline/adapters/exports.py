@@ -141,10 +141,11 @@ def _bad_values(frame: pd.DataFrame, column: str, bad: pd.Series, what: str) -> 
     return BadInputError(f"{where(frame, column)} has {int(bad.sum())} values that are not {what}: {shown}{more}")
 
 
-def timestamps(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Return `column` as UTC timestamps: ISO 8601 with `Z` or an offset, naive or date-only values as UTC, epoch milliseconds.
+def timestamps(frame: pd.DataFrame, column: str, timezone: str = "UTC") -> pd.Series:
+    """Return `column` as UTC timestamps: ISO 8601 with `Z` or an offset, epoch milliseconds, naive times in `timezone`.
 
-    A date without a time is midnight UTC of that day; blank cells are NaT.
+    A date without a time is midnight UTC of that day whatever `timezone` says (a vendor's date
+    fields carry no zone); blank cells are NaT.
 
     >>> f = pd.DataFrame({"d": ["2024-03-05T14:22:10.000Z", "2024-03-05", "", "1709648530000"]})
     >>> timestamps(f, "d").dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
@@ -159,21 +160,40 @@ def timestamps(frame: pd.DataFrame, column: str) -> pd.Series:
     # ISO order only: 01/02/2024 is January in one locale and February in another, so it is refused, not guessed
     iso = rest & text.str.match(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)")
     if iso.any():
-        parsed[iso] = text[iso].map(_one_timestamp)
+        parsed[iso] = text[iso].map(lambda value: _one_timestamp(value, timezone))
     bad = rest & parsed.isna()
     if bad.any():
         raise _bad_values(frame, column, bad, "timestamps (ISO 8601, e.g. 2024-03-05T14:22:10Z, or a date)")
     return parsed
 
 
-def _one_timestamp(value: str) -> pd.Timestamp:
+def _one_timestamp(value: str, timezone: str) -> pd.Timestamp:
     try:
         moment = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
         return pd.NaT
     if moment is pd.NaT:
         return pd.NaT
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    if moment.tzinfo is not None:
+        return moment.tz_convert("UTC")
+    zone = "UTC" if len(value) == 10 else timezone  # a bare date, YYYY-MM-DD
+    try:
+        return moment.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
+    except (ValueError, TypeError):
+        return pd.NaT
+
+
+def check_timezone(name: str) -> str:
+    """Return `name` if it is an IANA time zone (Europe/Lisbon, UTC), else a BadInputError naming it.
+
+    >>> check_timezone("Europe/Lisbon")
+    'Europe/Lisbon'
+    """
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(name)
+    except Exception:  # pytz and zoneinfo raise different classes for an unknown zone
+        raise BadInputError(f"--timezone {name}: not a time zone (an IANA name such as Europe/Lisbon or UTC)") from None
+    return name
 
 
 def booleans(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -97,35 +97,38 @@ def read_hubspot(folder: str | Path) -> dict[str, pd.DataFrame | None]:
     return {key: read_export(Path(folder), spec, required=key in REQUIRED) for key, spec in FILES.items()}
 
 
-def from_hubspot(exports: dict[str, pd.DataFrame | None]) -> ImportResult:
+def from_hubspot(exports: dict[str, pd.DataFrame | None], timezone: str = "UTC") -> ImportResult:
     """Return the contract tables and vocabulary of a HubSpot export read by `read_hubspot`.
+
+    `timezone` is the zone of times written without an offset: HubSpot's export writes them
+    in the account's time zone.
 
     A contact's Lifecycle Stage and Lead Status are not imported: they hold the contact's state
     today (a customer is "customer"), so as a lead attribute they would leak the outcome.
     """
     notes: list[str] = []
     contacts = exports["contacts"]
-    leads = _leads(contacts)
+    leads = _leads(contacts, timezone)
     lead_ids = pd.Index(contacts["id"])
-    parts = [_engagements(key, exports[key], lead_ids, notes) for key in ("calls", "emails", "meetings", "notes", "tasks")
+    parts = [_engagements(key, exports[key], lead_ids, notes, timezone) for key in ("calls", "emails", "meetings", "notes", "tasks")
              if exports.get(key) is not None]
     if exports.get("forms") is not None:
-        parts.append(_forms(exports["forms"], contacts, notes))
+        parts.append(_forms(exports["forms"], contacts, notes, timezone))
     missing = [FILES[k].file_names[0] for k in ("calls", "emails", "meetings", "notes", "tasks", "forms") if exports.get(k) is None]
     if missing:
         notes.append(f"not in the export, so no activities from it: {', '.join(missing)}")
-    activities = finish_activities(parts, _export_end(exports), notes)
-    opportunities = _deals(exports["deals"], lead_ids, notes)
+    activities = finish_activities(parts, _export_end(exports, timezone), notes)
+    opportunities = _deals(exports["deals"], lead_ids, notes, timezone)
     return ImportResult(leads, activities, opportunities, used_vocabulary(TYPES, activities), notes)
 
 
-def _leads(contacts: pd.DataFrame) -> pd.DataFrame:
+def _leads(contacts: pd.DataFrame, timezone: str) -> pd.DataFrame:
     ids = contacts["id"]
     repeated = ids[ids.duplicated(keep=False) & (ids != "")].value_counts()
     if (ids == "").any() or len(repeated):
         raise BadInputError(f"{where(contacts, 'id')} must hold one unique id per contact: {int((ids == '').sum())} blank, "
                             f"{len(repeated)} repeated ({', '.join(f'{v!r} ({c})' for v, c in repeated.head(10).items())})")
-    created = timestamps(contacts, "created")
+    created = timestamps(contacts, "created", timezone)
     if created.isna().any():
         raise BadInputError(f"{where(contacts, 'created')} is blank in {int(created.isna().sum())} rows, first contact {ids[created.isna()].iloc[0]!r}")
     frame = pd.DataFrame({"lead_id": ids.astype("string"), "created_at": created})
@@ -163,7 +166,7 @@ def _explode_contacts(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _engagements(key: str, frame: pd.DataFrame, lead_ids: pd.Index, notes: list[str]) -> pd.DataFrame:
+def _engagements(key: str, frame: pd.DataFrame, lead_ids: pd.Index, notes: list[str], timezone: str) -> pd.DataFrame:
     frame = keep_known_leads(_explode_contacts(frame), "contacts", lead_ids, notes, key)
     value = None
     if key == "calls":
@@ -184,7 +187,7 @@ def _engagements(key: str, frame: pd.DataFrame, lead_ids: pd.Index, notes: list[
         kind = pd.Series("Task", index=frame.index)
     else:
         kind = pd.Series("Note", index=frame.index)
-    when = timestamps(frame, "when")
+    when = timestamps(frame, "when", timezone)
     return activities_frame(frame["contacts"].to_numpy(), when.to_numpy(), kind.to_numpy(), TYPES,
                             value=None if value is None else value.to_numpy())
 
@@ -200,7 +203,7 @@ def _duration_seconds(calls: pd.DataFrame) -> pd.Series:
     return millis.where(~clock, seconds)
 
 
-def _forms(forms: pd.DataFrame, contacts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _forms(forms: pd.DataFrame, contacts: pd.DataFrame, notes: list[str], timezone: str) -> pd.DataFrame:
     """Return form submissions, linked by contact id or, where the export has none, by email address (case-insensitive)."""
     if "contact" in forms:
         lead = forms["contact"]
@@ -216,11 +219,11 @@ def _forms(forms: pd.DataFrame, contacts: pd.DataFrame, notes: list[str]) -> pd.
     forms = _named(forms.assign(lead=lead), "lead", "contact" if "contact" in forms else "email")
     forms = keep_known_leads(forms, "lead", pd.Index(contacts["id"]), notes, "form submissions")
     asset = forms["form"].where(forms["form"] != "") if "form" in forms else None
-    return activities_frame(forms["lead"].to_numpy(), timestamps(forms, "when").to_numpy(), ["Form submission"] * len(forms), TYPES,
+    return activities_frame(forms["lead"].to_numpy(), timestamps(forms, "when", timezone).to_numpy(), ["Form submission"] * len(forms), TYPES,
                             asset_id=None if asset is None else asset.to_numpy())
 
 
-def _deals(deals: pd.DataFrame, lead_ids: pd.Index, notes: list[str]) -> pd.DataFrame:
+def _deals(deals: pd.DataFrame, lead_ids: pd.Index, notes: list[str], timezone: str) -> pd.DataFrame:
     """Return deals as opportunities, each the first associated contact's that is a lead.
 
     The outcome is Is Closed Won (and Is Closed) where exported, since a pipeline's stages may be
@@ -241,11 +244,11 @@ def _deals(deals: pd.DataFrame, lead_ids: pd.Index, notes: list[str]) -> pd.Data
         notes.append(f"{deals.attrs['file']}: {int(several.sum()):,} deals with several contacts; each belongs to its first contact")
     first = ids.map(lambda xs: xs[0] if xs else "")
     linked = keep_known_leads(_named(deals.assign(lead=lead.where(lead != "", first)), "lead", "contacts"), "lead", lead_ids, notes, "deals")
-    created = timestamps(linked, "created")
+    created = timestamps(linked, "created", timezone)
     stage = linked["stage"].str.lower() if "stage" in linked else pd.Series("", index=linked.index)
     won = booleans(linked, "won") if "won" in linked else stage.isin(_WON_STAGES)
     closed = (booleans(linked, "is_closed") | won) if "is_closed" in linked else (won | stage.isin(_LOST_STAGES))
-    closed_at = pd.concat([timestamps(linked, "closed"), created], axis=1).max(axis=1).where(closed)
+    closed_at = pd.concat([timestamps(linked, "closed", timezone), created], axis=1).max(axis=1).where(closed)
     outcome = pd.Series("open", index=linked.index).mask(closed & won, "won").mask(closed & ~won, "lost")
     return pd.DataFrame({"opportunity_id": linked["id"].astype("string"), "lead_id": linked["lead"].astype("string"),
                          "created_at": created, "closed_at": closed_at.astype("datetime64[ns, UTC]"),
@@ -259,9 +262,9 @@ def _named(frame: pd.DataFrame, column: str, like: str) -> pd.DataFrame:
     return frame
 
 
-def _export_end(exports: dict[str, pd.DataFrame | None]) -> pd.Timestamp:
+def _export_end(exports: dict[str, pd.DataFrame | None], timezone: str) -> pd.Timestamp:
     """Return the latest creation or modification time of any record: the export was taken no earlier."""
-    latest = [timestamps(frame, column).max() for frame in exports.values() if frame is not None
+    latest = [timestamps(frame, column, timezone).max() for frame in exports.values() if frame is not None
               for column in ("created", "last_modified") if column in frame]
     latest = [t for t in latest if pd.notna(t)]
     return max(latest) if latest else pd.Timestamp.now(tz="UTC")

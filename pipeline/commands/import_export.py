@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from leadscore.pipeline.console import out
+from leadscore.pipeline.errors import BadInputError
 
 
 class Vendor(str, Enum):
@@ -32,14 +33,18 @@ def import_command(
     source: Annotated[Path, typer.Argument(help="Folder of the export's CSV files (Lead.csv, Task.csv, ... or contacts, calls, deals, ...).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write leads, activities, opportunities and leadscore.yaml to.")],
     fmt: Annotated[TableFormat, typer.Option("--format", help="File format of the tables.")] = TableFormat.parquet,
+    timezone: Annotated[str, typer.Option("--timezone", help="HubSpot: time zone of times without an offset (the account's, e.g. Europe/Lisbon).")] = "UTC",
 ) -> None:
     """Import a Salesforce or HubSpot export: the contract tables and a vocabulary config of its activity types."""
     from leadscore.pipeline.adapters import exports, hubspot, salesforce
 
+    exports.check_timezone(timezone)
     if vendor is Vendor.salesforce:
+        if timezone != "UTC":
+            raise BadInputError("--timezone: a Salesforce export writes every time in UTC with a 'Z'; leave it out")
         result = salesforce.from_salesforce(salesforce.read_salesforce(source))
     else:
-        result = hubspot.from_hubspot(hubspot.read_hubspot(source))
+        result = hubspot.from_hubspot(hubspot.read_hubspot(source), timezone)
     paths = exports.write_import(result, out_dir, vendor.value, fmt.value)
     table = Table(title=f"{vendor.value} export {source}")
     table.add_column("activity type")

@@ -109,3 +109,14 @@ def test_a_bad_value_is_one_error_naming_the_file_column_and_distinct_values(exp
     with pytest.raises(BadInputError, match=message) as error:
         from_hubspot(read_hubspot(folder))
     assert repr(value) in str(error.value)
+
+
+def test_times_without_an_offset_are_in_the_given_time_zone_and_bare_dates_stay_midnight_utc(export_copy):
+    folder = export_copy("hubspot_export")
+    contacts = pd.read_csv(folder / CONTACTS, dtype=str, keep_default_na=False)
+    contacts.loc[0, "Create Date"] = "2024-01-10 08:15"  # the account's local time, as HubSpot's export writes it
+    contacts.to_csv(folder / CONTACTS, index=False)
+    leads = from_hubspot(read_hubspot(folder), timezone="America/New_York").leads.set_index("lead_id")
+    assert leads.loc["51", "created_at"] == ts("2024-01-10 13:15")
+    assert leads.loc["53", "created_at"] == ts("2024-02-20 00:00")  # a date alone has no zone
+    assert leads.loc["52", "created_at"] == ts("2024-02-04 00:00")  # an explicit offset wins
