@@ -160,27 +160,23 @@ def timestamps(frame: pd.DataFrame, column: str, timezone: str = "UTC") -> pd.Se
     # ISO order only: 01/02/2024 is January in one locale and February in another, so it is refused, not guessed
     iso = rest & text.str.match(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)")
     if iso.any():
-        parsed[iso] = text[iso].map(lambda value: _one_timestamp(value, timezone))
+        parsed[iso] = _iso_timestamps(text[iso], timezone)
     bad = rest & parsed.isna()
     if bad.any():
         raise _bad_values(frame, column, bad, "timestamps (ISO 8601, e.g. 2024-03-05T14:22:10Z, or a date)")
     return parsed
 
 
-def _one_timestamp(value: str, timezone: str) -> pd.Timestamp:
-    try:
-        moment = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        return pd.NaT
-    if moment is pd.NaT:
-        return pd.NaT
-    if moment.tzinfo is not None:
-        return moment.tz_convert("UTC")
-    zone = "UTC" if len(value) == 10 else timezone  # a bare date, YYYY-MM-DD
-    try:
-        return moment.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
-    except (ValueError, TypeError):
-        return pd.NaT
+def _iso_timestamps(text: pd.Series, timezone: str) -> pd.Series:
+    """Parse ISO 8601 text in bulk: values with a zone as written, bare dates as UTC, the rest in `timezone`; bad ones are NaT."""
+    zoned = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True) | (text.str.len() == 10)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        parsed[zoned] = pd.to_datetime(text[zoned], format="ISO8601", utc=True, errors="coerce")
+    if (~zoned).any():
+        local = pd.to_datetime(text[~zoned], format="ISO8601", errors="coerce")
+        parsed[~zoned] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    return parsed
 
 
 def check_timezone(name: str) -> str:
@@ -247,7 +243,7 @@ def activities_frame(lead_id, occurred_at, activity_type, vocabulary: Mapping[st
     """Return contract activity rows, with each row's channel taken from its type's declaration."""
     frame = pd.DataFrame({"lead_id": pd.Series(lead_id, dtype="string"), "occurred_at": occurred_at,
                           "activity_type": pd.Series(activity_type, dtype="string")})
-    frame["channel"] = frame["activity_type"].map(lambda t: vocabulary[t].channel).astype("string")
+    frame["channel"] = frame["activity_type"].map({name: t.channel for name, t in vocabulary.items()}).astype("string")
     frame["value"] = pd.Series(value, index=frame.index, dtype="float64") if value is not None else float("nan")
     frame["asset_id"] = pd.Series(asset_id, index=frame.index, dtype="string") if asset_id is not None else pd.NA
     frame["asset_id"] = frame["asset_id"].astype("string")

@@ -209,14 +209,14 @@ def _campaign_members(member: pd.DataFrame, campaign: pd.DataFrame | None, lead_
     responded = booleans(member, "HasResponded")
     first = pd.concat([timestamps(member, "FirstRespondedDate"), created], axis=1).max(axis=1)
     occurred = created.where(~responded, first)
-    vocabulary = {name: _member_type(name, kind, state, answered)
-                  for name, kind, state, answered in zip(raw, campaign_type, status, responded, strict=True)}
+    kinds = pd.DataFrame({"raw": raw, "kind": campaign_type, "status": status}).drop_duplicates("raw")
+    vocabulary = {name: _member_type(kind, state) for name, kind, state in kinds.itertuples(index=False)}
     part = activities_frame(member["LeadId"].to_numpy(), occurred.to_numpy(), raw.to_numpy(), vocabulary,
                             asset_id=member["CampaignId"].to_numpy())
     return part, vocabulary
 
 
-def _member_type(name: str, campaign_type: str, status: str, responded: bool) -> ActivityType:
+def _member_type(campaign_type: str, status: str) -> ActivityType:
     """Return a member status's declaration: a built-in role only where the campaign type makes it honest."""
     kind, state = campaign_type.lower(), status.lower()
     offline = kind in OFFLINE_CAMPAIGNS
