@@ -82,7 +82,11 @@ def read_salesforce(folder: str | Path) -> dict[str, pd.DataFrame | None]:
 
 
 def from_salesforce(exports: dict[str, pd.DataFrame | None]) -> ImportResult:
-    """Return the contract tables and vocabulary of a Salesforce export read by `read_salesforce`."""
+    """Return the contract tables and vocabulary of a Salesforce export read by `read_salesforce`.
+
+    A lead's Status and IsConverted are not imported: they are its state at export time, so as
+    lead attributes they would tell the model the outcome it is asked to predict.
+    """
     notes: list[str] = []
     lead = exports["lead"]
     leads = _leads(lead)
