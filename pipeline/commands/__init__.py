@@ -40,3 +40,7 @@ COMMANDS.insert(3, ("features", features_command))
 from leadscore.pipeline.commands.flat import flat_command  # noqa: E402
 
 COMMANDS.append(("flat", flat_command))
+
+from leadscore.pipeline.commands.import_export import import_command  # noqa: E402
+
+COMMANDS.insert(2, ("import", import_command))
