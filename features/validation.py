@@ -14,7 +14,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from leadscore.features.contract import ACTIVITY_TYPES, CHANNELS, LEADS, TABLES, Column, Table
+from leadscore.features.contract import ACTIVITY_TYPES, LEADS, TABLES, Column, Table
+from leadscore.features.declarations import quoted
 from leadscore.features.errors import BadInputError
 from leadscore.features.layout import create_keyed_copy
 
@@ -28,14 +29,17 @@ an earlier one is a typo (0024 for 2024) or a placeholder for "unknown" (0001-01
 1900-01-01, or 1970-01-01, the Unix epoch, which a bound at 1970 would let through). Accepted, one
 such date moves the first training snapshot back by decades and training fails far from the row."""
 _EXAMPLES = 5
+_SHOWN_VALUES = 20
 
 
 def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp,
                       copy_activities_up_to: int = 0) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
-    The summary counts rows per table and names the columns outside the contract that are not
-    read (`ignored_columns`; the leads table keeps its extra columns as attributes).
+    The summary counts rows per table, names the columns outside the contract that are not
+    read (`ignored_columns`; the leads table keeps its extra columns as attributes), and counts
+    the rows of every distinct activity type (`activity_types`) and of each of its channels
+    (`activity_channels`, 'none' where the data gives no channel).
 
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
     dropping duplicates), and otherwise stays a view over the source.
@@ -56,7 +60,12 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
     _check_times(con, origins, now, out_of_range)
-    summary["duplicate_activities_dropped"] = _create_final_views(con, summary["activities_rows"], copy_activities_up_to)
+    summary["duplicate_activities_dropped"], kinds = _create_final_views(con, summary["activities_rows"], copy_activities_up_to)
+    summary["activity_types"] = {}
+    summary["activity_channels"] = {}
+    for activity_type, channel, n in kinds:
+        summary["activity_types"][activity_type] = summary["activity_types"].get(activity_type, 0) + n
+        summary["activity_channels"].setdefault(activity_type, {})[channel or "none"] = n
     return summary
 
 
@@ -144,7 +153,7 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
         if column.allowed:
             allowed = "(" + ", ".join(f"'{v}'" for v in column.allowed) + ")"
             checks.append((column, f"{_raw_text(column)} IS NOT NULL AND lower({_raw_text(column)}) NOT IN {allowed}",
-                           f"has {{n}} unknown value{{s}}, {{where}}; allowed: {', '.join(column.allowed)}"))
+                           f"has {{n}} unknown value{{s}}: {{values}}; allowed: {', '.join(column.allowed)}"))
     return checks
 
 
@@ -196,6 +205,12 @@ def _first_at(con, name: str, positions: list[tuple[str | None, int]]) -> str:
 
 
 def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: str, count: int, message: str) -> None:
+    if "{values}" in message:  # unknown categories: the distinct values with their counts say more than rows
+        found = con.execute(f"SELECT {_raw_text(column)} AS v, count(*) AS n FROM raw_{table.name} WHERE {condition} "
+                            f"GROUP BY v ORDER BY n DESC, v LIMIT {_SHOWN_VALUES + 1}").fetchall()
+        shown = ", ".join(f"{v!r} ({n:,} row{'s' if n > 1 else ''})" for v, n in found[:_SHOWN_VALUES])
+        more = " and more" if len(found) > _SHOWN_VALUES else ""
+        raise BadInputError(f"{origin}: column '{column.name}' {message.format(n=f'{count:,}', s='s' if count > 1 else '', values=shown + more)}")
     rows = con.execute(f"SELECT {_file_column(con, table.name)} AS _file, _row, {_raw_text(column)} FROM raw_{table.name} "
                        f"WHERE {condition} ORDER BY _file, _row LIMIT {_EXAMPLES}").fetchall()
     where = _first_at(con, table.name, [r[:2] for r in rows]) + " (" + \
@@ -212,6 +227,8 @@ def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
         expr = _column_expr(column, raw_types)
         if column.allowed:
             expr = f"lower({expr})"
+        elif column.name == "activity_type":  # built-in names in any case mean their role; the CRM's own stay as written
+            expr = f"CASE WHEN lower({expr}) IN {quoted(ACTIVITY_TYPES)} THEN lower({expr}) ELSE {expr} END"
         select.append(f"{expr} AS {column.name}")
     if table is LEADS:
         declared = set(table.column_names)
@@ -272,8 +289,8 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: 
         WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "won or lost but no closed_at")
 
 
-def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> int:
-    """Expose leads/activities/opportunities; drop exact duplicate activities and return how many.
+def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> tuple[int, list[tuple]]:
+    """Expose leads/activities/opportunities; drop exact duplicate activities; return how many, and the (type, channel, rows).
 
     One pass groups the activity rows by a hash of the whole row: equal rows have equal
     hashes, so only rows whose hash repeats can be duplicates. Those few rows are made
@@ -303,9 +320,11 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
                     f"WHERE hash({columns}) NOT IN (SELECT h FROM repeated_activity_hashes) "
                     f"UNION ALL SELECT {columns} FROM repeated_activities_once")
         dropped = repeated - int(_scalar(con, "SELECT count(*) FROM repeated_activities_once"))
+    # the vocabulary the data speaks: every (type, channel) with its rows, for the keyed layout and `leadscore validate`
+    kinds = con.execute("SELECT activity_type, channel, count(*) FROM activities GROUP BY ALL ORDER BY ALL").fetchall()
     if activity_rows - dropped <= copy_activities_up_to:
         # clustered by lead: every build joins activities to snapshots by lead and aggregates per
         # snapshot, which runs 1.6x faster on a lead-ordered table than on a time-ordered export;
         # integer lead keys and activity-kind codes make a 1-date build 1.2-1.4x faster (BENCHMARKS.md)
-        create_keyed_copy(con, kinds=[(t, c) for t in ACTIVITY_TYPES for c in CHANNELS])  # values checked above
-    return dropped
+        create_keyed_copy(con, kinds=[(t, c) for t, c, _ in kinds])
+    return dropped, kinds

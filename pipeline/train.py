@@ -21,6 +21,7 @@ from leadscore.pipeline.config import Config
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
+from leadscore.pipeline.vocabulary import with_crm_vocabulary
 
 @dataclass
 class TrainResult:
@@ -43,6 +44,7 @@ class TrainResult:
 def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
+    config = with_crm_vocabulary(config, crm)
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
     trained_at = pd.Timestamp.now(tz="UTC")

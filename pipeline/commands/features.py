@@ -51,7 +51,10 @@ def features_command(
     from leadscore.features.snapshots import scoring_snapshots
     from leadscore.pipeline.catalog import engine_settings
 
+    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+
     crm = open_engine(data, engine_settings(cfg))
+    cfg = with_crm_vocabulary(cfg, crm)
     with out.status(f"building features on {crm.name}"):
         if when is not None:
             frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)

@@ -147,10 +147,24 @@ def test_closed_before_created_and_closed_outcome_without_date(tmp_path):
 
 
 def test_unknown_categories_and_empty_required_values(tmp_path):
-    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("web_visit", "tweet")), "activities.csv", "column 'activity_type'",
-           "'tweet'", "allowed: email_sent")
+    opportunities = OPPORTUNITIES + "O3,L1,2024-04-02T00:00:00Z,,pending,\nO4,L2,2024-04-03T00:00:00Z,,Pending ,\nO5,L2,2024-04-03T00:00:00Z,,stalled,\n"
+    _fails(_crm(tmp_path, opportunities=opportunities), "opportunities.csv",
+           "column 'outcome' has 3 unknown values: 'Pending' (1 row), 'pending' (1 row), 'stalled' (1 row); allowed: won, lost, open")
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("online", "web")), "activities.csv",
+           "column 'channel' has 3 unknown values: 'web' (3 rows); allowed: online, offline")
     _fails(_crm(tmp_path, activities=ACTIVITIES.replace("L3,2024-03-05", ",2024-03-05")), "activities.csv",
            "column 'lead_id' is empty in 1 row", "row 4")
+
+
+def test_any_activity_type_is_valid_and_channel_is_optional(tmp_path):
+    """A CRM's own type names are kept as written; built-in names in any case mean the built-in type."""
+    own = ACTIVITIES.replace("web_visit", "Follow-up call").replace("content_download", "Email_Sent")
+    crm = load_crm(_crm(tmp_path, activities=own), now=NOW)
+    assert crm.summary["activity_types"] == {"Follow-up call": 1, "email_sent": 2, "event_attended": 1}
+    no_channel = "\n".join(",".join(f for i, f in enumerate(line.split(",")) if i != 3) for line in ACTIVITIES.splitlines()) + "\n"
+    crm = load_crm(_crm(tmp_path, activities=no_channel), now=NOW)
+    assert crm.table("activities")["channel"].isna().all()
+    assert crm.summary["activity_channels"]["web_visit"] == {"none": 1}
 
 
 def test_enormous_values_parse_and_infinite_ones_are_rejected(tmp_path):
