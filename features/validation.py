@@ -197,6 +197,11 @@ def _places(con, name: str, positions: list[tuple[str | None, int]]) -> list[str
     return [f"row {row}" if part is None else f"row {row - first[part] + 1} of {part}" for part, row in positions]
 
 
+def name_rows(con, name: str, positions: list[tuple[str | None, int]]) -> list[str]:
+    """Name where each (_file, _row) of table `name` is, as validation's messages do (for warnings about rows)."""
+    return _places(con, name, positions)
+
+
 def _first_at(con, name: str, positions: list[tuple[str | None, int]]) -> str:
     """Return 'first at rows 3, 4', or 'first at row 3 of <part>, row 1 of <part>' in a table split in parts."""
     if all(part is None for part, _ in positions):

@@ -119,7 +119,8 @@ def resolve(settings: FeatureSettings | None = None) -> Vocabulary:
     """Return the vocabulary of `settings`: built-in types, declared types and the types present in the data.
 
     A built-in name may be declared too (to relabel it or move its channel). Two custom types whose
-    raw names slug alike get numbered slugs, in raw-name order, so every feature name is unique.
+    raw names slug alike get numbered slugs (declared types first, then in raw-name order), so
+    every feature name is unique.
 
     >>> v = resolve(FeatureSettings(features={"present_activity_types": ["Follow-up call", "email_sent"]}))
     >>> [(t.raw, t.role, t.slug) for t in v.custom]
@@ -129,19 +130,23 @@ def resolve(settings: FeatureSettings | None = None) -> Vocabulary:
     declared = settings.features.activity_types
     names = list(ROLES) + sorted((set(declared) | set(settings.features.present_activity_types or ())) - set(ROLES))
     types = [_resolved(raw, declared.get(raw)) for raw in names]
-    taken: set[str] = set()
-    named = []
-    for t in types:
-        if not t.custom:
-            named.append(t)
-            continue
+    slugs: dict[str, str] = {}
+    # declared types take their slugs first (a name the user wrote down keeps its plain slug), then by raw name
+    for t in sorted((t for t in types if t.custom), key=lambda t: (t.origin != "declared", t.raw)):
         base = slug(t.raw)
         candidate, n = base, 2
-        while candidate in taken:
+        while candidate in slugs.values():
             candidate, n = f"{base}_{n}", n + 1
-        taken.add(candidate)
-        named.append(ActivityType(**{**t.__dict__, "slug": candidate}))
-    return Vocabulary(tuple(named))
+        slugs[t.raw] = candidate
+    return Vocabulary(tuple(ActivityType(**{**t.__dict__, "slug": slugs[t.raw]}) if t.custom else t for t in types))
+
+
+def produced_roles(settings: FeatureSettings) -> set[str] | None:
+    """Return the roles (and raw custom types) the data's activities have, which features count; None if not read yet."""
+    present = settings.features.present_activity_types
+    if present is None:
+        return None
+    return {t.raw if t.custom else t.role for t in resolve(settings).types if t.raw in set(present)}
 
 
 def new_types(settings: FeatureSettings, present: dict[str, int] | list[str]) -> list[str]:

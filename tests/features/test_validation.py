@@ -295,3 +295,25 @@ def test_the_oldest_timestamp_accepted_is_1990_01_01(tmp_path):
     crm = load_crm(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1990-01-01T00:00:00Z,")), now=NOW)
     assert crm.table("leads")["created_at"].min() == pd.Timestamp("1990-01-01", tz="UTC")
     _fails(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1989-12-31T23:59:59Z,")), "leads.csv", "before 1990-01-01", "row 3")
+
+
+def test_validate_lists_every_activity_type_with_its_rows_and_role_and_a_yaml_section_for_the_undeclared(tmp_path, capsys):
+    own = (ACTIVITIES.replace("web_visit", "Follow-up call").replace("content_download", "Mail sent")
+           + "L1,2024-01-08T10:00:00Z,Follow-up call,online,,\nL2,2024-02-03T10:00:00Z,Documents sent,,,\n")
+    config = tmp_path / "vocabulary.yaml"
+    config.write_text('features:\n  activity_types:\n    "Mail sent": {role: email_sent}\n'
+                      '    "Follow-up call": {label: follow-up call, channel: offline}\n', encoding="utf-8")
+    assert main(["validate", "--data", str(_crm(tmp_path, activities=own)), "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    lines = [" ".join(line.replace("│", " ").split()) for line in captured.out.splitlines()]
+    assert "Follow-up call 2 custom declared follow-up call implicit offline none" in lines
+    assert "Mail sent 1 email_sent declared email sent implicit online none" in lines
+    assert "Documents sent 1 custom undeclared: custom Documents sent implicit online none" in lines
+    assert "email_sent 1 email_sent built-in email sent implicit online none" in lines
+    snippet = captured.out[captured.out.index("features:\n"):]
+    import yaml
+    section = yaml.safe_load(snippet.split("\n\n")[0])
+    assert section == {"features": {"activity_types": {"Documents sent": {
+        "label": "Documents sent", "role": "custom", "family": "implicit", "channel": "online", "value": "none"}}}}
+    warning = " ".join(captured.err.split())
+    assert "column 'channel' contradicts the declared channel 'offline' of activity type 'Follow-up call' in 2 rows (row 1, row 5)" in warning
