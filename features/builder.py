@@ -67,7 +67,7 @@ KEYED_EVENT_SUMMARIES = """
     ) x
     JOIN activity_kinds k ON k.kind = x.kind
 """
-"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the ~28 kinds."""
+"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the kinds the data holds (~28 in the built-in vocabulary)."""
 
 VISIBLE_ENGAGEMENTS = f"""
     SELECT s.sid, a.occurred_at, a.activity_type
