@@ -30,7 +30,7 @@ def with_crm_vocabulary(config: Config, crm: FeatureEngine) -> Config:
     if settings.features.present_activity_types is not None:
         unseen = new_types(settings, present)
         if unseen:
-            shown = ", ".join(f"'{t}' ({present[t]:,} rows)" for t in unseen[:10]) + (" and more" if len(unseen) > 10 else "")
+            shown = ", ".join(f"'{t}' ({present[t]:,} row{'s' if present[t] > 1 else ''})" for t in unseen[:10]) + (" and more" if len(unseen) > 10 else "")
             err.print(f"[yellow]warning:[/] {crm.source}: column 'activity_type' has types the model was not trained on, "
                       f"left out of its features: {shown}; retrain to use them")
         return config

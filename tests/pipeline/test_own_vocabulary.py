@@ -92,3 +92,42 @@ def test_own_vocabulary_trains_evaluates_and_scores_without_and_with_declaration
     assert test_slice["offline_count_90d"].max() > 0  # the declared offline channel of the follow-up calls
     print(f"model ROC AUC without declarations {plain_auc:.4f}, with {again.metrics['model']['roc_auc']:.4f}")
     assert again.metrics["model"]["roc_auc"] > 0.6
+
+
+def test_a_recorded_vocabulary_is_kept_and_a_type_it_lacks_is_named_in_a_warning(capsys):
+    """Scoring rebuilds a model's columns: a type that appears after training adds none, and the run says so."""
+    from leadscore.features.crm import crm_from_frames
+    from leadscore.features.registry import feature_names
+    from leadscore.pipeline.config import load_config
+    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+    from tests.features.tiny_crm import tiny_tables
+
+    leads, activities, opportunities = tiny_tables()
+    activities.loc[0, "activity_type"] = "Follow-up call"
+    crm = crm_from_frames(leads, activities, opportunities)
+    trained = with_crm_vocabulary(load_config(), crm)
+    assert "Follow-up call" in trained.features.present_activity_types
+    assert "type_follow_up_call_count_30d" in feature_names(trained.for_features)
+    activities.loc[1, "activity_type"] = "Contract signed"
+    later = crm_from_frames(leads, activities, opportunities)
+    capsys.readouterr()
+    kept = with_crm_vocabulary(trained, later)
+    assert kept.features.present_activity_types == trained.features.present_activity_types
+    assert not any(name.startswith("type_contract_signed") for name in feature_names(kept.for_features))
+    assert "column 'activity_type' has types the model was not trained on, left out of its features: 'Contract signed' (1 row)" \
+        in " ".join(capsys.readouterr().err.split())
+
+
+def test_features_list_with_data_shows_what_the_vocabulary_produced(tmp_path, capsys):
+    from leadscore.pipeline.cli import main
+
+    (tmp_path / "leads.csv").write_text("lead_id,created_at,email,job_title,seniority,department,company_name,company_size,"
+                                        "industry,country,lead_source\nL1,2024-01-01,,,,,,,,,\n", encoding="utf-8")
+    (tmp_path / "activities.csv").write_text("lead_id,occurred_at,activity_type\nL1,2024-01-06T10:00:00Z,Documents sent\n",
+                                             encoding="utf-8")
+    (tmp_path / "opportunities.csv").write_text("opportunity_id,lead_id,created_at,closed_at,outcome\n", encoding="utf-8")
+    assert main(["features", "--list", "--data", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "type_documents_sent_count_30d" in shown and "1 custom activity type(s) with features of their own" in shown
+    assert main(["features", "--list"]) == 0
+    assert "type_documents_sent" not in capsys.readouterr().out
