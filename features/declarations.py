@@ -97,6 +97,8 @@ def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
     filtered aggregates, and Spark reads both. The summary counts are DOUBLE, so the sums are
     too (a BIGINT sum accumulates in 128 bits); `dtype` casts the result back.
     """
+    if condition == "FALSE":  # a type the data never holds: a constant, not an aggregate over every summary
+        return f"CAST(0 AS {dtype})"
     return f"CAST(sum(CASE WHEN {condition} THEN {column} ELSE 0 END) AS {dtype})"
 
 
@@ -110,8 +112,8 @@ def count_events(name: str, family: str, description: str, reason: str = "", act
 def days_since(name: str, family: str, description: str, condition: str, reason: str = "",
                roles: tuple[str, ...] = ()) -> Feature:
     """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
-    return Feature(name, family, description, "event", f"min(CASE WHEN {condition} THEN t.age_min END)", "float", reason,
-                   roles=roles)
+    sql = "CAST(NULL AS DOUBLE)" if condition == "FALSE" else f"min(CASE WHEN {condition} THEN t.age_min END)"
+    return Feature(name, family, description, "event", sql, "float", reason, roles=roles)
 
 
 def email_domain_sql() -> str:

@@ -91,7 +91,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
         features.append(Feature(
             f"engagement_decay_{half_life}d", "implicit",
             f"Engagement score decayed with a {half_life}-day half-life", "event",
-            f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)",
+            f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)" if weights else "CAST(0 AS DOUBLE)",
             "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)", empty="0",
             roles=tuple(ENGAGEMENT_WEIGHTS)))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",

@@ -62,13 +62,21 @@ class ActivityType:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The resolved activity types, in a stable order: the built-ins, then the others by raw name."""
+    """The resolved activity types, in a stable order: the built-ins, then the others by raw name.
+
+    `present` holds the raw types the data has, once read (None before): a filter then names
+    only those, so a role the data never holds costs the query nothing (its counts are a constant 0).
+    """
 
     types: tuple[ActivityType, ...]
+    present: frozenset[str] | None = None
+
+    def _names(self, chosen) -> tuple[str, ...]:
+        return tuple(t.raw for t in chosen if self.present is None or t.raw in self.present)
 
     def of_role(self, *roles: str) -> tuple[str, ...]:
         """Return the raw names whose role is one of `roles` (a built-in name and its aliases)."""
-        return tuple(t.raw for t in self.types if t.role in roles)
+        return self._names(t for t in self.types if t.role in roles)
 
     @property
     def custom(self) -> tuple[ActivityType, ...]:
@@ -77,12 +85,11 @@ class Vocabulary:
 
     def with_channel(self, channel: str) -> tuple[str, ...]:
         """Return the raw names whose declared (or role's) channel is `channel`."""
-        return tuple(t.raw for t in self.types if t.channel == channel)
+        return self._names(t for t in self.types if t.channel == channel)
 
     def own_activity(self) -> tuple[str, ...]:
         """Return the raw types that count as the lead's own activity: lead-initiated roles and custom implicit types."""
-        return tuple(t.raw for t in self.types
-                     if t.role in LEAD_INITIATED_ROLES or (t.custom and t.family == "implicit"))
+        return self._names(t for t in self.types if t.role in LEAD_INITIATED_ROLES or (t.custom and t.family == "implicit"))
 
     def get(self, raw: str) -> ActivityType | None:
         return next((t for t in self.types if t.raw == raw), None)
@@ -138,7 +145,9 @@ def resolve(settings: FeatureSettings | None = None) -> Vocabulary:
         while candidate in slugs.values():
             candidate, n = f"{base}_{n}", n + 1
         slugs[t.raw] = candidate
-    return Vocabulary(tuple(ActivityType(**{**t.__dict__, "slug": slugs[t.raw]}) if t.custom else t for t in types))
+    present = settings.features.present_activity_types
+    return Vocabulary(tuple(ActivityType(**{**t.__dict__, "slug": slugs[t.raw]}) if t.custom else t for t in types),
+                      None if present is None else frozenset(present))
 
 
 def produced_roles(settings: FeatureSettings) -> set[str] | None:
