@@ -28,11 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.features.crm import Crm
-from leadscore.features.declarations import Feature
+from leadscore.features.declarations import Feature, is_type
 from leadscore.features.layout import TEXT_KEYS, Layout, layout_of
 from leadscore.features.registry import all_features
 from leadscore.features.relations import SUMMARY_WINDOWS, summary_windows
 from leadscore.features.settings import FeatureSettings
+from leadscore.features.vocabulary import resolve
 
 VISIBLE = "a.occurred_at < s.as_of"
 """The point-in-time rule: a snapshot sees an event only if it occurred strictly before as_of.
@@ -66,7 +67,7 @@ KEYED_EVENT_SUMMARIES = """
     ) x
     JOIN activity_kinds k ON k.kind = x.kind
 """
-"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the ~28 kinds."""
+"""Stage one on the keyed copy: grouped by the integer kind, then named by a join to the kinds the data holds (~28 in the built-in vocabulary)."""
 
 VISIBLE_ENGAGEMENTS = f"""
     SELECT s.sid, a.occurred_at, a.activity_type
@@ -103,8 +104,8 @@ EMAIL_SUMMARIES = """
     SELECT m.*, r.recent_opens, r.recent_clicks
     FROM send_summaries m
     LEFT JOIN (
-        SELECT m.sid, count(*) FILTER (WHERE e.activity_type = 'email_open') AS recent_opens,
-               count(*) FILTER (WHERE e.activity_type = 'email_click') AS recent_clicks
+        SELECT m.sid, count(*) FILTER (WHERE {opens}) AS recent_opens,
+               count(*) FILTER (WHERE {clicks}) AS recent_clicks
         FROM send_summaries m
         JOIN visible_engagements e ON e.sid = m.sid AND e.occurred_at >= m.recent_from
         GROUP BY m.sid
@@ -165,7 +166,7 @@ def summary_columns(settings: FeatureSettings) -> str:
 def feature_sql(settings: FeatureSettings, features: list[Feature] | None = None, layout: Layout = TEXT_KEYS) -> str:
     """Return the one query that computes `features` (default: all) for every snapshot, in `sid` order."""
     features = features if features is not None else all_features(settings)
-    from leadscore.features.implicit import ENGAGEMENT_WEIGHTS
+    vocabulary = resolve(settings)
 
     by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"] + by_kind["email"])
@@ -182,11 +183,11 @@ def feature_sql(settings: FeatureSettings, features: list[Feature] | None = None
     return f"""
 WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **relations)}),
 event_summaries AS ({summaries.format(columns=summary_columns(settings))}),
-visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(("email_open", "email_click")), **relations)}),
+visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(vocabulary.of_role("email_open", "email_click")), **relations)}),
 last_engagements AS ({LAST_ENGAGEMENTS}),
-send_summaries AS ({SEND_SUMMARIES.format(recent=int(settings.features.recent_sends), sends=layout.of_types(("email_sent",)), **relations)}),
-email_summaries AS ({EMAIL_SUMMARIES}),
-active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(tuple(ENGAGEMENT_WEIGHTS)), **relations)}),
+send_summaries AS ({SEND_SUMMARIES.format(recent=int(settings.features.recent_sends), sends=layout.of_types(vocabulary.of_role("email_sent")), **relations)}),
+email_summaries AS ({EMAIL_SUMMARIES.format(opens=is_type(vocabulary.of_role("email_open"), "e"), clicks=is_type(vocabulary.of_role("email_click"), "e"))}),
+active_days AS ({ACTIVE_DAYS.format(lookback=lookback, own=layout.of_types(vocabulary.own_activity()), **relations)}),
 visible_days AS ({VISIBLE_DAYS.format(lookback=lookback, key=layout.key)}),
 visible_opportunities AS ({VISIBLE_OPPORTUNITIES}),
 {ctes}base AS (

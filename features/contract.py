@@ -24,7 +24,9 @@ ACTIVITY_TYPES: tuple[str, ...] = (
     "meeting",
     "demo_request",
 )
-"""Activity types leadscore understands; other types are rejected by validation."""
+"""The built-in activity types: each means its role (`features.vocabulary`). Any other non-empty
+`activity_type` is valid too: a type of the CRM's own, declared in `features.activity_types` or
+taken as a custom implicit type with features of its own."""
 
 OFFLINE_ACTIVITY_TYPES: frozenset[str] = frozenset({"event_attended", "sales_call", "meeting"})
 """Types that happen offline (channel `offline`); all others are online."""
@@ -98,8 +100,9 @@ ACTIVITIES = Table(
     columns=(
         Column("lead_id", "string", "The lead the activity belongs to (must exist in leads)."),
         Column("occurred_at", "timestamp", "When it happened (UTC)."),
-        Column("activity_type", "category", "What happened; one of ACTIVITY_TYPES.", allowed=ACTIVITY_TYPES),
-        Column("channel", "category", "online or offline.", allowed=CHANNELS),
+        Column("activity_type", "category", "What happened: a built-in type (ACTIVITY_TYPES, any case) or the CRM's own."),
+        Column("channel", "category", "online or offline; when missing or empty, the type's declared (or role's) channel.",
+               required=False, nullable=True, allowed=CHANNELS),
         Column("value", "float", "A measure of the activity, e.g. seconds on page for web_visit.", required=False, nullable=True),
         Column("asset_id", "string", "Campaign, asset, webinar or event id.", required=False, nullable=True),
     ),

@@ -35,6 +35,8 @@ class Feature:
     reason: str = ""  # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"
     empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
     module: str = ""  # the family module that declared it; the registry fills it in
+    # the activity roles (or raw custom types) whose events it counts: a CRM holding none of them cannot produce it
+    roles: tuple[str, ...] = ()
 
     def explain(self, value) -> str:
         """Return the feature's value in plain words (its reason template, or name = value)."""
@@ -55,9 +57,25 @@ def quoted(values) -> str:
     return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
 
 
-def type_filter(activity_type: str | None = None, extra: str | None = None) -> str:
-    """Return the condition selecting the event summaries of one activity type (and `extra`)."""
-    parts = [f"t.activity_type = '{activity_type}'"] if activity_type else []
+def is_type(raw_types, alias: str = "t") -> str:
+    """Return the condition "`alias`.activity_type is one of `raw_types`" (FALSE for none).
+
+    >>> is_type(["email_open"]), is_type(["a", "b'c"]), is_type([])
+    ("t.activity_type = 'email_open'", "t.activity_type IN ('a', 'b''c')", 'FALSE')
+    """
+    raw_types = list(raw_types)
+    if not raw_types:
+        return "FALSE"
+    if len(raw_types) == 1:
+        return f"{alias}.activity_type = " + quoted(raw_types)[1:-1]
+    return f"{alias}.activity_type IN {quoted(raw_types)}"
+
+
+def type_filter(activity_type=None, extra: str | None = None) -> str:
+    """Return the condition selecting the event summaries of one activity type or a list of raw types (and `extra`)."""
+    if isinstance(activity_type, str):
+        activity_type = [activity_type]
+    parts = [is_type(activity_type)] if activity_type else []
     if extra:
         parts.append(extra)
     return " AND ".join(parts) if parts else "TRUE"
@@ -79,19 +97,23 @@ def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
     filtered aggregates, and Spark reads both. The summary counts are DOUBLE, so the sums are
     too (a BIGINT sum accumulates in 128 bits); `dtype` casts the result back.
     """
+    if condition == "FALSE":  # a type the data never holds: a constant, not an aggregate over every summary
+        return f"CAST(0 AS {dtype})"
     return f"CAST(sum(CASE WHEN {condition} THEN {column} ELSE 0 END) AS {dtype})"
 
 
-def count_events(name: str, family: str, description: str, reason: str = "", activity_type: str | None = None,
-                 days: int | None = None, extra: str | None = None) -> Feature:
-    """Declare a count of the visible events of one type (and `extra`) in the last `days` days (None: ever)."""
+def count_events(name: str, family: str, description: str, reason: str = "", activity_type=None,
+                 days: int | None = None, extra: str | None = None, roles: tuple[str, ...] = ()) -> Feature:
+    """Declare a count of the visible events of one type or raw types (and `extra`) in the last `days` days (None: ever)."""
     return Feature(name, family, description, "event", total(window_column("n", days), type_filter(activity_type, extra)),
-                   "int", reason)
+                   "int", reason, roles=roles)
 
 
-def days_since(name: str, family: str, description: str, condition: str, reason: str = "") -> Feature:
+def days_since(name: str, family: str, description: str, condition: str, reason: str = "",
+               roles: tuple[str, ...] = ()) -> Feature:
     """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
-    return Feature(name, family, description, "event", f"min(CASE WHEN {condition} THEN t.age_min END)", "float", reason)
+    sql = "CAST(NULL AS DOUBLE)" if condition == "FALSE" else f"min(CASE WHEN {condition} THEN t.age_min END)"
+    return Feature(name, family, description, "event", sql, "float", reason, roles=roles)
 
 
 def email_domain_sql() -> str:

@@ -7,8 +7,10 @@ fast interest fades instead of inheriting a hand-set decay from a points table.
 
 from __future__ import annotations
 
-from leadscore.features.declarations import Feature, count_events, days_since, quoted, total
+from leadscore.features.declarations import Feature, count_events, days_since, is_type, quoted, total
 from leadscore.features.settings import FeatureSettings
+from leadscore.features.type_features import declare_type_features
+from leadscore.features.vocabulary import Vocabulary, resolve
 
 COUNTED_TYPES: tuple[str, ...] = (
     "email_open", "email_click", "web_visit", "form_submit", "content_download", "webinar_registered",
@@ -23,8 +25,18 @@ ENGAGEMENT_WEIGHTS: dict[str, float] = {
 }
 """Weight of each lead-initiated event in the decayed engagement scores."""
 
-LEAD_INITIATED = f"t.activity_type IN {quoted(ENGAGEMENT_WEIGHTS)}"
-"""Events that show the lead's own interest (not sends, bounces or unsubscribes)."""
+def lead_initiated(vocabulary: Vocabulary) -> str:
+    """Return the condition: events that show the lead's own interest (not sends, bounces or unsubscribes)."""
+    return is_type(vocabulary.own_activity())
+
+
+LEAD_INITIATED = lead_initiated(resolve())
+"""Events of the built-in vocabulary that show the lead's own interest."""
+
+
+def is_offline(vocabulary: Vocabulary) -> str:
+    """Return the condition: an offline event (its channel, or where the data gives none, its type's declared channel)."""
+    return f"(t.channel = 'offline' OR (t.channel IS NULL AND {is_type(vocabulary.with_channel('offline'))}))"
 
 _PHRASES = {
     "email_open": ("email opens", "opened an email"),
@@ -47,6 +59,8 @@ def _window_label(days: int | None) -> str:
 
 def declare(settings: FeatureSettings) -> list[Feature]:
     """Return the implicit features."""
+    vocabulary = resolve(settings)
+    own = lead_initiated(vocabulary)
     windows = list(settings.windows.lookback_days)
     features: list[Feature] = []
     for activity_type in COUNTED_TYPES:
@@ -55,28 +69,33 @@ def declare(settings: FeatureSettings) -> list[Feature]:
             suffix = f"{days}d" if days is not None else "all"
             features.append(count_events(
                 f"{activity_type}_count_{suffix}", "implicit", f"Number of {plural} {_window_label(days)}",
-                f"{{value:.0f}} {plural} {_window_label(days)}", activity_type=activity_type, days=days))
+                f"{{value:.0f}} {plural} {_window_label(days)}", activity_type=vocabulary.of_role(activity_type), days=days,
+                roles=(activity_type,)))
     for days in (30, 90):
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
-                                total(f"t.value_{days}d", "t.activity_type = 'web_visit'", "DOUBLE"), "float",
-                                f"{{value:.0f}} seconds on the website in the last {days} days", empty="0"))
+                                total(f"t.value_{days}d", is_type(vocabulary.of_role("web_visit")), "DOUBLE"), "float",
+                                f"{{value:.0f}} seconds on the website in the last {days} days", empty="0",
+                                roles=("web_visit",)))
         features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct calendar days (UTC) with own activity in the last {days} days", "day",
                                 f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]
         features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",
-                                   f"t.activity_type = '{activity_type}'", f"{verb} {{value:.0f}} days ago"))
+                                   is_type(vocabulary.of_role(activity_type)), f"{verb} {{value:.0f}} days ago",
+                                   roles=(activity_type,)))
     features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
-                               LEAD_INITIATED, "last active {value:.0f} days ago"))
-    weights = " ".join(f"WHEN '{t}' THEN {w}" for t, w in ENGAGEMENT_WEIGHTS.items())
+                               own, "last active {value:.0f} days ago"))
+    weights = " ".join(f"WHEN {quoted([raw])[1:-1]} THEN {w}"
+                       for role, w in ENGAGEMENT_WEIGHTS.items() for raw in vocabulary.of_role(role))
     for half_life in settings.windows.half_lives_days:
         features.append(Feature(
             f"engagement_decay_{half_life}d", "implicit",
             f"Engagement score decayed with a {half_life}-day half-life", "event",
-            f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)",
-            "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)", empty="0"))
+            f"coalesce(sum((CASE t.activity_type {weights} ELSE 0 END) * t.decay_{half_life}d), 0)" if weights else "CAST(0 AS DOUBLE)",
+            "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)", empty="0",
+            roles=tuple(ENGAGEMENT_WEIGHTS)))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
-                                 "{value:.0f} offline touches in the last 90 days", days=90, extra="t.channel = 'offline'"))
+                                 "{value:.0f} offline touches in the last 90 days", days=90, extra=is_offline(vocabulary)))
     # lifetime rates: how active this person is in general, not just lately (trees cannot divide two columns)
     features.append(Feature("web_visits_per_30d_lifetime", "implicit", "Web visits per 30 days since the lead was created", "derived",
                             "CAST(web_visit_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)", "float",
@@ -93,7 +112,8 @@ def declare(settings: FeatureSettings) -> list[Feature]:
     features.append(Feature(
         "activity_trend_30d_vs_prior_60d", "implicit",
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",
-        f"({total('t.n_30d', LEAD_INITIATED)} + 1.0)"
-        f" / (({total('t.n_90d', LEAD_INITIATED)} - {total('t.n_30d', LEAD_INITIATED)}) / 2.0 + 1.0)",
+        f"({total('t.n_30d', own)} + 1.0)"
+        f" / (({total('t.n_90d', own)} - {total('t.n_30d', own)}) / 2.0 + 1.0)",
         "float", "activity trend {value:.1f}x the previous two months", empty="1.0"))
+    features += declare_type_features(vocabulary, settings, "implicit")
     return features

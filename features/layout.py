@@ -6,8 +6,8 @@ groupings and filters cost a fifth of a 1-date build. So the copy a load makes c
 integer columns beside the contract's text ones:
 
 - `lead_key`: the lead's rank by `lead_id` (table `lead_keys`); the copy is sorted by it;
-- `kind`: a code per (activity type, channel) pair the data can hold (table `activity_kinds`):
-  every pair of the contract after validation, the pairs found in the data for frames.
+- `kind`: a code per (activity type, channel) pair the data holds (table `activity_kinds`),
+  read from the data: any vocabulary, a channel left empty included.
 
 The contract views do not change: `activities` still shows the contract's columns. A table too
 large to copy (a view over its files) and Spark keep the text keys; `features.builder`
@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+
+from leadscore.features.declarations import is_type, quoted
 
 KEYED_ACTIVITIES = "keyed_activities"
 
@@ -49,7 +51,7 @@ class Layout:
     def of_types(self, types: list[str] | tuple[str, ...]) -> str:
         """Return the SQL condition "activity `a` is one of `types`"."""
         if not self.keyed:
-            return f"a.activity_type IN ({', '.join(repr(t) for t in types)})"
+            return is_type(types, "a")
         codes = [str(kind) for kind, (activity_type, _) in sorted(self.kinds.items()) if activity_type in types]
         return f"a.kind IN ({', '.join(codes)})" if codes else "FALSE"
 
@@ -69,7 +71,7 @@ def create_keyed_copy(con: duckdb.DuckDBPyConnection, source: str = "activities"
     """
     con.execute("CREATE OR REPLACE TABLE lead_keys AS "  # DISTINCT: frames are not validated, and a repeated lead must not repeat rows
                 "SELECT lead_id, CAST(row_number() OVER (ORDER BY lead_id) AS BIGINT) AS lead_key FROM (SELECT DISTINCT lead_id FROM leads)")
-    pairs = (f"(VALUES {', '.join(f'({t!r}, {c!r})' for t, c in kinds)}) AS v(activity_type, channel)" if kinds
+    pairs = (f"(VALUES {', '.join(f'({_literal(t)}, {_literal(c)})' for t, c in kinds)}) AS v(activity_type, channel)" if kinds
              else f"(SELECT DISTINCT activity_type, channel FROM {source})")
     con.execute(f"CREATE OR REPLACE TABLE activity_kinds AS "
                 f"SELECT CAST(row_number() OVER (ORDER BY activity_type, channel) AS SMALLINT) AS kind, activity_type, channel "
@@ -85,6 +87,10 @@ def create_keyed_copy(con: duckdb.DuckDBPyConnection, source: str = "activities"
                              AND d.channel IS NOT DISTINCT FROM a.channel
         ORDER BY k.lead_key, a.occurred_at""")
     con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT * EXCLUDE (lead_key, kind) FROM {KEYED_ACTIVITIES}")
+
+
+def _literal(text: str | None) -> str:
+    return "CAST(NULL AS VARCHAR)" if text is None else quoted([text])[1:-1]
 
 
 def layout_of(con: duckdb.DuckDBPyConnection) -> Layout:

@@ -4,14 +4,16 @@ email, low email engagement, long inactivity and disqualifying attributes.
 
 from __future__ import annotations
 
-from leadscore.features.declarations import Feature, email_domain_sql, quoted, title_is_student_sql, total, window_column
+from leadscore.features.declarations import Feature, email_domain_sql, is_type, quoted, title_is_student_sql, total, window_column
 from leadscore.features.settings import FeatureSettings
+from leadscore.features.type_features import declare_type_features
+from leadscore.features.vocabulary import Vocabulary, resolve
 
 
-def _rate(activity_type: str, days: int | None = 90) -> str:
-    """Return events of `activity_type` per email sent in the last `days` days (None: ever), capped at 1; NULL if none sent."""
-    sends = total(window_column("n", days), "t.activity_type = 'email_sent'")
-    hits = total(window_column("n", days), f"t.activity_type = '{activity_type}'")
+def _rate(vocabulary: Vocabulary, role: str, days: int | None = 90) -> str:
+    """Return events of `role` per email sent in the last `days` days (None: ever), capped at 1; NULL if none sent."""
+    sends = total(window_column("n", days), is_type(vocabulary.of_role("email_sent")))
+    hits = total(window_column("n", days), is_type(vocabulary.of_role(role)))
     return f"CASE WHEN {sends} > 0 THEN least(1.0, {hits} * 1.0 / {sends}) END"
 
 
@@ -24,11 +26,13 @@ def _recent_rate(engagement: str, sends: int) -> Feature:
     return Feature(f"email_{engagement}_rate_last_sends", "negative",
                    f"Email {engagement}s per email over the last {sends} sent (NaN if none sent)", "email",
                    f"CASE WHEN m.recent_sends > 0 THEN least(1.0, coalesce(m.recent_{engagement}s, 0) * 1.0 / m.recent_sends) END",
-                   "float", f"{engagement}ed {{value:.0%}} of the last {sends} emails")
+                   "float", f"{engagement}ed {{value:.0%}} of the last {sends} emails", roles=("email_sent",))
 
 
 def declare(settings: FeatureSettings) -> list[Feature]:
     """Return the negative features."""
+    vocabulary = resolve(settings)
+    sent = ("email_sent",)
     personal = quoted(settings.features.personal_email_domains)
     markers = " OR ".join(
         f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in settings.features.competitor_markers
@@ -37,21 +41,23 @@ def declare(settings: FeatureSettings) -> list[Feature]:
     competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains else ""
     return [
         Feature("is_unsubscribed", "negative", "Unsubscribed from marketing email", "event",
-                "max(CASE WHEN t.activity_type = 'unsubscribe' THEN 1 ELSE 0 END) = 1", "bool", "unsubscribed from email"),
+                f"max(CASE WHEN {is_type(vocabulary.of_role('unsubscribe'))} THEN 1 ELSE 0 END) = 1", "bool", "unsubscribed from email",
+                roles=("unsubscribe",)),
         Feature("is_bounced", "negative", "An email to the lead bounced", "event",
-                "max(CASE WHEN t.activity_type = 'email_bounce' THEN 1 ELSE 0 END) = 1", "bool", "email address bounced"),
+                f"max(CASE WHEN {is_type(vocabulary.of_role('email_bounce'))} THEN 1 ELSE 0 END) = 1", "bool", "email address bounced",
+                roles=("email_bounce",)),
         Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "email",
-                "coalesce(m.unengaged_sends, 0)", "int", "{value:.0f} unopened emails in a row"),
+                "coalesce(m.unengaged_sends, 0)", "int", "{value:.0f} unopened emails in a row", roles=sent),
         _recent_rate("open", settings.features.recent_sends),
         _recent_rate("click", settings.features.recent_sends),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
-                _rate("email_open"),
-                "float", "opened {value:.0%} of recent emails"),
+                _rate(vocabulary, "email_open"),
+                "float", "opened {value:.0%} of recent emails", roles=sent),
         Feature("email_click_rate_recent", "negative", "Email clicks per email sent in the last 90 days (NaN if none sent)", "event",
-                _rate("email_click"),
-                "float", "clicked {value:.0%} of recent emails"),
+                _rate(vocabulary, "email_click"),
+                "float", "clicked {value:.0%} of recent emails", roles=sent),
         Feature("email_open_rate_lifetime", "negative", "Email opens per email sent since the lead was created (NaN if none sent)",
-                "event", _rate("email_open", days=None), "float", "opened {value:.0%} of all emails"),
+                "event", _rate(vocabulary, "email_open", days=None), "float", "opened {value:.0%} of all emails", roles=sent),
         Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
                 "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
         Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(settings.features.student_markers), "bool",
@@ -60,4 +66,5 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                 "works for a competitor"),
         Feature("is_personal_email", "negative", "Uses a personal email domain", "lead",
                 f"coalesce({email_domain_sql()} IN {personal}, FALSE)", "bool", "uses a personal email address"),
+        *declare_type_features(vocabulary, settings, "negative"),
     ]

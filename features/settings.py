@@ -69,10 +69,42 @@ class WindowSettings(_Strict):
         return value
 
 
+ROLES: tuple[str, ...] = (
+    "email_sent", "email_open", "email_click", "email_bounce", "unsubscribe", "web_visit", "form_submit",
+    "content_download", "webinar_registered", "webinar_attended", "event_attended", "sales_call", "meeting",
+    "demo_request",
+)
+"""The built-in activity roles: each is also the raw `activity_type` name that means it."""
+
+
+class ActivityTypeDeclaration(_Strict):
+    """Declare one of the CRM's own activity types (`features.activity_types`, keyed by the raw name).
+
+    A type whose role is a built-in role is an alias: its events count as that role's (a raw
+    "Email Sent" is an `email_sent`); keys left out default from the role. A `custom` type gets
+    its own features, named after its raw name; undeclared keys default to an implicit online
+    type with no value, labelled with its raw name.
+
+    >>> ActivityTypeDeclaration(label="follow-up call", channel="offline").role
+    'custom'
+    """
+
+    label: str | None = Field(None, min_length=1)
+    role: Literal[ROLES + ("custom",)] = "custom"  # type: ignore[valid-type]
+    family: Literal["implicit", "negative"] | None = None
+    channel: Literal["online", "offline"] | None = None
+    value: Literal["none", "seconds", "amount"] | None = None
+
+
 class FeatureOptions(_Strict):
     """Options of the feature declarations, and the plug-in modules that add declarations."""
 
     extra_lead_columns: tuple[str, ...] = ()
+    # the CRM's own activity types by raw name: a label, a role (an alias of a built-in role, or custom), ...
+    activity_types: dict[str, ActivityTypeDeclaration] = {}
+    # the raw activity types the data holds, recorded by training so that scoring rebuilds the same
+    # columns; None: not read from data yet (only the built-in and the declared types have features)
+    present_activity_types: tuple[str, ...] | None = None
     recent_sends: int = Field(10, ge=1)
     personal_email_domains: tuple[str, ...] = (
         "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
@@ -85,6 +117,14 @@ class FeatureOptions(_Strict):
     plugins: tuple[str, ...] = ()
     # also load the modules installed under the entry point group `leadscore.features`
     plugin_entry_points: bool = True
+
+    @field_validator("activity_types")
+    @classmethod
+    def _named_types(cls, value: dict[str, ActivityTypeDeclaration]) -> dict[str, ActivityTypeDeclaration]:
+        blank = [name for name in value if not name.strip()]
+        if blank:
+            raise ValueError("an activity type is named by its raw, non-empty activity_type value")
+        return value
 
     @field_validator("plugins")
     @classmethod

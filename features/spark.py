@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from leadscore.features.builder import _snapshot_frame, _typed, feature_sql
-from leadscore.features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
+from leadscore.features.contract import ACTIVITIES, ACTIVITY_TYPES, LEADS, TABLES, Column, Table
 from leadscore.features.crm import DATA_END_SQL
 from leadscore.features.errors import BadInputError
 from leadscore.features.registry import all_features
@@ -116,7 +116,7 @@ def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
     """Return the Spark SQL exposing `raw_<table>` as the DuckDB loader's final `<table>` view.
 
     Mirrored from `features.validation`: contract types; strings and categories trimmed, with
-    '' as NULL; allowed-value categories (activity_type, channel, outcome) lower-cased; a
+    '' as NULL; allowed-value categories (channel, outcome) and built-in activity type names lower-cased; a
     missing optional column (activities.value, asset_id, opportunities.amount) as a NULL column;
     leads keep their undeclared columns as they are, the other tables only the declared ones;
     exact duplicate activities (after cleaning) dropped.
@@ -124,7 +124,7 @@ def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
     Not mirrored: the checks that reject rows, each an extra pass over tables that can be far
     larger than the feature query's share of them, so Spark trusts the extract. They are: an
     empty required value, an unparsable value (NULL here), NaN or infinite floats, unknown
-    activity types, channels or outcomes, repeated lead or opportunity ids, references to
+    channels or outcomes, repeated lead or opportunity ids, references to
     unknown leads, timestamps in the future or before 1990, and opportunities that close before
     they open or are won or lost without closed_at. Validate a new extract (or a sample of it)
     with the DuckDB engine first.
@@ -150,6 +150,9 @@ def _column_sql(column: Column, raw_type: str | None) -> str:
     raw = f"`{column.name}`"
     text = f"nullif(trim(CAST({raw} AS STRING)), '')"
     if column.dtype in {"string", "category"}:
+        if column.name == "activity_type":  # built-in names in any case mean their role; the CRM's own stay as written
+            builtin = ", ".join(f"'{t}'" for t in ACTIVITY_TYPES)
+            return f"CASE WHEN lower({text}) IN ({builtin}) THEN lower({text}) ELSE {text} END"
         return f"lower({text})" if column.allowed else text
     if raw_type.split("(")[0] in _SPARK_NATIVE[column.dtype]:
         return f"CAST({raw} AS {_SPARK_TYPE[column.dtype]})"

@@ -14,7 +14,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from leadscore.features.contract import ACTIVITY_TYPES, CHANNELS, LEADS, TABLES, Column, Table
+from leadscore.features.contract import ACTIVITY_TYPES, LEADS, TABLES, Column, Table
+from leadscore.features.declarations import quoted
 from leadscore.features.errors import BadInputError
 from leadscore.features.layout import create_keyed_copy
 
@@ -28,23 +29,29 @@ an earlier one is a typo (0024 for 2024) or a placeholder for "unknown" (0001-01
 1900-01-01, or 1970-01-01, the Unix epoch, which a bound at 1970 would let through). Accepted, one
 such date moves the first training snapshot back by decades and training fails far from the row."""
 _EXAMPLES = 5
+_SHOWN_VALUES = 20
 
 
 def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp,
                       copy_activities_up_to: int = 0) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
-    The summary counts rows per table and names the columns outside the contract that are not
-    read (`ignored_columns`; the leads table keeps its extra columns as attributes).
+    The summary counts rows per table, names the columns outside the contract that are not
+    read (`ignored_columns`; the leads table keeps its extra columns as attributes), and counts
+    the rows of every distinct activity type (`activity_types`) and of each of its channels
+    (`activity_channels`, 'none' where the data gives no channel), counted in the value pass,
+    before exact duplicates are dropped.
 
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
     dropping duplicates), and otherwise stays a view over the source.
     """
     summary: dict = {}
     out_of_range: dict[str, list[str]] = {}
+    activity_kinds: list[tuple] = []
     for table in TABLES:
         raw_types = _raw_types(con, table, origins[table.name])
-        rows, failures, out_of_range[table.name] = _scan_values(con, table, raw_types, now)
+        rows, failures, out_of_range[table.name], kinds = _scan_values(con, table, raw_types, now)
+        activity_kinds += kinds
         if failures:
             _raise_with_rows(con, table, origins[table.name], *failures[0])
         _create_typed_view(con, table, raw_types)
@@ -56,7 +63,13 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
         raise BadInputError(f"{origins['leads']}: the leads table is empty; there is nothing to score")
     _check_keys(con, origins)
     _check_times(con, origins, now, out_of_range)
-    summary["duplicate_activities_dropped"] = _create_final_views(con, summary["activities_rows"], copy_activities_up_to)
+    summary["duplicate_activities_dropped"] = _create_final_views(con, summary["activities_rows"], copy_activities_up_to,
+                                                                  [(t, c) for t, c, _ in activity_kinds])
+    summary["activity_types"] = {}
+    summary["activity_channels"] = {}
+    for activity_type, channel, n in activity_kinds:
+        summary["activity_types"][activity_type] = summary["activity_types"].get(activity_type, 0) + n
+        summary["activity_channels"].setdefault(activity_type, {})[channel or "none"] = n
     return summary
 
 
@@ -144,7 +157,7 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
         if column.allowed:
             allowed = "(" + ", ".join(f"'{v}'" for v in column.allowed) + ")"
             checks.append((column, f"{_raw_text(column)} IS NOT NULL AND lower({_raw_text(column)}) NOT IN {allowed}",
-                           f"has {{n}} unknown value{{s}}, {{where}}; allowed: {', '.join(column.allowed)}"))
+                           f"has {{n}} unknown value{{s}}: {{values}}; allowed: {', '.join(column.allowed)}"))
     return checks
 
 
@@ -163,10 +176,19 @@ def _scan_values(con, table: Table, raw_types: dict[str, str], now: pd.Timestamp
     counts = [f"count_if({condition})" for _, condition, _ in checks]
     counts += [f"count_if(NOT ({_column_expr(table.column(c), raw_types)} BETWEEN CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ) "
                f"AND CAST('{limit}' AS TIMESTAMPTZ)))" for c in times]
+    if table.name == "activities":  # the vocabulary, in the same pass: rows per (type, channel) as the typed view shows them
+        typed = {name: _typed_expr(table.column(name), raw_types) for name in ("activity_type", "channel")}
+        counts.append(f"histogram({typed['activity_type']} || chr(31) || coalesce({typed['channel']}, ''))")
     row = con.execute(f"SELECT count(*){''.join(', ' + c for c in counts)} FROM raw_{table.name}").fetchall()[0]
     failures = [(column, condition, n, message) for (column, condition, message), n in zip(checks, row[1:]) if n]
     out_of_range = [c for c, n in zip(times, row[1 + len(checks):]) if n]
-    return int(row[0]), failures, out_of_range
+    kinds = []
+    if table.name == "activities":
+        for key, n in sorted((row[-1] or {}).items()):
+            if key is not None:
+                activity_type, _, channel = key.partition(chr(31))
+                kinds.append((activity_type, channel or None, int(n)))
+    return int(row[0]), failures, out_of_range, kinds
 
 
 def _file_column(con, name: str) -> str:
@@ -188,6 +210,11 @@ def _places(con, name: str, positions: list[tuple[str | None, int]]) -> list[str
     return [f"row {row}" if part is None else f"row {row - first[part] + 1} of {part}" for part, row in positions]
 
 
+def name_rows(con, name: str, positions: list[tuple[str | None, int]]) -> list[str]:
+    """Name where each (_file, _row) of table `name` is, as validation's messages do (for warnings about rows)."""
+    return _places(con, name, positions)
+
+
 def _first_at(con, name: str, positions: list[tuple[str | None, int]]) -> str:
     """Return 'first at rows 3, 4', or 'first at row 3 of <part>, row 1 of <part>' in a table split in parts."""
     if all(part is None for part, _ in positions):
@@ -196,6 +223,12 @@ def _first_at(con, name: str, positions: list[tuple[str | None, int]]) -> str:
 
 
 def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: str, count: int, message: str) -> None:
+    if "{values}" in message:  # unknown categories: the distinct values with their counts say more than rows
+        found = con.execute(f"SELECT {_raw_text(column)} AS v, count(*) AS n FROM raw_{table.name} WHERE {condition} "
+                            f"GROUP BY v ORDER BY n DESC, v LIMIT {_SHOWN_VALUES + 1}").fetchall()
+        shown = ", ".join(f"{v!r} ({n:,} row{'s' if n > 1 else ''})" for v, n in found[:_SHOWN_VALUES])
+        more = " and more" if len(found) > _SHOWN_VALUES else ""
+        raise BadInputError(f"{origin}: column '{column.name}' {message.format(n=f'{count:,}', s='s' if count > 1 else '', values=shown + more)}")
     rows = con.execute(f"SELECT {_file_column(con, table.name)} AS _file, _row, {_raw_text(column)} FROM raw_{table.name} "
                        f"WHERE {condition} ORDER BY _file, _row LIMIT {_EXAMPLES}").fetchall()
     where = _first_at(con, table.name, [r[:2] for r in rows]) + " (" + \
@@ -205,14 +238,21 @@ def _raise_with_rows(con, table: Table, origin: str, column: Column, condition: 
     raise BadInputError(f"{origin}: column '{column.name}' {text}")
 
 
+def _typed_expr(column: Column, raw_types: dict[str, str]) -> str:
+    """Return the SQL of a column as the typed view shows it (categories lower case, built-in type names too)."""
+    expr = _column_expr(column, raw_types)
+    if column.allowed:
+        return f"lower({expr})"
+    if column.name == "activity_type":  # built-in names in any case mean their role; the CRM's own stay as written
+        return f"CASE WHEN lower({expr}) IN {quoted(ACTIVITY_TYPES)} THEN lower({expr}) ELSE {expr} END"
+    return expr
+
+
 def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
     present = list(raw_types)
     select = []
     for column in table.columns:
-        expr = _column_expr(column, raw_types)
-        if column.allowed:
-            expr = f"lower({expr})"
-        select.append(f"{expr} AS {column.name}")
+        select.append(f"{_typed_expr(column, raw_types)} AS {column.name}")
     if table is LEADS:
         declared = set(table.column_names)
         select += [f'"{c}"' for c in present if c not in declared]
@@ -272,7 +312,7 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: 
         WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "won or lost but no closed_at")
 
 
-def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> int:
+def _create_final_views(con, activity_rows: int, copy_activities_up_to: int, kinds: list[tuple]) -> int:
     """Expose leads/activities/opportunities; drop exact duplicate activities and return how many.
 
     One pass groups the activity rows by a hash of the whole row: equal rows have equal
@@ -307,5 +347,5 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int) -> 
         # clustered by lead: every build joins activities to snapshots by lead and aggregates per
         # snapshot, which runs 1.6x faster on a lead-ordered table than on a time-ordered export;
         # integer lead keys and activity-kind codes make a 1-date build 1.2-1.4x faster (BENCHMARKS.md)
-        create_keyed_copy(con, kinds=[(t, c) for t in ACTIVITY_TYPES for c in CHANNELS])  # values checked above
+        create_keyed_copy(con, kinds=kinds)  # the (type, channel) pairs the value pass found
     return dropped

@@ -265,8 +265,9 @@ def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tu
     if not recorded:
         return config, []
     current = feature_settings(config)
+    # the types present are read from the data, not written in a config: a config never "differs" in them
     changed = [f"{section}.{key}" for section, values in recorded.items() for key, value in values.items()
-               if current.get(section, {}).get(key) != value]
+               if current.get(section, {}).get(key) != value and key != "present_activity_types"]
     try:
         return with_settings(config, recorded), changed
     except ValidationError as exc:

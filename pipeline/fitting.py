@@ -16,7 +16,9 @@ from leadscore.models.bundle import schema_of
 from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
 from leadscore.models.lgbm import LeadScoringModel
+from leadscore.features.vocabulary import produced_roles
 from leadscore.models.rules import PointsScorer, load_points_table
+from leadscore.models.rules.table import vocabulary_problem
 from leadscore.pipeline.config import Config, feature_settings
 from leadscore.pipeline.drift import reference_from_training
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
@@ -37,6 +39,7 @@ class FittedScorers:
     test: pd.DataFrame
     test_frame: pd.DataFrame
     metrics: dict[str, dict[str, float]]
+    vocabulary_problem: str | None = None  # rules naming features the CRM does not produce (`vocabulary_problem`)
 
 
 def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
@@ -53,11 +56,14 @@ def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
     # the points table's probability mapping is learned on the same slice the model is calibrated on
     # checked against the features this config builds (its windows name features such as web_visit_count_14d)
     registry = {f.name: f for f in all_features(config.for_features)}
-    points = PointsScorer(load_points_table(config.points_table), features=registry).fit(X[split.calibration], y[split.calibration])
+    table = load_points_table(config.points_table)
+    problem = vocabulary_problem(table, registry, produced_roles(config.for_features), packaged=config.points_table is None)
+    points = PointsScorer(table, features=registry).fit(X[split.calibration], y[split.calibration])
 
     test = frame.loc[split.test].reset_index(drop=True)
     test_frame = score_frame(test, calibrated, points, config.grades)
-    return FittedScorers(model, calibrated, points, method, leakage, split, test, test_frame, side_by_side_metrics(test_frame))
+    return FittedScorers(model, calibrated, points, method, leakage, split, test, test_frame, side_by_side_metrics(test_frame),
+                         problem)
 
 
 def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, trained_at: pd.Timestamp) -> dict:

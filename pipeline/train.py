@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from rich.markup import escape
 
 from leadscore.features.crm import Crm
 from leadscore.features.dataset import build_training_set
@@ -21,6 +22,8 @@ from leadscore.pipeline.config import Config
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
+from leadscore.pipeline.console import err
+from leadscore.pipeline.vocabulary import with_crm_vocabulary
 
 @dataclass
 class TrainResult:
@@ -43,8 +46,11 @@ class TrainResult:
 def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
+    config = with_crm_vocabulary(config, crm)
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
+    if fitted.vocabulary_problem:
+        err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
     trained_at = pd.Timestamp.now(tz="UTC")
     bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points,
                          manifest=manifest_for(fitted, training, config, trained_at))

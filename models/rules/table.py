@@ -201,11 +201,11 @@ def check_against_registry(table: PointsTable, features: dict) -> None:
 
     `features` maps feature name to its registry entry (with `dtype` and `family`).
     """
+    unknown = [f"rule '{rule.id}' names unknown feature '{name}'" for rule in table.rules
+               for name in [rule.feature] + ([rule.decay.age_feature] if rule.decay else []) if name not in features]
+    if unknown:  # every one in one message: a table written for another CRM names many
+        raise BadInputError(f"{table.source}: {'; '.join(unknown)} (see `leadscore features --list`)")
     for rule in table.rules:
-        names = [rule.feature] + ([rule.decay.age_feature] if rule.decay else [])
-        for name in names:
-            if name not in features:
-                raise BadInputError(f"{table.source}: rule '{rule.id}' names unknown feature '{name}' (see `leadscore features --list`)")
         dtype = features[rule.feature].dtype
         kind = rule.condition.kind
         if dtype == "category" and kind in {"at_least", "between"}:
@@ -225,3 +225,43 @@ def check_against_registry(table: PointsTable, features: dict) -> None:
     unknown_families = set(table.caps) - {f.family for f in features.values()}
     if unknown_families:
         raise BadInputError(f"{table.source}: caps name unknown families: {', '.join(sorted(unknown_families))}")
+
+
+FITS_SHARE = 0.5
+"""The packaged table fits a CRM when at least this share of its rules name features the CRM produces:
+below it the table scores most leads by attributes alone and ranks no better than chance on behaviour."""
+
+
+def unproduced_rules(table: PointsTable, features: dict, produced_roles: set[str] | None) -> list[str]:
+    """Return 'rule (feature)' for each rule naming a feature the CRM cannot produce (none when its roles are unknown).
+
+    A feature counts events of some activity roles (`Feature.roles`); a CRM holding no activity
+    of any of them produces it as a constant, and the rule never fires (or always does).
+    """
+    if produced_roles is None:
+        return []
+    missing = []
+    for rule in table.rules:
+        roles = getattr(features.get(rule.feature), "roles", ())
+        if roles and not set(roles) & produced_roles:
+            missing.append(f"{rule.id} ({rule.feature})")
+    return missing
+
+
+def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[str] | None, packaged: bool) -> str | None:
+    """Return what to tell a user whose CRM does not produce the features some rules name, or None if it does.
+
+    The packaged B2B table is a default only for a CRM it fits (`FITS_SHARE`); below that the
+    message says so and points to writing a table of one's own.
+    """
+    missing = unproduced_rules(table, features, produced_roles)
+    if not missing:
+        return None
+    text = (f"{table.source}: {len(missing)} of {len(table.rules)} rules name features this CRM does not produce "
+            f"(no activity of their types), so they never score: {', '.join(missing)}")
+    if packaged and (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules):
+        text += (f". The packaged B2B points table does not fit this CRM's activity vocabulary (fewer than "
+                 f"{FITS_SHARE:.0%} of its rules apply) and ranks its leads no better than chance on behaviour: write a "
+                 "points table for your own types (their features: `leadscore features --list --data DIR`) and "
+                 "name it in `points_table`")
+    return text

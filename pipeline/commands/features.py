@@ -21,24 +21,34 @@ def features_command(
     out_path: Annotated[Path | None, typer.Option("--out", help="Parquet file for the feature frame (written atomically).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
     training: Annotated[bool, typer.Option("--training", help="Training snapshots with labels (the default without --as-of).")] = False,
-    list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit.")] = False,
+    list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit (with --data: "
+                                                "also the features of the CRM's own activity types).")] = False,
     engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine, default) or spark (Parquet input on any path Spark reads).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Build point-in-time features (explicit, implicit, negative) for every snapshot."""
     cfg = load_config(config, engine={"name": engine} if engine else None)
     if list_features:
-        from leadscore.features.registry import all_features
+        from rich.markup import escape
 
-        from leadscore.features.registry import BUILT_IN_FAMILIES
+        from leadscore.features.registry import BUILT_IN_FAMILIES, all_features
+        from leadscore.pipeline.vocabulary import custom_type_count, with_crm_vocabulary
 
+        if data is not None:
+            from leadscore.features.engines import open_engine
+            from leadscore.pipeline.catalog import engine_settings
+
+            cfg = with_crm_vocabulary(cfg, open_engine(data, engine_settings(cfg)))
         table = Table(title="registered features")
-        for column in ("name", "family", "type", "module", "description"):
+        for column in ("name", "family", "type", "module", "activity types", "description"):
             table.add_column(column)
         for f in all_features(cfg.for_features):
             built_in = f.module in BUILT_IN_FAMILIES
-            table.add_row(f.name, f.family, f.dtype, f.module.rpartition(".")[2] if built_in else f"{f.module} (plug-in)", f.description)
+            table.add_row(f.name, f.family, f.dtype, f.module.rpartition(".")[2] if built_in else f"{f.module} (plug-in)",
+                          escape(", ".join(f.roles)), escape(f.description))
         out.print(table)
+        out.print(f"{custom_type_count(cfg)} custom activity type(s) with features of their own"
+                  + ("" if data is not None else " (pass --data to list those of a CRM)"))
         return
     if training and as_of:
         raise BadInputError("leadscore features takes --as-of DATE or --training, not both")
@@ -51,7 +61,10 @@ def features_command(
     from leadscore.features.snapshots import scoring_snapshots
     from leadscore.pipeline.catalog import engine_settings
 
+    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+
     crm = open_engine(data, engine_settings(cfg))
+    cfg = with_crm_vocabulary(cfg, crm)
     with out.status(f"building features on {crm.name}"):
         if when is not None:
             frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)

@@ -10,7 +10,10 @@ from leadscore.pipeline.console import out as _out
 from rich.table import Table
 
 from leadscore.features.registry import all_features
-from leadscore.models.rules.table import check_against_registry, load_points_table
+from leadscore.features.vocabulary import produced_roles
+from leadscore.models.rules.table import check_against_registry, load_points_table, vocabulary_problem
+from leadscore.pipeline.console import err as _err
+from rich.markup import escape
 from leadscore.pipeline.commands.train import ConfigOption
 from leadscore.pipeline.config import load_config
 
@@ -18,6 +21,7 @@ from leadscore.pipeline.config import load_config
 def rules_command(
     check: Annotated[bool, typer.Option("--check", help="Validate the table and print it.")] = True,
     table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the config's points_table, else the packaged one).")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="A CRM: also name every rule whose feature it does not produce.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate a points table (rules, caps, thresholds) and print it.
@@ -26,9 +30,16 @@ def rules_command(
     `web_visit_count_14d`; its extra lead attributes add features), so the check reads it.
     """
     cfg = load_config(config)
-    points = load_points_table(table if table is not None else cfg.points_table)
+    if data is not None:
+        from leadscore.features.loaders import load_crm
+        from leadscore.pipeline.vocabulary import with_crm_vocabulary
+
+        cfg = with_crm_vocabulary(cfg, load_crm(data, cfg.engine))
+    path = table if table is not None else cfg.points_table
+    points = load_points_table(path)
     features = {f.name: f for f in all_features(cfg.for_features)}
     check_against_registry(points, features)
+    problem = vocabulary_problem(points, features, produced_roles(cfg.for_features), packaged=path is None)
     shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")
     for column in ("id", "feature", "family", "condition", "points", "decay / per / cap"):
         shown.add_column(column, justify="right" if column == "points" else "left")
@@ -48,4 +59,8 @@ def rules_command(
     t = points.thresholds
     _out.print(f"stages: MQL from {t.stages['MQL']:g}, SQL from {t.stages['SQL']:g}; "
                f"segments: nurture from {t.segments['nurture']:g}, hot from {t.segments['hot']:g}")
+    if problem:
+        _err.print(f"[yellow]warning:[/] {escape(problem)}")
+        _out.print("[yellow]the table is valid, but does not fit the CRM's activity vocabulary[/]")
+        return
     _out.print("[green]the table is valid[/]")

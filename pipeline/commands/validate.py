@@ -1,4 +1,4 @@
-"""`leadscore validate`: check a CRM against the data contract without training anything."""
+"""`leadscore validate`: check a CRM against the data contract and explain its activity vocabulary."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from rich.table import Table
 
 from leadscore.pipeline.commands.train import ConfigOption
 from leadscore.pipeline.config import load_config
-from leadscore.pipeline.console import out
+from leadscore.pipeline.console import err, out
+
+_SHOWN_ROWS = 5
 
 
 def validate_command(
@@ -34,3 +36,37 @@ def validate_command(
     ignored = [f"{name}.{column}" for name, columns in s.get("ignored_columns", {}).items() for column in columns]
     if ignored:
         out.print(f"[yellow]columns outside the data contract, not read:[/] {escape(', '.join(ignored))}")
+    explain_vocabulary(crm, cfg)
+
+
+def explain_vocabulary(crm, cfg) -> None:
+    """Print every activity type with its rows and the meaning it got, a YAML section for the undeclared ones,
+    and a warning naming the rows whose channel contradicts their type's declaration."""
+    from leadscore.features.validation import name_rows
+    from leadscore.features.vocabulary import resolve, undeclared_snippet, with_present_types
+
+    counts = crm.summary.get("activity_types", {})
+    vocabulary = resolve(with_present_types(cfg.for_features, counts))
+    table = Table(title="activity types (column 'activity_type')")
+    for column in ("activity_type", "rows", "role", "meaning from", "label", "family", "channel", "value"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for t in sorted((t for t in vocabulary.types if t.raw in counts), key=lambda t: (-counts[t.raw], t.raw)):
+        origin = "undeclared: custom" if t.origin == "undeclared" else t.origin
+        table.add_row(escape(t.raw), f"{counts[t.raw]:,}", t.role, origin, escape(t.label), t.family, t.channel, t.value)
+    out.print(table)
+    undeclared = [t for t in vocabulary.types if t.origin == "undeclared"]
+    if undeclared:
+        out.print(f"{len(undeclared)} activity type{'s are' if len(undeclared) > 1 else ' is'} undeclared: each gets features of "
+                  "its own as a custom implicit online type labelled with its raw name. To say what they mean, put this in "
+                  "the file you pass with --config and edit it (a built-in role makes a type an alias of it):")
+        out.print(escape(undeclared_snippet(vocabulary)), highlight=False, soft_wrap=True)
+    for t in vocabulary.types:
+        if t.origin != "declared" or t.raw not in counts:
+            continue
+        rows = crm.con.execute("SELECT _file, _row FROM typed_activities WHERE activity_type = ? AND channel IS NOT NULL "
+                               "AND channel <> ? ORDER BY _file, _row", [t.raw, t.channel]).fetchall()
+        if rows:
+            shown = ", ".join(name_rows(crm.con, "activities", rows[:_SHOWN_ROWS]))
+            err.print(f"[yellow]warning:[/] {escape(crm.source)}: column 'channel' contradicts the declared channel "
+                      f"'{t.channel}' of activity type '{escape(t.raw)}' in {len(rows):,} row{'s' if len(rows) > 1 else ''} "
+                      f"({shown}{', ...' if len(rows) > _SHOWN_ROWS else ''}); those rows keep the data's channel")

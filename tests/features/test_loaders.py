@@ -111,13 +111,13 @@ def test_a_value_error_in_a_split_table_names_each_part_and_the_row_within_it(tm
     """Parquet numbers rows per part and CSV across parts; either way the message names part and row in it."""
     _crm(tmp_path)
     rows = ACTIVITIES.splitlines()[1:]
-    typo = rows[3].replace("event_attended", "evnt_attended")
+    typo = rows[3].replace("2024-03-05T08:00:00Z", "2024-13-05")
     parts = _split_activities(tmp_path, fmt, [rows[:2], [rows[2], typo], [typo, rows[0]]])
     with pytest.raises(BadInputError) as err:
         load_crm(tmp_path, now=NOW)
-    assert str(err.value).startswith(f"{parts} (3 parts): column 'activity_type' has 2 unknown values, "
+    assert str(err.value).startswith(f"{parts} (3 parts): column 'occurred_at' has 2 values that are not timestamps, "
                                      f"first at row 2 of {parts / f'part-1.{fmt}'}, row 1 of {parts / f'part-2.{fmt}'} "
-                                     "('evnt_attended', 'evnt_attended')"), str(err.value)
+                                     "('2024-13-05', '2024-13-05')"), str(err.value)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -147,10 +147,24 @@ def test_closed_before_created_and_closed_outcome_without_date(tmp_path):
 
 
 def test_unknown_categories_and_empty_required_values(tmp_path):
-    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("web_visit", "tweet")), "activities.csv", "column 'activity_type'",
-           "'tweet'", "allowed: email_sent")
+    opportunities = OPPORTUNITIES + "O3,L1,2024-04-02T00:00:00Z,,pending,\nO4,L2,2024-04-03T00:00:00Z,,Pending ,\nO5,L2,2024-04-03T00:00:00Z,,stalled,\n"
+    _fails(_crm(tmp_path, opportunities=opportunities), "opportunities.csv",
+           "column 'outcome' has 3 unknown values: 'Pending' (1 row), 'pending' (1 row), 'stalled' (1 row); allowed: won, lost, open")
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace("online", "web")), "activities.csv",
+           "column 'channel' has 3 unknown values: 'web' (3 rows); allowed: online, offline")
     _fails(_crm(tmp_path, activities=ACTIVITIES.replace("L3,2024-03-05", ",2024-03-05")), "activities.csv",
            "column 'lead_id' is empty in 1 row", "row 4")
+
+
+def test_any_activity_type_is_valid_and_channel_is_optional(tmp_path):
+    """A CRM's own type names are kept as written; built-in names in any case mean the built-in type."""
+    own = ACTIVITIES.replace("web_visit", "Follow-up call").replace("content_download", "Email_Sent")
+    crm = load_crm(_crm(tmp_path, activities=own), now=NOW)
+    assert crm.summary["activity_types"] == {"Follow-up call": 1, "email_sent": 2, "event_attended": 1}
+    no_channel = "\n".join(",".join(f for i, f in enumerate(line.split(",")) if i != 3) for line in ACTIVITIES.splitlines()) + "\n"
+    crm = load_crm(_crm(tmp_path, activities=no_channel), now=NOW)
+    assert crm.table("activities")["channel"].isna().all()
+    assert crm.summary["activity_channels"]["web_visit"] == {"none": 1}
 
 
 def test_enormous_values_parse_and_infinite_ones_are_rejected(tmp_path):
@@ -281,3 +295,25 @@ def test_the_oldest_timestamp_accepted_is_1990_01_01(tmp_path):
     crm = load_crm(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1990-01-01T00:00:00Z,")), now=NOW)
     assert crm.table("leads")["created_at"].min() == pd.Timestamp("1990-01-01", tz="UTC")
     _fails(_crm(tmp_path, leads=LEADS.replace("2024-03-01,", "1989-12-31T23:59:59Z,")), "leads.csv", "before 1990-01-01", "row 3")
+
+
+def test_validate_lists_every_activity_type_with_its_rows_and_role_and_a_yaml_section_for_the_undeclared(tmp_path, capsys):
+    own = (ACTIVITIES.replace("web_visit", "Follow-up call").replace("content_download", "Mail sent")
+           + "L1,2024-01-08T10:00:00Z,Follow-up call,online,,\nL2,2024-02-03T10:00:00Z,Documents sent,,,\n")
+    config = tmp_path / "vocabulary.yaml"
+    config.write_text('features:\n  activity_types:\n    "Mail sent": {role: email_sent}\n'
+                      '    "Follow-up call": {label: follow-up call, channel: offline}\n', encoding="utf-8")
+    assert main(["validate", "--data", str(_crm(tmp_path, activities=own)), "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    lines = [" ".join(line.replace("│", " ").split()) for line in captured.out.splitlines()]
+    assert "Follow-up call 2 custom declared follow-up call implicit offline none" in lines
+    assert "Mail sent 1 email_sent declared email sent implicit online none" in lines
+    assert "Documents sent 1 custom undeclared: custom Documents sent implicit online none" in lines
+    assert "email_sent 1 email_sent built-in email sent implicit online none" in lines
+    snippet = captured.out[captured.out.index("features:\n"):]
+    import yaml
+    section = yaml.safe_load(snippet.split("\n\n")[0])
+    assert section == {"features": {"activity_types": {"Documents sent": {
+        "label": "Documents sent", "role": "custom", "family": "implicit", "channel": "online", "value": "none"}}}}
+    warning = " ".join(captured.err.split())
+    assert "column 'channel' contradicts the declared channel 'offline' of activity type 'Follow-up call' in 2 rows (row 1, row 5)" in warning

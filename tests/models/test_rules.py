@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from leadscore.features.contract import ACTIVITY_TYPES
 from leadscore.features.registry import all_features, feature_names
 from leadscore.models.rules import PointsScorer
 from leadscore.models.rules.table import check_against_registry, load_points_table, parse_points_table
@@ -234,3 +235,49 @@ def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(
     config = load_config(workdir=str(tmp_path), points_table=str(table), windows={"lookback_days": [14, 30, 90]})
     result = fit_models(crm_from_frames(synthetic.leads, synthetic.activities, synthetic.opportunities), config)
     assert set(result.test_frame["rule_points"].unique()) == {0, 30}
+
+
+def test_unknown_features_are_all_named_in_one_message(tmp_path):
+    path = tmp_path / "points.yaml"
+    rules = [{"id": "a", "feature": "nope", "condition": {"at_least": 1}, "points": 1},
+             {"id": "b", "feature": "seniority", "condition": {"in": ["vp"]}, "points": 1},
+             {"id": "c", "feature": "type_follow_up_call_count_30d", "condition": {"at_least": 1}, "points": 1}]
+    path.write_text(yaml.safe_dump({"rules": rules, "thresholds": THRESHOLDS}))
+    with pytest.raises(BadInputError) as err:
+        check_against_registry(load_points_table(path), {f.name: f for f in all_features()})
+    assert "rule 'a' names unknown feature 'nope'; rule 'c' names unknown feature 'type_follow_up_call_count_30d'" in str(err.value)
+
+
+def test_the_packaged_table_says_which_rules_a_crm_of_its_own_vocabulary_cannot_use():
+    from leadscore.features.settings import FeatureSettings
+    from leadscore.features.vocabulary import produced_roles, with_present_types
+    from leadscore.models.rules.table import vocabulary_problem
+
+    table = load_points_table()
+    activity_rules = ["demo_request", "content_download", "webinar_attended", "offline_event", "form_submit",
+                      "frequent_visitor", "email_click", "sales_call", "four_unopened_emails", "unsubscribed", "bounced"]
+    own = with_present_types(FeatureSettings(), ["Follow-up call", "Documents sent"])
+    features = {f.name: f for f in all_features(own)}
+    problem = vocabulary_problem(table, features, produced_roles(own), packaged=True)
+    for rule in activity_rules:
+        assert f"{rule} ({table.rule(rule).feature})" in problem
+    assert f"{len(activity_rules)} of {len(table.rules)} rules" in problem and "does not fit" in problem
+    # a CRM that sends, opens and visits but holds no other built-in type: fewer rules miss, and it fits
+    b2b = with_present_types(FeatureSettings(), ["email_sent", "email_open", "email_click", "web_visit", "form_submit",
+                                                 "content_download", "unsubscribe"])
+    fitting = vocabulary_problem(table, {f.name: f for f in all_features(b2b)}, produced_roles(b2b), packaged=True)
+    assert "does not fit" not in fitting and "demo_request (demo_request_count_30d)" in fitting
+    builtin = with_present_types(FeatureSettings(), list(ACTIVITY_TYPES))
+    assert vocabulary_problem(table, {f.name: f for f in all_features(builtin)}, produced_roles(builtin), packaged=True) is None
+
+
+def test_rules_check_with_data_names_the_rules_the_crm_cannot_use(tmp_path, capsys):
+    (tmp_path / "leads.csv").write_text("lead_id,created_at,email,job_title,seniority,department,company_name,company_size,"
+                                        "industry,country,lead_source\nL1,2024-01-01,,,,,,,,,\n", encoding="utf-8")
+    (tmp_path / "activities.csv").write_text("lead_id,occurred_at,activity_type\nL1,2024-01-06T10:00:00Z,Follow-up call\n",
+                                             encoding="utf-8")
+    (tmp_path / "opportunities.csv").write_text("opportunity_id,lead_id,created_at,closed_at,outcome\n", encoding="utf-8")
+    assert main(["rules", "--check", "--data", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "does not fit the CRM's activity vocabulary" in captured.out
+    assert "sales_call (sales_call_count_30d)" in " ".join(captured.err.split())
