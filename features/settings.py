@@ -14,6 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
+from leadscore.features.contract import LEADS, OPTIONAL_LEAD_COLUMNS
+
+REQUIRED_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if c.required)
+
 FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")
 """The window settings that define features (their names and values); the rest schedule snapshots and labels."""
 
@@ -69,10 +73,19 @@ class WindowSettings(_Strict):
         return value
 
 
+LEAD_COLUMN_TYPES: tuple[str, ...] = ("numeric", "categorical", "boolean", "date")
+"""What an extra lead column holds, which decides its feature: a number, a category, a flag or an age in days."""
+
+
 class FeatureOptions(_Strict):
     """Options of the feature declarations, and the plug-in modules that add declarations."""
 
-    extra_lead_columns: tuple[str, ...] = ()
+    # extra lead columns to use, each with its type; a plain list (the older form) types every one categorical
+    extra_lead_columns: dict[str, Literal[LEAD_COLUMN_TYPES]] = Field(default_factory=dict)
+    # the contract's optional lead columns the features read; None: every one (a loaded CRM sets those its leads table has)
+    lead_columns: tuple[str, ...] | None = None
+    # a categorical extra column with more distinct values than this is warned about (see `features.lead_columns`)
+    max_category_levels: int = Field(50, ge=2)
     recent_sends: int = Field(10, ge=1)
     personal_email_domains: tuple[str, ...] = (
         "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
@@ -85,6 +98,30 @@ class FeatureOptions(_Strict):
     plugins: tuple[str, ...] = ()
     # also load the modules installed under the entry point group `leadscore.features`
     plugin_entry_points: bool = True
+
+    def has_lead_column(self, name: str) -> bool:
+        """Return whether the leads table holds the contract column `name`, so a feature may read it.
+
+        >>> FeatureOptions().has_lead_column("email"), FeatureOptions(lead_columns=()).has_lead_column("email")
+        (True, False)
+        """
+        return name in REQUIRED_LEAD_COLUMNS or self.lead_columns is None or name in self.lead_columns
+
+    @field_validator("lead_columns")
+    @classmethod
+    def _contract_columns(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        unknown = [name for name in value or () if name not in OPTIONAL_LEAD_COLUMNS]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: not an optional lead column of the contract "
+                             f"({', '.join(OPTIONAL_LEAD_COLUMNS)}); other columns go in features.extra_lead_columns")
+        return value
+
+    @field_validator("extra_lead_columns", mode="before")
+    @classmethod
+    def _typed_columns(cls, value):
+        if isinstance(value, (list, tuple)):
+            return {name: "categorical" for name in value}
+        return value
 
     @field_validator("plugins")
     @classmethod

@@ -44,7 +44,9 @@ def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.Dat
     from leadscore.features.dataset import build_training_set
     from leadscore.features.snapshots import scoring_snapshots
 
-    config = config or load_config()
+    from leadscore.pipeline.lead_columns import for_crm
+
+    config = for_crm(config or load_config(), crm)
     if as_of is None:
         return build_training_set(crm, config.for_features).frame
     return _build(crm, scoring_snapshots(crm, as_of), config.for_features)

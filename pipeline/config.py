@@ -265,8 +265,10 @@ def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tu
     if not recorded:
         return config, []
     current = feature_settings(config)
+    # lead_columns unset in the config means "those the CRM has": the model's recorded ones are no change
     changed = [f"{section}.{key}" for section, values in recorded.items() for key, value in values.items()
-               if current.get(section, {}).get(key) != value]
+               if current.get(section, {}).get(key) != value
+               and not ((section, key) == ("features", "lead_columns") and current["features"].get(key) is None)]
     try:
         return with_settings(config, recorded), changed
     except ValidationError as exc:

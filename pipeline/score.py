@@ -61,6 +61,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     fails in a second; a run that fails replaces neither the scores nor the database rows.
     """
     from leadscore.features.loaders import load_crm
+    from leadscore.pipeline.lead_columns import for_crm
 
     started = time.perf_counter()
     if out is not None:
@@ -69,6 +70,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     try:
         bundle, model_name, model_version, config = resolve_model(config, model)
         crm = crm or load_crm(data, engine_settings(config))
+        config = for_crm(config, crm, model=f"{model_name} v{model_version}")
         as_of = scoring_date(as_of, crm.data_end, crm.source)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):

@@ -19,6 +19,7 @@ from leadscore.pipeline.catalog import Catalog, engine_settings
 from leadscore.pipeline.champion import promote_version
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
+from leadscore.pipeline.lead_columns import for_crm
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
 
@@ -43,6 +44,7 @@ class TrainResult:
 def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
+    config = for_crm(config, crm)  # the bundle records the lead columns this CRM has
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
     trained_at = pd.Timestamp.now(tz="UTC")

@@ -50,8 +50,10 @@ def features_command(
     from leadscore.features.engines import open_engine
     from leadscore.features.snapshots import scoring_snapshots
     from leadscore.pipeline.catalog import engine_settings
+    from leadscore.pipeline.lead_columns import for_crm
 
     crm = open_engine(data, engine_settings(cfg))
+    cfg = for_crm(cfg, crm)
     with out.status(f"building features on {crm.name}"):
         if when is not None:
             frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)
