@@ -21,7 +21,7 @@ def features_command(
     out_path: Annotated[Path | None, typer.Option("--out", help="Parquet file for the feature frame (written atomically).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
     training: Annotated[bool, typer.Option("--training", help="Training snapshots with labels (the default without --as-of).")] = False,
-    list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit.")] = False,
+    list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit (with --data: those the CRM's lead columns give).")] = False,
     engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine, default) or spark (Parquet input on any path Spark reads).")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -29,6 +29,13 @@ def features_command(
     cfg = load_config(config, engine={"name": engine} if engine else None)
     if list_features:
         from leadscore.features.registry import all_features
+
+        if data is not None:  # the features this CRM's lead columns give, not those of a full leads table
+            from leadscore.features.engines import open_engine
+            from leadscore.pipeline.catalog import engine_settings
+            from leadscore.pipeline.lead_columns import for_crm
+
+            cfg = for_crm(cfg, open_engine(data, engine_settings(cfg)))
 
         from leadscore.features.registry import BUILT_IN_FAMILIES
 

@@ -18,6 +18,7 @@ from leadscore.pipeline.config import load_config
 def rules_command(
     check: Annotated[bool, typer.Option("--check", help="Validate the table and print it.")] = True,
     table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the config's points_table, else the packaged one).")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Check against the features this CRM produces (its lead columns).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate a points table (rules, caps, thresholds) and print it.
@@ -26,6 +27,12 @@ def rules_command(
     `web_visit_count_14d`; its extra lead attributes add features), so the check reads it.
     """
     cfg = load_config(config)
+    if data is not None:
+        from leadscore.features.engines import open_engine
+        from leadscore.pipeline.catalog import engine_settings
+        from leadscore.pipeline.lead_columns import for_crm
+
+        cfg = for_crm(cfg, open_engine(data, engine_settings(cfg)))
     points = load_points_table(table if table is not None else cfg.points_table)
     features = {f.name: f for f in all_features(cfg.for_features)}
     check_against_registry(points, features)
