@@ -32,17 +32,23 @@ def leads_origin(engine: FeatureEngine) -> str:
 
 
 def missing_lead_columns(engine: FeatureEngine, settings: FeatureSettings) -> list[str]:
-    """Return the lead columns `settings` reads (recorded contract columns, declared extras) that the CRM lacks."""
+    """Return the lead columns `settings` reads (its contract columns, unset meaning all, and declared extras) that the CRM lacks."""
     present = set(present_lead_columns(engine))
-    wanted = [*(settings.features.lead_columns or ()), *settings.features.extra_lead_columns]
-    return [c for c in wanted if c not in present]
+    return [c for c in _read_columns(settings) if c not in present]
+
+
+def _read_columns(settings: FeatureSettings) -> list[str]:
+    options = settings.features
+    return [*(OPTIONAL_LEAD_COLUMNS if options.lead_columns is None else options.lead_columns), *options.extra_lead_columns]
 
 
 def fit_lead_columns(engine: FeatureEngine, settings: FeatureSettings) -> tuple[FeatureSettings, list[str]]:
     """Return `settings` reading the lead columns the CRM holds, and warnings about its extra columns.
 
-    Unset, `features.lead_columns` becomes the optional contract columns the leads table has;
-    set (a model's recorded settings, or a config naming them), each must be there. A declared
+    Unset, `features.lead_columns` becomes the optional contract columns the leads table has
+    (and stays unset when it has them all: unset means every one, as a full leads table and a
+    model trained on one record it); set (a model's recorded settings, or a config naming
+    them), each must be there. A declared
     extra column must exist, and its values must be of its type: a BadInputError names the
     file, the column and the distinct bad values with their counts. A categorical extra with
     more than `features.max_category_levels` distinct values is a warning: so many levels are
@@ -52,12 +58,12 @@ def fit_lead_columns(engine: FeatureEngine, settings: FeatureSettings) -> tuple[
     options = settings.features
     present = present_lead_columns(engine)
     origin = leads_origin(engine)
-    missing = [c for c in [*(options.lead_columns or ()), *options.extra_lead_columns] if c not in present]
+    missing = [c for c in [*(options.lead_columns or ()), *options.extra_lead_columns] if c not in present]  # unset: fitted below
     if missing:
         raise BadInputError(f"{origin}: no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} in the leads "
                             f"table, which features.extra_lead_columns or features.lead_columns name; found columns: "
                             f"{', '.join(present)}")
-    if options.lead_columns is None:
+    if options.lead_columns is None and not set(OPTIONAL_LEAD_COLUMNS) <= set(present):
         options = options.model_copy(update={"lead_columns": tuple(c for c in OPTIONAL_LEAD_COLUMNS if c in present)})
     warnings = []
     for column, kind in options.extra_lead_columns.items():

@@ -82,9 +82,11 @@ class FeatureOptions(_Strict):
 
     # extra lead columns to use, each with its type; a plain list (the older form) types every one categorical
     extra_lead_columns: dict[str, Literal[LEAD_COLUMN_TYPES]] = Field(default_factory=dict)
-    # the contract's optional lead columns the features read; None: every one (a loaded CRM sets those its leads table has)
+    # the contract's optional lead columns the features read; None: every one (a CRM lacking some sets those it has)
     lead_columns: tuple[str, ...] | None = None
-    # a categorical extra column with more distinct values than this is warned about (see `features.lead_columns`)
+    # a categorical extra column with more distinct values than this is warned about: LightGBM's category splits
+    # weigh at most 32 levels (max_cat_threshold) and want 100 rows per level (min_data_per_group), so beyond a few
+    # dozen levels most are too rare to learn from, and such a column is usually a number or an id declared a category
     max_category_levels: int = Field(50, ge=2)
     recent_sends: int = Field(10, ge=1)
     personal_email_domains: tuple[str, ...] = (

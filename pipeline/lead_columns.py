@@ -18,8 +18,9 @@ from leadscore.pipeline.errors import SchemaMismatchError
 def for_crm(config: Config, crm: FeatureEngine, model: str | None = None) -> Config:
     """Return `config` with its features reading the lead columns `crm` holds; `model` names the model it scores for.
 
-    With `model`, the config carries the model's recorded lead columns, and each must be in
-    the CRM's leads table (else SchemaMismatchError, exit code 3).
+    With `model`, the config carries the model's recorded lead columns (unset: every contract
+    column, as a model trained on a full leads table records them), and each must be in the
+    CRM's leads table (else SchemaMismatchError, exit code 3).
     """
     settings = config.for_features
     if model is not None:

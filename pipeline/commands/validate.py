@@ -44,7 +44,7 @@ def _print_lead_columns(crm, cfg) -> None:
     from leadscore.pipeline.lead_columns import for_crm
 
     fitted = for_crm(cfg, crm).features
-    lacking = [c for c in OPTIONAL_LEAD_COLUMNS if c not in fitted.lead_columns]
+    lacking = [c for c in OPTIONAL_LEAD_COLUMNS if not fitted.has_lead_column(c)]
     if lacking:
         out.print(f"lead columns the leads table lacks (no features from them): {escape(', '.join(lacking))}")
     declared = set(fitted.extra_lead_columns) | set(OPTIONAL_LEAD_COLUMNS) | {"lead_id", "created_at"}

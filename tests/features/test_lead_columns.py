@@ -71,6 +71,7 @@ def test_a_leads_table_with_only_id_creation_and_a_number_gives_the_number_and_n
 def test_a_full_leads_table_keeps_every_feature(tmp_path):
     crm = load_crm(_crm(tmp_path, FULL_LEADS), now=NOW)
     settings, _ = fit_lead_columns(crm, _settings())
+    assert settings == _settings()  # a full leads table records no list of columns: unset means every one
     assert feature_names(settings) == feature_names(_settings())
     assert LEAD_COLUMN_FEATURES <= set(feature_names(settings))
 
@@ -174,3 +175,15 @@ def test_recorded_lead_columns_must_be_in_the_leads_table(tmp_path):
     crm = load_crm(_crm(tmp_path, FULL_LEADS.replace(",seniority,", ",level,")), now=NOW)
     with pytest.raises(BadInputError, match="no column 'seniority'"):
         fit_lead_columns(crm, _settings(lead_columns=["seniority", "industry"]))
+
+
+def test_a_model_trained_on_every_lead_column_cannot_score_a_leads_table_without_one(tmp_path):
+    from leadscore.pipeline.config import load_config
+    from leadscore.pipeline.errors import SchemaMismatchError
+    from leadscore.pipeline.lead_columns import for_crm
+
+    crm = load_crm(_crm(tmp_path, FULL_LEADS.replace(",seniority,", ",level,")), now=NOW)
+    with pytest.raises(SchemaMismatchError, match=r"leads.csv: model leadscore v3 was trained with the lead column 'seniority'"):
+        for_crm(load_config(), crm, model="leadscore v3")
+    assert for_crm(load_config(), crm).features.lead_columns == tuple(
+        c for c in ("email", "job_title", "department", "company_name", "company_size", "industry", "country", "lead_source"))
