@@ -61,9 +61,9 @@ def extra_column_feature(column: str, kind: str) -> Feature:
     """Declare the feature of an extra lead column by its declared type (`features.extra_lead_columns`).
 
     Values are read through text, so a CSV column and a typed Parquet one give the same
-    feature; `features.lead_columns` has already rejected values that are not of the type.
-    A numeric column is a number (as a category, each distinct amount was a level of its
-    own), a boolean a flag (blank is false, as for every flag), and a date the days from it to
+    feature; `lead_columns.fit_lead_columns` rejects values that are not of the type before
+    any build. A numeric column is a number (as a category, each distinct amount would be a
+    level of its own), a boolean a flag (blank is false, as for every flag), and a date the days from it to
     `as_of`. A date after `as_of` gives NULL: the lead row is read as exported, so such a date
     was written after the snapshot (a renewal booked later, a field edited since), and a
     snapshot must not see what only happened later.

@@ -58,11 +58,11 @@ def fit_lead_columns(engine: FeatureEngine, settings: FeatureSettings) -> tuple[
     options = settings.features
     present = present_lead_columns(engine)
     origin = leads_origin(engine)
-    missing = [c for c in [*(options.lead_columns or ()), *options.extra_lead_columns] if c not in present]  # unset: fitted below
-    if missing:
-        raise BadInputError(f"{origin}: no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} in the leads "
-                            f"table, which features.extra_lead_columns or features.lead_columns name; found columns: "
-                            f"{', '.join(present)}")
+    for key, named in (("extra_lead_columns", list(options.extra_lead_columns)), ("lead_columns", options.lead_columns or ())):
+        missing = [c for c in named if c not in present]  # lead_columns unset: fitted below
+        if missing:
+            raise BadInputError(f"{origin}: no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} in the "
+                                f"leads table, which features.{key} names; found columns: {', '.join(present)}")
     if options.lead_columns is None and not set(OPTIONAL_LEAD_COLUMNS) <= set(present):
         options = options.model_copy(update={"lead_columns": tuple(c for c in OPTIONAL_LEAD_COLUMNS if c in present)})
     warnings = []

@@ -187,3 +187,12 @@ def test_a_model_trained_on_every_lead_column_cannot_score_a_leads_table_without
         for_crm(load_config(), crm, model="leadscore v3")
     assert for_crm(load_config(), crm).features.lead_columns == tuple(
         c for c in ("email", "job_title", "department", "company_name", "company_size", "industry", "country", "lead_source"))
+
+
+def test_the_spark_contract_view_leaves_out_the_lead_columns_the_parquet_lacks():
+    from leadscore.features.contract import LEADS
+    from leadscore.features.spark import _contract_sql
+
+    sql = _contract_sql(LEADS, {"lead_id": "string", "created_at": "timestamp", "annual_revenue": "double"}, "leads.parquet")
+    assert "lead_id" in sql and "`annual_revenue`" in sql
+    assert "seniority" not in sql and "email" not in sql  # absent, as in DuckDB's leads view, so no feature reads NULLs
