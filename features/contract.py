@@ -74,23 +74,28 @@ class Table:
 LEADS = Table(
     name="leads",
     key=("lead_id",),
-    description="One row per lead (a person at a company), as the CRM knows them.",
+    description="One row per lead (a person at a company), as the CRM knows them; only lead_id and created_at are required.",
     extra_columns_allowed=True,
     time_columns=("created_at",),
     columns=(
         Column("lead_id", "string", "Unique id of the lead in the CRM."),
         Column("created_at", "timestamp", "When the lead entered the CRM (UTC)."),
-        Column("email", "string", "Email address; only its domain is used, never written to reports.", nullable=True),
-        Column("job_title", "string", "Free-text job title.", nullable=True),
-        Column("seniority", "category", "Seniority level, e.g. c_level, vp, director, manager, individual, student.", nullable=True),
-        Column("department", "category", "Department, e.g. it, marketing, sales, finance, operations.", nullable=True),
-        Column("company_name", "string", "Company name.", nullable=True),
-        Column("company_size", "integer", "Number of employees of the company.", nullable=True),
-        Column("industry", "category", "Industry of the company.", nullable=True),
-        Column("country", "category", "ISO 3166 alpha-2 country code.", nullable=True),
-        Column("lead_source", "category", "Where the lead came from, e.g. organic, paid_search, referral, event, purchased_list.", nullable=True),
+        Column("email", "string", "Email address; only its domain is used, never written to reports.", required=False, nullable=True),
+        Column("job_title", "string", "Free-text job title.", required=False, nullable=True),
+        Column("seniority", "category", "Seniority level, e.g. c_level, vp, director, manager, individual, student.", required=False, nullable=True),
+        Column("department", "category", "Department, e.g. it, marketing, sales, finance, operations.", required=False, nullable=True),
+        Column("company_name", "string", "Company name.", required=False, nullable=True),
+        Column("company_size", "integer", "Number of employees of the company.", required=False, nullable=True),
+        Column("industry", "category", "Industry of the company.", required=False, nullable=True),
+        Column("country", "category", "ISO 3166 alpha-2 country code.", required=False, nullable=True),
+        Column("lead_source", "category", "Where the lead came from, e.g. organic, paid_search, referral, event, purchased_list.", required=False, nullable=True),
     ),
 )
+
+OPTIONAL_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if not c.required)
+"""Lead columns a CRM may lack: only `lead_id` and `created_at` are required. A missing one
+gives no feature (a constant 'unknown' column would only add noise), so the features read
+the ones a leads table has (`features.lead_columns`)."""
 
 ACTIVITIES = Table(
     name="activities",

@@ -121,12 +121,18 @@ def email_domain_sql() -> str:
     return "lower(split_part(l.email, '@', 2))"
 
 
-def title_is_student_sql(markers) -> str:
+def title_is_student_sql(markers, columns=("seniority", "job_title")) -> str:
     """Return the SQL condition (a `lead` expression): the job title or seniority marks a student.
 
     Markers match whole words: as a substring, 'intern' made students of every Head of
-    International Sales and Internal Audit Manager.
+    International Sales and Internal Audit Manager. Only the lead `columns` named are read (a
+    CRM may lack either).
+
+    >>> title_is_student_sql(["intern"], columns=("seniority",))
+    "(lower(coalesce(l.seniority, '')) = 'student')"
     """
     words = "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", m.lower().replace("'", "")) for m in markers)
-    titled = f"regexp_matches(lower(coalesce(l.job_title, '')), '\\b({words})\\b')" if words else "FALSE"
-    return f"(lower(coalesce(l.seniority, '')) = 'student' OR {titled})"
+    parts = ["lower(coalesce(l.seniority, '')) = 'student'"] if "seniority" in columns else []
+    if "job_title" in columns:
+        parts.append(f"regexp_matches(lower(coalesce(l.job_title, '')), '\\b({words})\\b')" if words else "FALSE")
+    return f"({' OR '.join(parts) or 'FALSE'})"

@@ -20,38 +20,76 @@ def _category(name: str, column: str, description: str, lower: bool = True) -> F
 
 
 def declare(settings: FeatureSettings) -> list[Feature]:
-    """Return the explicit features."""
-    student = title_is_student_sql(settings.features.student_markers)
-    personal = quoted(settings.features.personal_email_domains)
+    """Return the explicit features of the lead columns the CRM has (a missing column gives none)."""
+    options = settings.features
+    has = options.has_lead_column
+    student = title_is_student_sql(options.student_markers, [c for c in ("seniority", "job_title") if has(c)])
+    personal = quoted(options.personal_email_domains)
     features = [
-        _category("seniority", "seniority", "Seniority level (c_level, vp, director, manager, individual, student)"),
-        Feature("title_bucket", "explicit", "Job title bucket (executive, manager, individual, student, other)", "lead",
+        (("seniority",), _category("seniority", "seniority", "Seniority level (c_level, vp, director, manager, individual, student)")),
+        (("job_title",), Feature("title_bucket", "explicit", "Job title bucket (executive, manager, individual, student, other)", "lead",
                 f"""CASE WHEN {student} THEN 'student'
                      WHEN regexp_matches(lower(coalesce(l.job_title, '')), '{_EXECUTIVE}') THEN 'executive'
                      WHEN regexp_matches(lower(coalesce(l.job_title, '')), '{_MANAGER}') THEN 'manager'
                      WHEN nullif(trim(l.job_title), '') IS NOT NULL THEN 'individual'
-                     ELSE 'other' END""", "category", "job title is {value} level"),
-        _category("department", "department", "Department"),
-        Feature("company_size_band", "explicit", "Company size band (employees)", "lead",
+                     ELSE 'other' END""", "category", "job title is {value} level")),
+        (("department",), _category("department", "department", "Department")),
+        (("company_size",), Feature("company_size_band", "explicit", "Company size band (employees)", "lead",
                 """CASE WHEN l.company_size IS NULL OR l.company_size < 1 THEN 'unknown'
                      WHEN l.company_size <= 10 THEN '1-10' WHEN l.company_size <= 50 THEN '11-50'
                      WHEN l.company_size <= 200 THEN '51-200' WHEN l.company_size <= 1000 THEN '201-1000'
                      WHEN l.company_size <= 5000 THEN '1001-5000' ELSE '5000+' END""", "category",
-                "company of {value} employees"),
+                "company of {value} employees")),
         # the exact head count as well as the band: fit varies smoothly with size, and a band hides where in it a company sits
-        Feature("company_employees", "explicit", "Company size in employees (NaN if unknown)", "lead",
+        (("company_size",), Feature("company_employees", "explicit", "Company size in employees (NaN if unknown)", "lead",
                 "CASE WHEN l.company_size >= 1 THEN CAST(l.company_size AS DOUBLE) END", "float",
-                "company of {value:,.0f} employees"),
-        _category("industry", "industry", "Industry"),
-        _category("country", "country", "Country", lower=False),
-        _category("lead_source", "lead_source", "Lead source (where the lead came from)"),
-        Feature("is_business_email", "explicit", "Uses a business email domain", "lead",
+                "company of {value:,.0f} employees")),
+        (("industry",), _category("industry", "industry", "Industry")),
+        (("country",), _category("country", "country", "Country", lower=False)),
+        (("lead_source",), _category("lead_source", "lead_source", "Lead source (where the lead came from)")),
+        (("email",), Feature("is_business_email", "explicit", "Uses a business email domain", "lead",
                 f"(l.email IS NOT NULL AND {email_domain_sql()} <> '' AND {email_domain_sql()} NOT IN {personal})", "bool",
-                "uses a business email address"),
-        Feature("lead_age_days", "explicit", "Days since the lead entered the CRM", "lead",
-                "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", "in the CRM for {value:.0f} days"),
+                "uses a business email address")),
+        ((), Feature("lead_age_days", "explicit", "Days since the lead entered the CRM", "lead",
+                "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", "in the CRM for {value:.0f} days")),
     ]
-    for column in settings.features.extra_lead_columns:
-        features.append(Feature(f"attr_{column}", "explicit", f"Lead attribute {column}", "lead",
-                                f'l."{column}"', "category", f"{column}: {{value}}"))
-    return features
+    return [f for columns, f in features if all(has(c) for c in columns)] + \
+        [extra_column_feature(name, kind) for name, kind in options.extra_lead_columns.items()]
+
+
+def extra_column_feature(column: str, kind: str) -> Feature:
+    """Declare the feature of an extra lead column by its declared type (`features.extra_lead_columns`).
+
+    Values are read through text, so a CSV column and a typed Parquet one give the same
+    feature; `lead_columns.fit_lead_columns` rejects values that are not of the type before
+    any build. A numeric column is a number (as a category, each distinct amount would be a
+    level of its own), a boolean a flag (blank is false, as for every flag), and a date the days from it to
+    `as_of`. A date after `as_of` gives NULL: the lead row is read as exported, so such a date
+    was written after the snapshot (a renewal booked later, a field edited since), and a
+    snapshot must not see what only happened later.
+
+    >>> feature = extra_column_feature("annual_revenue", "numeric")
+    >>> feature.name, feature.dtype
+    ('attr_annual_revenue', 'float')
+    """
+    text = f'nullif(trim(CAST(l."{column}" AS VARCHAR)), \'\')'
+    if kind == "numeric":
+        return Feature(f"attr_{column}", "explicit", f"Lead attribute {column} (a number)", "lead",
+                       f"TRY_CAST({text} AS DOUBLE)", "float", f"{column}: {{value:,.6g}}")
+    if kind == "boolean":
+        return Feature(f"attr_{column}", "explicit", f"Lead attribute {column} (a flag)", "lead",
+                       f"coalesce(lower({text}) IN {quoted(TRUE_WORDS)}, FALSE)", "bool", f"{column} is true")
+    if kind == "date":
+        moment = f"TRY_CAST({text} AS TIMESTAMPTZ)"
+        return Feature(f"attr_{column}_age_days", "explicit", f"Days since the lead's {column} (NaN if empty or after as_of)",
+                       "lead", f"CASE WHEN {moment} < s.as_of THEN (epoch(s.as_of) - epoch({moment})) / 86400.0 END",
+                       "float", f"{column} {{value:.0f}} days ago")
+    return Feature(f"attr_{column}", "explicit", f"Lead attribute {column}", "lead", f'l."{column}"', "category",
+                   f"{column}: {{value}}")
+
+
+TRUE_WORDS: tuple[str, ...] = ("true", "t", "yes", "y", "1")
+"""The words a boolean lead column holds for true (any case), beside `FALSE_WORDS`."""
+FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0")
+"""The words a boolean lead column may hold (any case): CRMs export flags as true/false (Salesforce),
+yes/no or 1/0."""

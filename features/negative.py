@@ -30,15 +30,25 @@ def _recent_rate(engagement: str, sends: int) -> Feature:
 
 
 def declare(settings: FeatureSettings) -> list[Feature]:
-    """Return the negative features."""
+    """Return the negative features; a disqualifier reading lead columns the CRM lacks is left out."""
     vocabulary = resolve(settings)
     sent = ("email_sent",)
+    has = settings.features.has_lead_column
     personal = quoted(settings.features.personal_email_domains)
-    markers = " OR ".join(
+    markers = "" if not has("company_name") else " OR ".join(
         f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in settings.features.competitor_markers
     ) or "FALSE"
     domains = settings.features.competitor_domains
-    competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains else ""
+    competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains and has("email") else ""
+    students = [c for c in ("seniority", "job_title") if has(c)]
+    disqualifiers = [
+        Feature("is_student", "negative", "Job title or seniority marks a student", "lead",
+                title_is_student_sql(settings.features.student_markers, students), "bool", "is a student") if students else None,
+        Feature("is_competitor", "negative", "Works for a competitor", "lead", f"({markers or 'FALSE'}{competitor_domain})", "bool",
+                "works for a competitor") if has("company_name") or competitor_domain else None,
+        Feature("is_personal_email", "negative", "Uses a personal email domain", "lead",
+                f"coalesce({email_domain_sql()} IN {personal}, FALSE)", "bool", "uses a personal email address") if has("email") else None,
+    ]
     return [
         Feature("is_unsubscribed", "negative", "Unsubscribed from marketing email", "event",
                 f"max(CASE WHEN {is_type(vocabulary.of_role('unsubscribe'))} THEN 1 ELSE 0 END) = 1", "bool", "unsubscribed from email",
@@ -60,11 +70,6 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                 "event", _rate(vocabulary, "email_open", days=None), "float", "opened {value:.0%} of all emails", roles=sent),
         Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
                 "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
-        Feature("is_student", "negative", "Job title or seniority marks a student", "lead", title_is_student_sql(settings.features.student_markers), "bool",
-                "is a student"),
-        Feature("is_competitor", "negative", "Works for a competitor", "lead", f"({markers}{competitor_domain})", "bool",
-                "works for a competitor"),
-        Feature("is_personal_email", "negative", "Uses a personal email domain", "lead",
-                f"coalesce({email_domain_sql()} IN {personal}, FALSE)", "bool", "uses a personal email address"),
+        *(f for f in disqualifiers if f is not None),
         *declare_type_features(vocabulary, settings, "negative"),
     ]

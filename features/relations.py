@@ -2,8 +2,8 @@
 
 Kinds of declaration (each is an expression over the relations the builder provides, read
 through their one-letter aliases):
-- `lead`: an expression over the lead row `l` (the leads contract's columns and
-  `features.extra_lead_columns`) and the snapshot `s` (`lead_id`, `as_of`): who the lead is;
+- `lead`: an expression over the lead row `l` (the leads contract's columns the CRM has,
+  `features.lead_columns`, and `features.extra_lead_columns`) and the snapshot `s` (`lead_id`, `as_of`): who the lead is;
 - `event`: an aggregate over the snapshot's event summaries `t`: one row per activity type
   and channel the lead has visible events of (only events strictly before `as_of`; the
   builder alone decides that), with `t.n` (events ever), `t.n_30d` (in the last 30 days, one
@@ -65,7 +65,7 @@ def relation_columns(settings: FeatureSettings) -> dict[str, frozenset[str]]:
     values = [f"value_{w}d" for w in SUMMARY_WINDOWS]
     decays = [f"decay_{h}d" for h in settings.windows.half_lives_days]
     columns = {
-        "l": [*LEADS.column_names, *settings.features.extra_lead_columns],
+        "l": [*(c for c in LEADS.column_names if settings.features.has_lead_column(c)), *settings.features.extra_lead_columns],
         "s": ["sid", "lead_id", "as_of"],
         "t": ["sid", "activity_type", "channel", "n", "age_min", *counts, *values, *decays],
         "m": ["sid", "sends", "unengaged_sends", "recent_sends", "recent_from", "recent_opens", "recent_clicks"],

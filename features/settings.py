@@ -14,6 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
+from leadscore.features.contract import LEADS, OPTIONAL_LEAD_COLUMNS
+
+REQUIRED_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if c.required)
+
 FEATURE_WINDOWS: tuple[str, ...] = ("lookback_days", "half_lives_days")
 """The window settings that define features (their names and values); the rest schedule snapshots and labels."""
 
@@ -96,10 +100,21 @@ class ActivityTypeDeclaration(_Strict):
     value: Literal["none", "seconds", "amount"] | None = None
 
 
+LEAD_COLUMN_TYPES: tuple[str, ...] = ("numeric", "categorical", "boolean", "date")
+"""What an extra lead column holds, which decides its feature: a number, a category, a flag or an age in days."""
+
+
 class FeatureOptions(_Strict):
     """Options of the feature declarations, and the plug-in modules that add declarations."""
 
-    extra_lead_columns: tuple[str, ...] = ()
+    # extra lead columns to use, each with its type; a plain list (the older form) types every one categorical
+    extra_lead_columns: dict[str, Literal[LEAD_COLUMN_TYPES]] = Field(default_factory=dict)
+    # the contract's optional lead columns the features read; None: every one (a CRM lacking some sets those it has)
+    lead_columns: tuple[str, ...] | None = None
+    # a categorical extra column with more distinct values than this is warned about: LightGBM's category splits
+    # weigh at most 32 levels (max_cat_threshold) and want 100 rows per level (min_data_per_group), so beyond a few
+    # dozen levels most are too rare to learn from, and such a column is usually a number or an id declared a category
+    max_category_levels: int = Field(50, ge=2)
     # the CRM's own activity types by raw name: a label, a role (an alias of a built-in role, or custom), ...
     activity_types: dict[str, ActivityTypeDeclaration] = {}
     # the raw activity types the data holds, recorded by training so that scoring rebuilds the same
@@ -124,6 +139,30 @@ class FeatureOptions(_Strict):
         blank = [name for name in value if not name.strip()]
         if blank:
             raise ValueError("an activity type is named by its raw, non-empty activity_type value")
+        return value
+
+    def has_lead_column(self, name: str) -> bool:
+        """Return whether the leads table holds the contract column `name`, so a feature may read it.
+
+        >>> FeatureOptions().has_lead_column("email"), FeatureOptions(lead_columns=()).has_lead_column("email")
+        (True, False)
+        """
+        return name in REQUIRED_LEAD_COLUMNS or self.lead_columns is None or name in self.lead_columns
+
+    @field_validator("lead_columns")
+    @classmethod
+    def _contract_columns(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        unknown = [name for name in value or () if name not in OPTIONAL_LEAD_COLUMNS]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: not an optional lead column of the contract "
+                             f"({', '.join(OPTIONAL_LEAD_COLUMNS)}); other columns go in features.extra_lead_columns")
+        return value
+
+    @field_validator("extra_lead_columns", mode="before")
+    @classmethod
+    def _typed_columns(cls, value):
+        if isinstance(value, (list, tuple)):
+            return {name: "categorical" for name in value}
         return value
 
     @field_validator("plugins")

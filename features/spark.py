@@ -117,7 +117,8 @@ def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
 
     Mirrored from `features.validation`: contract types; strings and categories trimmed, with
     '' as NULL; allowed-value categories (channel, outcome) and built-in activity type names lower-cased; a
-    missing optional column (activities.value, asset_id, opportunities.amount) as a NULL column;
+    missing optional column (activities.value, asset_id, opportunities.amount) as a NULL column,
+    except in leads, where it is left out (no feature reads it);
     leads keep their undeclared columns as they are, the other tables only the declared ones;
     exact duplicate activities (after cleaning) dropped.
 
@@ -130,7 +131,8 @@ def _contract_sql(table: Table, raw_types: dict[str, str], origin: str) -> str:
     with the DuckDB engine first.
     """
     check_required_columns(table, list(raw_types), origin)
-    columns = [f"{_column_sql(column, raw_types.get(column.name))} AS {column.name}" for column in table.columns]
+    columns = [f"{_column_sql(column, raw_types.get(column.name))} AS {column.name}" for column in table.columns
+               if not (table is LEADS and column.name not in raw_types)]  # a lead column the CRM lacks stays absent
     if table is LEADS:
         columns += [f"`{name}`" for name in raw_types if name not in table.column_names]
     distinct = "DISTINCT " if table is ACTIVITIES else ""  # the contract drops exact duplicate activities (uncounted here)

@@ -36,16 +36,18 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
                       copy_activities_up_to: int = 0) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
-    The summary counts rows per table, names the columns outside the contract that are not
-    read (`ignored_columns`; the leads table keeps its extra columns as attributes), and counts
-    the rows of every distinct activity type (`activity_types`) and of each of its channels
-    (`activity_channels`, 'none' where the data gives no channel), counted in the value pass,
-    before exact duplicates are dropped.
+    The summary counts rows per table, names the leads file (`leads_file`, for messages about
+    its columns) and the columns outside the contract that are not read (`ignored_columns`; the
+    leads table keeps its extra columns as attributes), and counts the rows of every distinct
+    activity type (`activity_types`) and of each of its channels (`activity_channels`, 'none'
+    where the data gives no channel), counted in the value pass, before exact duplicates are
+    dropped. A lead column the contract declares but the file lacks is left out of `leads`, not
+    filled with NULLs (`contract.OPTIONAL_LEAD_COLUMNS`).
 
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
     dropping duplicates), and otherwise stays a view over the source.
     """
-    summary: dict = {}
+    summary: dict = {"leads_file": origins["leads"]}
     out_of_range: dict[str, list[str]] = {}
     activity_kinds: list[tuple] = []
     for table in TABLES:
@@ -252,6 +254,8 @@ def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
     present = list(raw_types)
     select = []
     for column in table.columns:
+        if table is LEADS and column.name not in raw_types:
+            continue  # a lead column the CRM lacks stays absent, so no feature reads a column of NULLs
         select.append(f"{_typed_expr(column, raw_types)} AS {column.name}")
     if table is LEADS:
         declared = set(table.column_names)

@@ -44,9 +44,9 @@ def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.Dat
     from leadscore.features.dataset import build_training_set
     from leadscore.features.snapshots import scoring_snapshots
 
-    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+    from leadscore.pipeline.crm_settings import fit_to_crm
 
-    config = with_crm_vocabulary(config or load_config(), crm)
+    config = fit_to_crm(config or load_config(), crm)
     if as_of is None:
         return build_training_set(crm, config.for_features).frame
     return _build(crm, scoring_snapshots(crm, as_of), config.for_features)

@@ -265,15 +265,23 @@ def with_feature_settings(config: Config, recorded: dict[str, Any] | None) -> tu
     if not recorded:
         return config, []
     current = feature_settings(config)
-    # the types present are read from the data, not written in a config: a config never "differs" in them
-    changed = [f"{section}.{key}" for section, values in recorded.items() for key, value in values.items()
-               if current.get(section, {}).get(key) != value and key != "present_activity_types"]
+    data = config.model_dump()
+    for section, values in recorded.items():
+        # each recorded key replaces the config's value whole: merged, a model's extra lead columns would gain the config's
+        data[section] = {**data.get(section, {}), **values}
     try:
-        return with_settings(config, recorded), changed
+        trained = Config.model_validate(data)
     except ValidationError as exc:
         unknown = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         raise SchemaMismatchError(f"the model was trained with feature settings this leadscore cannot read ({unknown}); "
                                   "retrain it, or score with the leadscore version it was trained with") from None
+    # compared as this leadscore reads both (a recorded list of extra columns is their categorical mapping); lead_columns
+    # unset in the config means "those the CRM has", so the model's recorded ones are no change; the activity types
+    # present are read from the data, never written in a config, so a config never differs in them
+    changed = [f"{section}.{key}" for section, values in feature_settings(trained).items() for key, value in values.items()
+               if current.get(section, {}).get(key) != value and key != "present_activity_types"
+               and not ((section, key) == ("features", "lead_columns") and current["features"].get(key) is None)]
+    return trained, changed
 
 
 def with_settings(config: Config, settings: dict[str, Any]) -> Config:

@@ -39,14 +39,14 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
     from leadscore.pipeline.catalog import Catalog, engine_settings
+    from leadscore.pipeline.crm_settings import fit_to_crm
     from leadscore.pipeline.model_source import resolve_model
     from leadscore.pipeline.scoring import rule_thresholds, score_frame
-    from leadscore.pipeline.vocabulary import with_crm_vocabulary
 
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])
     crm = crm or load_crm(data, engine_settings(config))
-    config = with_crm_vocabulary(config, crm)
+    config = fit_to_crm(config, crm, model=f"{name} v{version}")
     training = build_training_set(crm, config.for_features)
     window = bundle.manifest["window"]
     as_of = training.frame["as_of"]

@@ -61,7 +61,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     fails in a second; a run that fails replaces neither the scores nor the database rows.
     """
     from leadscore.features.loaders import load_crm
-    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+    from leadscore.pipeline.crm_settings import fit_to_crm
 
     started = time.perf_counter()
     if out is not None:
@@ -70,10 +70,11 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     try:
         bundle, model_name, model_version, config = resolve_model(config, model)
         crm = crm or load_crm(data, engine_settings(config))
-        config = with_crm_vocabulary(config, crm)
         as_of = scoring_date(as_of, crm.data_end, crm.source)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):
+            # under the lock, as every query of the CRM's one connection: a second run for this output waits here
+            config = fit_to_crm(config, crm, model=f"{model_name} v{model_version}")
             frame, drift = _score_open_leads(crm, as_of, bundle, config, show_progress)
             frame = as_output(frame, model_name, model_version)
             exceeded = drifted(drift)

@@ -19,11 +19,12 @@ from leadscore.models.bundle import ModelBundle, save_bundle
 from leadscore.pipeline.catalog import Catalog, engine_settings
 from leadscore.pipeline.champion import promote_version
 from leadscore.pipeline.config import Config
+from leadscore.pipeline.console import err
+from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
-from leadscore.pipeline.console import err
-from leadscore.pipeline.vocabulary import with_crm_vocabulary
+
 
 @dataclass
 class TrainResult:
@@ -46,7 +47,7 @@ class TrainResult:
 def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
-    config = with_crm_vocabulary(config, crm)
+    config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:

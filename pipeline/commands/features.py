@@ -22,7 +22,7 @@ def features_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="One snapshot of every open lead at this date (default: training snapshots with labels).")] = None,
     training: Annotated[bool, typer.Option("--training", help="Training snapshots with labels (the default without --as-of).")] = False,
     list_features: Annotated[bool, typer.Option("--list", help="List every registered feature and exit (with --data: "
-                                                "also the features of the CRM's own activity types).")] = False,
+                                                "those this CRM gives: its own activity types and its lead columns).")] = False,
     engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine, default) or spark (Parquet input on any path Spark reads).")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -32,13 +32,14 @@ def features_command(
         from rich.markup import escape
 
         from leadscore.features.registry import BUILT_IN_FAMILIES, all_features
-        from leadscore.pipeline.vocabulary import custom_type_count, with_crm_vocabulary
+        from leadscore.pipeline.vocabulary import custom_type_count
 
         if data is not None:
             from leadscore.features.engines import open_engine
             from leadscore.pipeline.catalog import engine_settings
+            from leadscore.pipeline.crm_settings import fit_to_crm
 
-            cfg = with_crm_vocabulary(cfg, open_engine(data, engine_settings(cfg)))
+            cfg = fit_to_crm(cfg, open_engine(data, engine_settings(cfg)))
         table = Table(title="registered features")
         for column in ("name", "family", "type", "module", "activity types", "description"):
             table.add_column(column)
@@ -60,11 +61,10 @@ def features_command(
     from leadscore.features.engines import open_engine
     from leadscore.features.snapshots import scoring_snapshots
     from leadscore.pipeline.catalog import engine_settings
-
-    from leadscore.pipeline.vocabulary import with_crm_vocabulary
+    from leadscore.pipeline.crm_settings import fit_to_crm
 
     crm = open_engine(data, engine_settings(cfg))
-    cfg = with_crm_vocabulary(cfg, crm)
+    cfg = fit_to_crm(cfg, crm)
     with out.status(f"building features on {crm.name}"):
         if when is not None:
             frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)

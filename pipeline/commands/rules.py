@@ -21,7 +21,7 @@ from leadscore.pipeline.config import load_config
 def rules_command(
     check: Annotated[bool, typer.Option("--check", help="Validate the table and print it.")] = True,
     table: Annotated[Path | None, typer.Option("--table", help="Points table YAML (default: the config's points_table, else the packaged one).")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="A CRM: also name every rule whose feature it does not produce.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="A CRM: check against the features it produces (its activity types and lead columns) and name every rule whose feature it does not produce.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate a points table (rules, caps, thresholds) and print it.
@@ -31,10 +31,11 @@ def rules_command(
     """
     cfg = load_config(config)
     if data is not None:
-        from leadscore.features.loaders import load_crm
-        from leadscore.pipeline.vocabulary import with_crm_vocabulary
+        from leadscore.features.engines import open_engine
+        from leadscore.pipeline.catalog import engine_settings
+        from leadscore.pipeline.crm_settings import fit_to_crm
 
-        cfg = with_crm_vocabulary(cfg, load_crm(data, cfg.engine))
+        cfg = fit_to_crm(cfg, open_engine(data, engine_settings(cfg)))
     path = table if table is not None else cfg.points_table
     points = load_points_table(path)
     features = {f.name: f for f in all_features(cfg.for_features)}

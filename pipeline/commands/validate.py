@@ -37,6 +37,7 @@ def validate_command(
     if ignored:
         out.print(f"[yellow]columns outside the data contract, not read:[/] {escape(', '.join(ignored))}")
     explain_vocabulary(crm, cfg)
+    _print_lead_columns(crm, cfg)
 
 
 def explain_vocabulary(crm, cfg) -> None:
@@ -70,3 +71,23 @@ def explain_vocabulary(crm, cfg) -> None:
             err.print(f"[yellow]warning:[/] {escape(crm.source)}: column 'channel' contradicts the declared channel "
                       f"'{t.channel}' of activity type '{escape(t.raw)}' in {len(rows):,} row{'s' if len(rows) > 1 else ''} "
                       f"({shown}{', ...' if len(rows) > _SHOWN_ROWS else ''}); those rows keep the data's channel")
+
+
+def _print_lead_columns(crm, cfg) -> None:
+    """Print which optional lead columns give features, and the extra columns used or not (checked against their types)."""
+    from leadscore.features.contract import OPTIONAL_LEAD_COLUMNS
+    from leadscore.features.lead_columns import present_lead_columns
+    from leadscore.pipeline.lead_columns import for_crm
+
+    fitted = for_crm(cfg, crm).features
+    lacking = [c for c in OPTIONAL_LEAD_COLUMNS if not fitted.has_lead_column(c)]
+    if lacking:
+        out.print(f"lead columns the leads table lacks (no features from them): {escape(', '.join(lacking))}")
+    declared = set(fitted.extra_lead_columns) | set(OPTIONAL_LEAD_COLUMNS) | {"lead_id", "created_at"}
+    used = [f"{c} ({kind})" for c, kind in fitted.extra_lead_columns.items()]
+    unused = [c for c in present_lead_columns(crm) if c not in declared]
+    if used:
+        out.print(f"extra lead columns used: {escape(', '.join(used))}")
+    if unused:
+        out.print(f"extra lead columns not used (declare them in features.extra_lead_columns as numeric, categorical, "
+                  f"boolean or date to use them): {escape(', '.join(unused))}")

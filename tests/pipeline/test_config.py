@@ -54,3 +54,16 @@ def test_a_bad_override_is_blamed_on_the_option_not_on_the_file(tmp_path):
     file_part, option_part = message.split(" | ")
     assert str(path) in file_part and "engine.threads" in file_part and "last_snapshot" not in file_part
     assert option_part.startswith("a command-line option") and "windows.last_snapshot" in option_part
+
+
+def test_a_model_s_recorded_extra_lead_columns_replace_the_config_s_and_a_list_matches_its_mapping():
+    from leadscore.pipeline.config import with_feature_settings
+
+    config = load_config(features={"extra_lead_columns": {"territory": "categorical"}})
+    recorded = {"features": {"extra_lead_columns": {"annual_revenue": "numeric"}, "lead_columns": ["country"]}}
+    trained, changed = with_feature_settings(config, recorded)
+    assert trained.features.extra_lead_columns == {"annual_revenue": "numeric"}
+    assert trained.features.lead_columns == ("country",)
+    assert changed == ["features.extra_lead_columns"]  # unset lead_columns in the config are the CRM's: no change
+    same, changed = with_feature_settings(config, {"features": {"extra_lead_columns": ["territory"]}})
+    assert same.features.extra_lead_columns == {"territory": "categorical"} and changed == []

@@ -173,3 +173,12 @@ def test_golden_report_for_a_tiny_fixed_dataset(tmp_path):
     assert summary == (GOLDEN / "summary.md").read_text()
     expected = json.loads((GOLDEN / "figures.json").read_text())
     assert json.dumps(kept, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+def test_the_slice_table_skips_the_lead_columns_the_crm_lacks():
+    frame = tiny_frame().drop(columns=["lead_source", "country"])  # a CRM with no source or country column
+    slices = evaluate_scorers(frame, load_config(), THRESHOLDS).slices
+    assert set(slices["slice"]) == {"company_size_band"}
+    assert set(slices["value"]) == {"11-50", "201-1000"}
+    bare = evaluate_scorers(frame.drop(columns=["company_size_band"]), load_config(), THRESHOLDS).slices
+    assert set(bare["slice"]) == {"all"}
