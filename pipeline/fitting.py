@@ -18,7 +18,7 @@ from leadscore.models.leakage import refuse_leaky_features
 from leadscore.models.lgbm import LeadScoringModel
 from leadscore.features.vocabulary import produced_roles
 from leadscore.models.rules import PointsScorer, load_points_table
-from leadscore.models.rules.table import vocabulary_problem
+from leadscore.models.rules.table import vocabulary_problem, without_unbuilt_rules
 from leadscore.pipeline.config import Config, feature_settings
 from leadscore.pipeline.drift import reference_from_training
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
@@ -57,7 +57,9 @@ def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
     # checked against the features this config builds (its windows name features such as web_visit_count_14d)
     registry = {f.name: f for f in all_features(config.for_features)}
     table = load_points_table(config.points_table)
-    problem = vocabulary_problem(table, registry, produced_roles(config.for_features), packaged=config.points_table is None)
+    packaged = config.points_table is None
+    problem = vocabulary_problem(table, registry, produced_roles(config.for_features), packaged=packaged)
+    table = without_unbuilt_rules(table, registry) if packaged else table
     points = PointsScorer(table, features=registry).fit(X[split.calibration], y[split.calibration])
 
     test = frame.loc[split.test].reset_index(drop=True)

@@ -238,14 +238,31 @@ def unproduced_rules(table: PointsTable, features: dict, produced_roles: set[str
     A feature counts events of some activity roles (`Feature.roles`); a CRM holding no activity
     of any of them produces it as a constant, and the rule never fires (or always does).
     """
-    if produced_roles is None:
-        return []
     missing = []
     for rule in table.rules:
+        if not _named_features(rule) <= set(features):
+            missing.append(f"{rule.id} ({rule.feature}: the leads table lacks its column)")
+            continue
         roles = getattr(features.get(rule.feature), "roles", ())
-        if roles and not set(roles) & produced_roles:
+        if produced_roles is not None and roles and not set(roles) & produced_roles:
             missing.append(f"{rule.id} ({rule.feature})")
     return missing
+
+
+def without_unbuilt_rules(table: PointsTable, features: dict) -> PointsTable:
+    """Return `table` without the rules naming a feature the CRM does not build (a lead column its leads table lacks).
+
+    Only the packaged default table is trimmed this way: it is written for a full B2B leads
+    table, and a CRM without, say, a seniority column still gets a baseline from its other
+    rules (`vocabulary_problem` names the ones left out). A user's own table naming such a
+    feature is an error (`check_against_registry`): its author meant every rule.
+    """
+    kept = [rule for rule in table.rules if _named_features(rule) <= set(features)]
+    return table if len(kept) == len(table.rules) else table.model_copy(update={"rules": kept})
+
+
+def _named_features(rule: Rule) -> set[str]:
+    return {rule.feature} | ({rule.decay.age_feature} if rule.decay else set())
 
 
 def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[str] | None, packaged: bool) -> str | None:
@@ -258,7 +275,7 @@ def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[s
     if not missing:
         return None
     text = (f"{table.source}: {len(missing)} of {len(table.rules)} rules name features this CRM does not produce "
-            f"(no activity of their types), so they never score: {', '.join(missing)}")
+            f"(no activity of their types, or a lead column the CRM lacks), so they never score: {', '.join(missing)}")
     if packaged and (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules):
         text += (f". The packaged B2B points table does not fit this CRM's activity vocabulary (fewer than "
                  f"{FITS_SHARE:.0%} of its rules apply) and ranks its leads no better than chance on behaviour: write a "

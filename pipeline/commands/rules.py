@@ -11,7 +11,7 @@ from rich.table import Table
 
 from leadscore.features.registry import all_features
 from leadscore.features.vocabulary import produced_roles
-from leadscore.models.rules.table import check_against_registry, load_points_table, vocabulary_problem
+from leadscore.models.rules.table import check_against_registry, load_points_table, vocabulary_problem, without_unbuilt_rules
 from leadscore.pipeline.console import err as _err
 from rich.markup import escape
 from leadscore.pipeline.commands.train import ConfigOption
@@ -39,8 +39,9 @@ def rules_command(
     path = table if table is not None else cfg.points_table
     points = load_points_table(path)
     features = {f.name: f for f in all_features(cfg.for_features)}
-    check_against_registry(points, features)
     problem = vocabulary_problem(points, features, produced_roles(cfg.for_features), packaged=path is None)
+    points = without_unbuilt_rules(points, features) if path is None else points
+    check_against_registry(points, features)
     shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")
     for column in ("id", "feature", "family", "condition", "points", "decay / per / cap"):
         shown.add_column(column, justify="right" if column == "points" else "left")

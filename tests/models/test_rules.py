@@ -281,3 +281,22 @@ def test_rules_check_with_data_names_the_rules_the_crm_cannot_use(tmp_path, caps
     captured = capsys.readouterr()
     assert "does not fit the CRM's activity vocabulary" in captured.out
     assert "sales_call (sales_call_count_30d)" in " ".join(captured.err.split())
+
+
+def test_the_packaged_table_leaves_out_the_rules_on_lead_columns_a_crm_lacks_and_names_them():
+    """A CRM without seniority still gets the packaged baseline from its other rules; the message names each rule left out."""
+    from leadscore.features.registry import all_features
+    from leadscore.features.settings import FeatureSettings
+    from leadscore.models.rules.table import check_against_registry, vocabulary_problem, without_unbuilt_rules
+
+    full = load_points_table()
+    features = {f.name: f for f in all_features(FeatureSettings(features={"lead_columns": []}))}
+    with pytest.raises(BadInputError, match="rule 'senior_title' names unknown feature 'seniority'"):
+        check_against_registry(full, features)  # a table of one's own naming them is an error
+    trimmed = without_unbuilt_rules(full, features)
+    check_against_registry(trimmed, features)
+    left_out = {r.id for r in full.rules} - {r.id for r in trimmed.rules}
+    assert "senior_title" in left_out and all(r.feature in features for r in trimmed.rules)
+    problem = vocabulary_problem(full, features, None, packaged=True)
+    assert "senior_title (seniority: the leads table lacks its column)" in problem
+    assert without_unbuilt_rules(full, {f.name: f for f in all_features(FeatureSettings())}) is full
