@@ -85,7 +85,10 @@ def crm_from_frames(
         create_keyed_copy(con)  # the layout `load_crm` builds, so tests on frames build features as loaded CRMs do
     if data_end is None:
         data_end = latest_timestamp(con)
-    return Crm(con=con, source=source, data_end=pd.Timestamp(data_end))
+    # the vocabulary, counted once as `load_crm` counts it: runs read it from the summary, never by a query of their own
+    types = dict(con.execute("SELECT activity_type, count(*) FROM activities WHERE activity_type IS NOT NULL "
+                             "GROUP BY activity_type ORDER BY activity_type").fetchall())
+    return Crm(con=con, source=source, data_end=pd.Timestamp(data_end), summary={"activity_types": types})
 
 
 def latest_timestamp(con: duckdb.DuckDBPyConnection) -> pd.Timestamp:

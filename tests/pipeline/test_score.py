@@ -14,6 +14,7 @@ from leadscore.pipeline.cli import exit_code_of, main
 from leadscore.pipeline.config import feature_settings, load_config, with_feature_settings
 from leadscore.pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
 from leadscore.pipeline.score import OUTPUT_COLUMNS, score
+from leadscore.pipeline.vocabulary import with_crm_vocabulary
 
 AS_OF = "2026-05-01"
 
@@ -55,7 +56,9 @@ def test_chunked_result_equals_unchunked(trained, tmp_path):
 def test_scoring_builds_features_with_the_settings_the_model_was_trained_with(trained, tmp_path, capsys):
     config, crm, result = trained
     recorded = result.bundle.manifest["feature_settings"]
-    assert recorded == feature_settings(config) and recorded["features"]["competitor_markers"]
+    # the config's feature settings, and the activity types training read from the data
+    assert recorded == feature_settings(with_crm_vocabulary(config, crm)) and recorded["features"]["competitor_markers"]
+    assert set(recorded["features"]["present_activity_types"]) == set(crm.table("activities")["activity_type"])
     default = load_config(workdir=config.workdir)  # names no competitor, as a scheduled job's config might
     assert with_feature_settings(default, recorded)[1] == ["features.competitor_markers"]
     capsys.readouterr()
