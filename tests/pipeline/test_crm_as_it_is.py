@@ -48,7 +48,7 @@ def test_a_crm_with_its_own_vocabulary_and_two_lead_columns_runs_every_command(e
     names = manifest["features"]["names"]
     recorded = manifest["feature_settings"]["features"]
     assert len(recorded["present_activity_types"]) >= 20 and not set(recorded["present_activity_types"]) & set(ACTIVITY_TYPES)
-    assert manifest["features"]["dtypes"]["annual_revenue"] == "number"
+    assert manifest["features"]["dtypes"]["attr_annual_revenue"] == "number"
     assert "seniority" not in names and "company_size_band" not in names  # no feature from a column the CRM lacks
     assert {"type_follow_up_call_count_30d", "type_status_changed_count_all"} <= set(names)
     metrics = json.loads(sorted((export / "work" / "reports").glob("*/metrics.json"))[-1].read_text())["metrics"]
