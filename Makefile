@@ -35,7 +35,7 @@ test: $(DEV_STAMP)
 # Under a minute on 2 cores: every layer (features, models, pipeline and its CLI errors), but
 # nothing that trains a model, runs the demo, starts Spark or searches long (markers slow, spark).
 test-fast: $(DEV_STAMP)
-	$(BIN)/pytest -q -m "not slow and not spark"
+	$(BIN)/pytest -q -n 2 -m "not slow and not spark"
 
 benchmark: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_all.py
