@@ -23,40 +23,28 @@ import pandas as pd
 from common import crm_in_parts, peak_rss_gb
 
 
-def time_ordered_copy(folder: Path) -> Path:
-    """Return (once) a copy of the CRM whose activity rows are in time order, not lead by lead."""
+def rewritten_copy(folder: Path, suffix: str, activities_sql: str) -> Path:
+    """Return (once) a copy of the CRM whose activities are `activities_sql` over its files (`{files}` in the text)."""
     import shutil
 
     import duckdb
 
-    target = folder.with_name(folder.name + "_time_ordered")
+    target = folder.with_name(folder.name + suffix)
     if (target / "done").exists():
         return target
     for name in ("leads", "opportunities"):
         shutil.copytree(folder / name, target / name, dirs_exist_ok=True)
     (target / "activities").mkdir(parents=True, exist_ok=True)
-    duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{folder}/activities/*.parquet') ORDER BY occurred_at) "
-                             f"TO '{target}/activities/part-000.parquet' (FORMAT parquet)")
+    files = f"read_parquet('{folder}/activities/*.parquet')"
+    duckdb.connect().execute(f"COPY ({activities_sql.format(files=files)}) TO '{target}/activities/part-000.parquet' (FORMAT parquet)")
     (target / "done").write_text("ok")
     return target
 
 
-def custom_vocabulary_copy(folder: Path) -> Path:
-    """Return (once) a copy of the CRM whose activity types are names of its own, none of them built in."""
-    import shutil
-
-    import duckdb
-
-    target = folder.with_name(folder.name + "_custom_vocabulary")
-    if (target / "done").exists():
-        return target
-    for name in ("leads", "opportunities"):
-        shutil.copytree(folder / name, target / name, dirs_exist_ok=True)
-    (target / "activities").mkdir(parents=True, exist_ok=True)
-    duckdb.connect().execute(f"COPY (SELECT * REPLACE ('CRM ' || replace(activity_type, '_', ' ') AS activity_type) "
-                             f"FROM read_parquet('{folder}/activities/*.parquet')) TO '{target}/activities/part-000.parquet' (FORMAT parquet)")
-    (target / "done").write_text("ok")
-    return target
+TIME_ORDERED = "SELECT * FROM {files} ORDER BY occurred_at"
+"""The activity rows in time order, not lead by lead."""
+CUSTOM_VOCABULARY = "SELECT * REPLACE ('CRM ' || replace(activity_type, '_', ' ') AS activity_type) FROM {files}"
+"""Every activity type a name of the CRM's own, none of them built in."""
 
 
 def main() -> None:
@@ -76,9 +64,9 @@ def main() -> None:
 
     folder = crm_in_parts(args.leads, parts=max(1, args.leads // 100_000))
     if args.time_ordered:
-        folder = time_ordered_copy(folder)
+        folder = rewritten_copy(folder, "_time_ordered", TIME_ORDERED)
     if args.vocabulary == "custom":
-        folder = custom_vocabulary_copy(folder)
+        folder = rewritten_copy(folder, "_custom_vocabulary", CUSTOM_VOCABULARY)
     config = load_config(engine={"memory_limit": "3GB", "threads": 2})
     t0 = time.perf_counter()
     crm = load_crm(folder, config.engine)
