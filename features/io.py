@@ -21,6 +21,25 @@ from leadscore.features.errors import BadInputError
 FRAME_SUFFIXES = (".parquet", ".csv")
 
 
+def ensure_folder(folder: str | os.PathLike) -> Path:
+    """Create `folder` (and its parents) if needed; a path through a file or without permission is bad input, not a crash.
+
+    >>> import tempfile, pathlib
+    >>> afile = pathlib.Path(tempfile.mkdtemp()) / "afile"
+    >>> _ = afile.write_text("x")
+    >>> ensure_folder(afile / "sub")
+    Traceback (most recent call last):
+    ...
+    leadscore.features.errors.BadInputError: .../afile/sub: cannot create this folder (NotADirectoryError: ...)
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(f"{folder}: cannot create this folder ({type(exc).__name__}: {exc.strerror or exc})") from None
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it over `target` only on success.
@@ -33,7 +52,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     'done'
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(target.parent)
     tmp = _new_temp_file(target)
     try:
         yield tmp

@@ -48,8 +48,7 @@ def fit_lead_columns(engine: FeatureEngine, settings: FeatureSettings) -> tuple[
     Unset, `features.lead_columns` becomes the optional contract columns the leads table has
     (and stays unset when it has them all: unset means every one, as a full leads table and a
     model trained on one record it); set (a model's recorded settings, or a config naming
-    them), each must be there. A declared
-    extra column must exist, and its values must be of its type: a BadInputError names the
+    them), each must be there. A declared extra column must exist, and its values must be of its type: a BadInputError names the
     file, the column and the distinct bad values with their counts. A categorical extra with
     more than `features.max_category_levels` distinct values is a warning: so many levels are
     mostly too rare to learn from, and such a column is often a number or an id declared as a

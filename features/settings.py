@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
-from leadscore.features.contract import LEADS, OPTIONAL_LEAD_COLUMNS
+from leadscore.features.contract import ACTIVITY_TYPES, LEADS, OPTIONAL_LEAD_COLUMNS
 
 REQUIRED_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if c.required)
 
@@ -73,11 +73,7 @@ class WindowSettings(_Strict):
         return value
 
 
-ROLES: tuple[str, ...] = (
-    "email_sent", "email_open", "email_click", "email_bounce", "unsubscribe", "web_visit", "form_submit",
-    "content_download", "webinar_registered", "webinar_attended", "event_attended", "sales_call", "meeting",
-    "demo_request",
-)
+ROLES: tuple[str, ...] = ACTIVITY_TYPES
 """The built-in activity roles: each is also the raw `activity_type` name that means it."""
 
 
@@ -107,7 +103,7 @@ LEAD_COLUMN_TYPES: tuple[str, ...] = ("numeric", "categorical", "boolean", "date
 class FeatureOptions(_Strict):
     """Options of the feature declarations, and the plug-in modules that add declarations."""
 
-    # extra lead columns to use, each with its type; a plain list (the older form) types every one categorical
+    # extra lead columns to use, each with its type; a plain list types every one categorical
     extra_lead_columns: dict[str, Literal[LEAD_COLUMN_TYPES]] = Field(default_factory=dict)
     # the contract's optional lead columns the features read; None: every one (a CRM lacking some sets those it has)
     lead_columns: tuple[str, ...] | None = None

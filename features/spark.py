@@ -31,12 +31,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from leadscore.features.builder import _snapshot_frame, _typed, feature_sql
-from leadscore.features.contract import ACTIVITIES, ACTIVITY_TYPES, LEADS, TABLES, Column, Table
+from leadscore.features.contract import ACTIVITIES, LEADS, TABLES, Column, Table
 from leadscore.features.crm import DATA_END_SQL
 from leadscore.features.errors import BadInputError
 from leadscore.features.registry import all_features
 from leadscore.features.settings import EngineSettings, FeatureSettings
-from leadscore.features.validation import check_required_columns
+from leadscore.features.validation import activity_type_sql, check_required_columns
 
 
 def spark_session(engine: EngineSettings):
@@ -152,9 +152,8 @@ def _column_sql(column: Column, raw_type: str | None) -> str:
     raw = f"`{column.name}`"
     text = f"nullif(trim(CAST({raw} AS STRING)), '')"
     if column.dtype in {"string", "category"}:
-        if column.name == "activity_type":  # built-in names in any case mean their role; the CRM's own stay as written
-            builtin = ", ".join(f"'{t}'" for t in ACTIVITY_TYPES)
-            return f"CASE WHEN lower({text}) IN ({builtin}) THEN lower({text}) ELSE {text} END"
+        if column.name == "activity_type":
+            return activity_type_sql(text)
         return f"lower({text})" if column.allowed else text
     if raw_type.split("(")[0] in _SPARK_NATIVE[column.dtype]:
         return f"CAST({raw} AS {_SPARK_TYPE[column.dtype]})"

@@ -245,9 +245,18 @@ def _typed_expr(column: Column, raw_types: dict[str, str]) -> str:
     expr = _column_expr(column, raw_types)
     if column.allowed:
         return f"lower({expr})"
-    if column.name == "activity_type":  # built-in names in any case mean their role; the CRM's own stay as written
-        return f"CASE WHEN lower({expr}) IN {quoted(ACTIVITY_TYPES)} THEN lower({expr}) ELSE {expr} END"
+    if column.name == "activity_type":
+        return activity_type_sql(expr)
     return expr
+
+
+def activity_type_sql(expr: str) -> str:
+    """Return the SQL (DuckDB and Spark alike) reading a raw type: built-in names in any case mean their role, the CRM's own stay as written.
+
+    >>> activity_type_sql("t").startswith("CASE WHEN lower(t) IN ('email_sent', ")
+    True
+    """
+    return f"CASE WHEN lower({expr}) IN {quoted(ACTIVITY_TYPES)} THEN lower({expr}) ELSE {expr} END"
 
 
 def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:

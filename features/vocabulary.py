@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from leadscore.features.contract import OFFLINE_ACTIVITY_TYPES
 from leadscore.features.settings import ROLES, ActivityTypeDeclaration, FeatureSettings
 
-OFFLINE_ROLES: frozenset[str] = frozenset({"event_attended", "sales_call", "meeting"})
+OFFLINE_ROLES: frozenset[str] = OFFLINE_ACTIVITY_TYPES
 NEGATIVE_ROLES: frozenset[str] = frozenset({"email_bounce", "unsubscribe"})
-EMAIL_ROLES: frozenset[str] = frozenset({"email_sent", "email_open", "email_click"})
-"""Roles the email engagement features (unopened streak, open and click rates) are computed from."""
 LEAD_INITIATED_ROLES: tuple[str, ...] = (
     "web_visit", "email_open", "email_click", "content_download", "form_submit", "webinar_registered",
     "webinar_attended", "event_attended", "demo_request", "meeting", "sales_call",
@@ -90,9 +89,6 @@ class Vocabulary:
     def own_activity(self) -> tuple[str, ...]:
         """Return the raw types that count as the lead's own activity: lead-initiated roles and custom implicit types."""
         return self._names(t for t in self.types if t.role in LEAD_INITIATED_ROLES or (t.custom and t.family == "implicit"))
-
-    def get(self, raw: str) -> ActivityType | None:
-        return next((t for t in self.types if t.raw == raw), None)
 
 
 def slug(raw: str) -> str:

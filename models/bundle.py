@@ -19,7 +19,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from leadscore.features.io import atomic_path, write_text
+from leadscore.features.io import atomic_path, ensure_folder, write_text
 from leadscore.models.errors import SchemaMismatchError
 
 MODEL_FILE = "model.joblib"
@@ -79,7 +79,7 @@ def schema_of(frame: pd.DataFrame, categories: dict[str, list[str]]) -> dict:
 def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     """Write the bundle to `folder` (model first, manifest with its sha256 last, both atomically)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder)
     with atomic_path(folder / MODEL_FILE) as tmp:
         joblib.dump({"calibrated": bundle.calibrated, "model": bundle.model, "points": bundle.points}, tmp, compress=3)
     manifest = {**bundle.manifest, "bundle_format": BUNDLE_FORMAT, "sha256": sha256_of(folder / MODEL_FILE),
@@ -101,7 +101,7 @@ def load_bundle(folder: str | Path) -> ModelBundle:
             "refusing to unpickle a model file that changed after training")
     try:
         parts = joblib.load(folder / MODEL_FILE)
-    except (ModuleNotFoundError, AttributeError) as exc:  # a class that moved or went: the file predates this code
+    except (ModuleNotFoundError, AttributeError) as exc:  # a class that moved or went: a class the file names is not in this version
         raise SchemaMismatchError(f"{folder / MODEL_FILE}: cannot be read by this leadscore ({exc}); retrain the model") from None
     return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from leadscore.features.io import ensure_folder
 from leadscore.pipeline.errors import LeadscoreError
 
 
@@ -20,7 +21,7 @@ from leadscore.pipeline.errors import LeadscoreError
 def exclusive(target: str | Path, timeout_s: float = 3600) -> Iterator[None]:
     """Hold an exclusive lock beside `target` for the duration of the block."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(target.parent)
     lock = FileLock(str(target.parent / f".{target.name}.lock"))
     try:
         with lock.acquire(timeout=timeout_s):

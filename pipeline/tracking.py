@@ -14,6 +14,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+from leadscore.features.io import ensure_folder
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import BadInputError, TrackingError
@@ -33,7 +34,7 @@ def _mlflow(config: Config):
     logging.getLogger("alembic").setLevel(logging.WARNING)
     uri = config.tracking_uri()
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(Path(uri.removeprefix("sqlite:///")).parent)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return mlflow
@@ -184,7 +185,7 @@ def download_bundle(config: Config, model_uri: str) -> Path:
     cache = Catalog.of(config).registry_cache
     target = cache / f"{version.name}-v{version.version}"
     if _bundle_in(target) is None:
-        cache.mkdir(parents=True, exist_ok=True)
+        ensure_folder(cache)
         staging = cache / f".download-{secrets.token_hex(8)}"
         staging.mkdir()  # not mkdtemp: its 0700 would stay on the renamed folder; mkdir honours the umask
         mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{version.name}/{version.version}", dst_path=str(staging))

@@ -48,15 +48,15 @@ def score_command(
     if cfg.engine.name == "spark":
         from leadscore.features.engines import open_engine
         from leadscore.features.snapshots import scoring_snapshots
-        from leadscore.pipeline.catalog import Catalog
-        from leadscore.pipeline.lead_columns import for_crm
+        from leadscore.pipeline.catalog import Catalog, engine_settings
+        from leadscore.pipeline.crm_settings import fit_to_crm
         from leadscore.pipeline.model_source import resolve_model
         from leadscore.pipeline.scoring import scoring_date
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
-        crm = open_engine(data, cfg.engine)
-        cfg = for_crm(cfg, crm, model=f"{name} v{version}")
+        crm = open_engine(data, engine_settings(cfg))
+        cfg = fit_to_crm(cfg, crm, model=f"{name} v{version}")
         when = scoring_date(when, crm.data_end, crm.source)
         target = out_path or Catalog.of(cfg).spark_scores_dir
         score_spark(crm, bundle, scoring_snapshots(crm, when), cfg, target)

@@ -21,9 +21,9 @@ from leadscore.pipeline.evaluation.figures import conversion_by, gains_by_decile
 from leadscore.pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
 from leadscore.pipeline.evaluation.verdict import verdict
 from leadscore.pipeline.io import write_text
+from leadscore.pipeline.scoring import SLICE_COLUMNS
 
 REQUIRED = ("lead_id", "as_of", "label", "model_proba", "rule_proba", "rule_points", "rule_segment", "rule_stage")
-SLICE_COLUMNS = ("lead_source", "country", "company_size_band")
 
 
 @dataclass

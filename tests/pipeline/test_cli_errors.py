@@ -70,3 +70,21 @@ def test_the_command_line_maps_each_error_class_to_its_documented_exit_code(erro
 
 def test_the_lower_layers_errors_carry_no_exit_code():
     assert not any(hasattr(cls, "exit_code") for cls in (errors.LeadscoreError, errors.BadInputError, errors.SchemaMismatchError))
+
+
+@pytest.mark.parametrize("argv", [
+    ["generate", "--leads", "500", "--out", "{afile}/sub"],
+    ["import", "salesforce", "{export}", "--out", "{afile}"],
+    ["promote", "--workdir", "{afile}"],
+])
+def test_an_output_folder_through_a_file_is_bad_input_naming_it(argv, tmp_path, capsys):
+    """A path that runs into an existing file is the user's to fix: exit 2 and the path, never a traceback."""
+    from pathlib import Path
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    export = Path(__file__).parent / "adapters" / "salesforce_export"
+    code = main([a.format(afile=afile, export=export) for a in argv])
+    message = capsys.readouterr().err
+    assert code == 2, message
+    assert "cannot create this folder" in message and "afile" in message and "Traceback" not in message
