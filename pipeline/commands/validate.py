@@ -22,9 +22,10 @@ def validate_command(
 ) -> None:
     """Check a CRM's leads, activities and opportunities against the data contract."""
     from leadscore.features.loaders import load_crm
+    from leadscore.pipeline.catalog import engine_settings
 
     cfg = load_config(config)
-    crm = load_crm(data, cfg.engine)
+    crm = load_crm(data, engine_settings(cfg))  # spills where every other stage does
     s = crm.summary
     table = Table(title=f"{crm.source} meets the data contract")
     table.add_column("table")
