@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from leadscore.features.io import ensure_folder
+
 from leadscore.features.settings import EngineSettings
 
 
@@ -27,7 +29,7 @@ def connect(config: EngineSettings | None = None, database: str = ":memory:", re
     except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses to touch the setting at all
         pass
     if config.temp_directory:
-        Path(config.temp_directory).mkdir(parents=True, exist_ok=True)
+        ensure_folder(Path(config.temp_directory))
         con.execute("SET temp_directory = ?", [str(config.temp_directory)])
     return con
 

@@ -94,16 +94,47 @@ def check_frame_target(target: str | os.PathLike) -> str:
     return suffix.removeprefix(".")
 
 
-def write_frame(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
-    """Write `frame` to Parquet or CSV (chosen by the suffix of `target`), atomically."""
+def write_frame(frame: pd.DataFrame, target: str | os.PathLike, for_spreadsheets: bool = False) -> Path:
+    """Write `frame` to Parquet or CSV (chosen by the suffix of `target`), atomically.
+
+    `for_spreadsheets`: a CSV people open in Excel or Sheets gets its text cells neutralized
+    (`neutralize_formulas`); tables leadscore reads back keep their values exactly.
+    """
     target = Path(target)
     suffix = "." + check_frame_target(target)
     with atomic_path(target) as tmp:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False)
+            if for_spreadsheets:  # RFC 4180 line ends: a cell holding a bare CR is then quoted, not read as a row break
+                neutralize_formulas(frame).to_csv(tmp, index=False, lineterminator="\r\n")
+            else:
+                frame.to_csv(tmp, index=False)
     return target
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` with every text cell that a spreadsheet would run as a formula prefixed by `'`.
+
+    Numbers stay numbers (a negative score is not text); only text columns are touched.
+
+    >>> neutralize_formulas(pd.DataFrame({"lead_id": ["=1+1", "L2", "@SUM(A1)"], "points": [-5, 3, 0]})).to_dict("list")
+    {'lead_id': ["'=1+1", 'L2', "'@SUM(A1)"], 'points': [-5, 3, 0]}
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, "'" + text.astype(object))
+    return out
 
 
 def write_text(text: str, target: str | os.PathLike) -> Path:

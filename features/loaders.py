@@ -9,6 +9,8 @@ returns a `Crm` only after `features.validation` has passed every table.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -60,15 +62,37 @@ def load_crm(source: str | Path, engine: EngineSettings | None = None, now: pd.T
     source = Path(source)
     if not source.exists():
         raise BadInputError(f"{source}: no such folder or DuckDB file")
+    engine = engine or EngineSettings()
     con = connect(engine)
-    if source.is_file():
-        origins = _attach_duckdb(con, source)
-    else:
-        origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
-    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
-                                (engine or EngineSettings()).copy_activities_up_to)
-    return Crm(con=con, source=str(source), data_end=latest_timestamp(con), summary=summary)
+    with unreadable_files_named(source, engine):
+        if source.is_file():
+            origins = _attach_duckdb(con, source)
+        else:
+            origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
+        now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+        summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
+                                    engine.copy_activities_up_to)
+        return Crm(con=con, source=str(source), data_end=latest_timestamp(con), summary=summary)
+
+
+@contextlib.contextmanager
+def unreadable_files_named(source: Path, engine: EngineSettings):
+    """Turn DuckDB's read and memory failures while loading `source` into bad input naming the file or the setting.
+
+    A corrupt Parquet page or a truncated file surfaces only when DuckDB first reads it, deep
+    inside validation; the user needs the file's name and what to do, not DuckDB's stack.
+    """
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        raise BadInputError(f"{source}: loading needs more memory than engine.memory_limit ({engine.memory_limit}) allows "
+                            f"({str(exc).splitlines()[0][:160]}); raise engine.memory_limit, or set engine.temp_directory "
+                            "to a disk with room to spill") from None
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        first = str(exc).splitlines()[0]
+        named = re.search(r'file "([^"]+)"', first)
+        raise BadInputError(f"{named.group(1) if named else source}: cannot be read ({first[:240]}); "
+                            "the file is damaged or not what its name says: export it again") from None
 
 
 def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table) -> str:
@@ -89,7 +113,16 @@ def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: 
 
 
 def _listing(files: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    return "[" + ", ".join(_sql_text(f) for f in files) + "]"
+
+
+def _sql_text(path: Path) -> str:
+    """Return `path` as a SQL string literal (quotes doubled), so a file name with `'` reads that file.
+
+    >>> _sql_text(Path("/crm/o'brien.duckdb"))
+    "'/crm/o''brien.duckdb'"
+    """
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _register_parquet(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
@@ -110,9 +143,10 @@ def _register_csv(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) 
     no per-file row number); a table in several parts also gets `_file`, and validation counts
     a row's place within its part from that part's first `_row`, only when it names a row.
     """
+    delim = "\t" if files[0].name.endswith(".tsv") else ","
     for f in files:
         _check_text(f)
-    delim = "\t" if files[0].name.endswith(".tsv") else ","
+        _check_header(f, delim)
     split = len(files) > 1
     # the table stays in memory for the whole run: each row keeps its part as a 1-2 byte ENUM code, not the path
     columns = f"* EXCLUDE (_file), CAST(_file AS ENUM({_listing(files)[1:-1]})) AS _file" if split else "*"
@@ -123,6 +157,21 @@ def _register_csv(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) 
     con.execute("SET preserve_insertion_order = false")
     columns = "* EXCLUDE (_file), CAST(_file AS VARCHAR) AS _file" if split else "*"
     con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS SELECT {columns}, rowid + 1 AS _row FROM raw_{name}_text")
+
+
+def _check_header(path: Path, delim: str) -> None:
+    """Reject a CSV whose header names a column twice: a reader would rename one and the data would go to the wrong name."""
+    import csv
+    import gzip
+    from collections import Counter
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=delim), [])
+    repeated = sorted(name for name, count in Counter(c.strip() for c in header).items() if count > 1)
+    if repeated:
+        raise BadInputError(f"{path}: the header names {', '.join(repr(c) for c in repeated)} more than once; "
+                            "each column must have one name (rename or drop the copies)")
 
 
 def _check_text(path: Path) -> None:
@@ -142,7 +191,7 @@ def _check_text(path: Path) -> None:
 
 def _attach_duckdb(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     try:
-        con.execute(f"ATTACH '{str(path).replace(chr(39), '')}' AS crm_source (READ_ONLY)")
+        con.execute(f"ATTACH {_sql_text(path)} AS crm_source (READ_ONLY)")
     except duckdb.Error as exc:
         raise BadInputError(f"{path}: not a readable DuckDB database: {str(exc).splitlines()[0]}") from None
     present = {row[0] for row in con.execute(

@@ -35,8 +35,10 @@ def declare(settings: FeatureSettings) -> list[Feature]:
     sent = ("email_sent",)
     has = settings.features.has_lead_column
     personal = quoted(settings.features.personal_email_domains)
+    # a plain substring test on lower case: a marker is text, never a LIKE pattern ('%' and '_' match only themselves)
     markers = "" if not has("company_name") else " OR ".join(
-        f"lower(coalesce(l.company_name, '')) LIKE '%{m.replace(chr(39), '')}%'" for m in settings.features.competitor_markers
+        f"instr(lower(coalesce(l.company_name, '')), {quoted([m.lower()])[1:-1]}) > 0"
+        for m in settings.features.competitor_markers if m.strip()
     ) or "FALSE"
     domains = settings.features.competitor_domains
     competitor_domain = f" OR {email_domain_sql()} IN {quoted(domains)}" if domains and has("email") else ""

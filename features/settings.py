@@ -158,7 +158,13 @@ class FeatureOptions(_Strict):
     @classmethod
     def _typed_columns(cls, value):
         if isinstance(value, (list, tuple)):
-            return {name: "categorical" for name in value}
+            value = {name: "categorical" for name in value}
+        # a column name reaches SQL as a quoted identifier: a double quote or a control character could end it
+        bad = [name for name in (value if isinstance(value, dict) else ()) if not isinstance(name, str) or not name.strip()
+               or '"' in name or any(ord(ch) < 32 for ch in name)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: not a usable column name (empty, or holding a double quote or "
+                             "a control character); rename the column in the export")
         return value
 
     @field_validator("plugins")

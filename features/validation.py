@@ -141,6 +141,12 @@ def _is_empty(column: Column, raw_types: dict[str, str]) -> str:
     return f"{_raw_text(column)} IS NULL"
 
 
+MAX_ABS_VALUE = 1e15
+"""The largest magnitude a number in the contract may have. Feature sums over millions of rows of
+it stay far inside float64 (about 1.8e308), so every feature is finite by construction; no real
+duration, amount or count comes near it."""
+
+
 def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column, str, str]]:
     """Return (column, SQL condition of a bad row, message) for every value check of `table`, in report order."""
     checks = []
@@ -156,6 +162,9 @@ def _value_checks(table: Table, raw_types: dict[str, str]) -> list[tuple[Column,
                            "has {n} value{s} that {are} not {noun}, {where}"))
         if column.dtype == "float":
             checks.append((column, f"isinf({typed}) OR isnan({typed})", "has {n} infinite or NaN values, {where}"))
+            checks.append((column, f"abs({typed}) > {MAX_ABS_VALUE:g}",
+                           f"has {{n}} value{{s}} beyond ±{MAX_ABS_VALUE:g}, {{where}}: sums and means over a lead's history "
+                           "would overflow; check the export's units"))
         if column.allowed:
             allowed = "(" + ", ".join(f"'{v}'" for v in column.allowed) + ")"
             checks.append((column, f"{_raw_text(column)} IS NOT NULL AND lower({_raw_text(column)}) NOT IN {allowed}",

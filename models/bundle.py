@@ -3,8 +3,9 @@
 A bundle is a folder with `model.joblib` and `manifest.json`. The manifest records the
 feature schema (names, dtypes, categories), the points table, the training window, metrics,
 library versions, the drift reference and the sha256 of `model.joblib`. joblib files are
-code: `load_bundle` verifies the hash against the manifest before unpickling, and the CLI
-only loads bundles from the configured model store.
+code, and whoever can replace `model.joblib` can also rewrite the manifest beside it: so
+`load_bundle` unpickles only a file whose hash matches one the caller read from somewhere the
+bundle's writer cannot rewrite (the MLflow run and registry version that produced it).
 """
 
 from __future__ import annotations
@@ -89,12 +90,24 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     return folder
 
 
-def load_bundle(folder: str | Path) -> ModelBundle:
-    """Load a bundle after checking model.joblib against the sha256 in its manifest."""
+def load_bundle(folder: str | Path, expected_sha256: str | None) -> ModelBundle:
+    """Load a bundle after checking model.joblib against `expected_sha256` and the manifest's sha256.
+
+    `expected_sha256` is the anchor: the hash recorded by the training run that wrote the bundle
+    (a registry version tag or run tag). Without one the file is refused, never unpickled.
+    """
     folder = Path(folder)
     manifest = read_manifest(folder)
     check_format(manifest, folder)
+    if not expected_sha256:
+        raise SchemaMismatchError(
+            f"{folder / MODEL_FILE}: no training run records this model's sha256, so nothing vouches for the file; "
+            "refusing to unpickle it (retrain with `leadscore train` to register a model whose hash is recorded)")
     actual = sha256_of(folder / MODEL_FILE)
+    if actual != expected_sha256:
+        raise SchemaMismatchError(
+            f"{folder / MODEL_FILE}: sha256 {actual[:12]}… does not match the {expected_sha256[:12]}… its training run "
+            "recorded; refusing to unpickle a model file that changed after training")
     if actual != manifest.get("sha256"):
         raise SchemaMismatchError(
             f"{folder / MODEL_FILE}: sha256 {actual[:12]}… does not match the manifest's {str(manifest.get('sha256'))[:12]}…; "

@@ -10,10 +10,16 @@ class LeadScoringPyfunc(mlflow.pyfunc.PythonModel):
     """Return the calibrated win probability for rows of features (the bundle's feature columns)."""
 
     def load_context(self, context) -> None:
-        """Load the bundle (sha256-checked) from the run's artifacts."""
-        from leadscore.models.bundle import load_bundle
+        """Load the bundle from the run's artifacts, checked against the manifest's sha256 (integrity only).
 
-        self.bundle = load_bundle(context.artifacts["bundle"])
+        An MLflow tool loading this model has already unpickled this class from the same artifact
+        store, so that store must be trusted by whoever loads through MLflow; leadscore's own
+        scoring never comes here: it checks the file against the registry's recorded hash.
+        """
+        from leadscore.models.bundle import load_bundle, read_manifest
+
+        folder = context.artifacts["bundle"]
+        self.bundle = load_bundle(folder, read_manifest(folder).get("sha256"))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         """Return a frame with one column, `probability`."""

@@ -85,8 +85,26 @@ class Catalog:
         return self.root / "data"
 
     def local_tracking_uri(self) -> str:
-        """Return the URI of the local MLflow store (used when neither environment nor config names one)."""
-        return f"sqlite:///{self.mlflow_db.resolve()}"
+        """Return the URI of the local MLflow store (used when neither environment nor config names one).
+
+        The path is percent-quoted: in a URL, `?` starts a query and `#` a fragment, so a working
+        folder named `a?b` would otherwise put the store at `a` (SQLAlchemy unquotes the path).
+
+        Only the characters a URL gives a meaning to are quoted; the rest of the path stays as it is.
+
+        >>> Catalog(Path("/w/a?b #c'ü")).local_tracking_uri()
+        "sqlite:////w/a%3Fb %23c'ü/mlflow.db"
+        """
+        return "sqlite:///" + quote_url_path(str(self.mlflow_db.resolve()))
+
+
+def quote_url_path(path: str) -> str:
+    """Percent-quote the characters that end a URL's path (`?`, `#`) and the escape character itself.
+
+    >>> quote_url_path("/w/50%?#")
+    '/w/50%25%3F%23'
+    """
+    return path.replace("%", "%25").replace("?", "%3F").replace("#", "%23")
 
 
 def engine_settings(config):

@@ -37,13 +37,13 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     features would mean something else), its logged metric from its own test slice is used
     instead (and that is said in the decision's metric).
     """
-    from leadscore.models.bundle import load_bundle, read_manifest
+    from leadscore.models.bundle import read_manifest
     from leadscore.models.metrics import classification_metrics
     from leadscore.pipeline import tracking
 
     challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
     test = pd.read_parquet(Catalog.test_slice(challenger_dir))
-    champion_bundle = load_bundle(tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{champion}"))
+    champion_bundle, _ = tracking.registered_bundle(config, f"models:/{config.tracking.model_name}/{champion}")
     challenger_settings = read_manifest(challenger_dir).get("feature_settings")
     try:
         champion_bundle.check_schema(test)

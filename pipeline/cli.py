@@ -48,13 +48,25 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="leadscore")
     except LeadscoreError as exc:
         # the message quotes the user's data, which may hold rich markup such as "[/x]": printed as written
-        _err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False, markup=True)
+        _err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}", soft_wrap=True, highlight=False, markup=True)
         return exit_code_of(exc)
     except SystemExit as exc:  # click ends every run with SystemExit, usage errors with code 2
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else 1
     return 0
+
+
+def printable(text: str) -> str:
+    r"""Return `text` with control characters shown as escapes, so data quoted in a message cannot drive the terminal.
+
+    A lead id holding ESC [2J would otherwise clear the operator's screen, or colour a log.
+    Line breaks stay: a message may be several lines.
+
+    >>> printable("lead \x1b[2Jx\tok")
+    'lead \\x1b[2Jx\\tok'
+    """
+    return "".join(ch if ch == "\n" or (ord(ch) >= 32 and ord(ch) != 127) else repr(ch)[1:-1] for ch in text)
 
 
 def exit_code_of(error: LeadscoreError) -> int:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadscore.features.registry import pin_plugins
 from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, WindowSettings
+from leadscore.features.yaml_files import UniqueKeyLoader
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
 
@@ -183,7 +184,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-class _DatesAsTextLoader(yaml.SafeLoader):
+class _DatesAsTextLoader(UniqueKeyLoader):
     """YAML without its timestamp type: `first_snapshot: 2025-01-01` stays the text the date
     validator reads, and `2025-13-01` becomes a named key error instead of a crash in the parser."""
 

@@ -13,17 +13,17 @@ def resolve_model(config: Config, model: str | None) -> tuple[ModelBundle, str, 
     """Load the bundle to score with (the registry's champion by default, or a bundle in the model
     store) and return it with its name, its version and `config` set to build its features.
 
-    Only the places `pipeline.trust` allows are read.
+    Only the places `pipeline.trust` allows are read, and a model file is unpickled only when its
+    sha256 matches the one its training run recorded in the tracking store.
     """
     from leadscore.pipeline import tracking
 
     if is_registry_uri(model):
         uri = model or f"models:/{config.tracking.model_name}@{tracking.CHAMPION}"
-        version = tracking.resolve(config, uri)
-        bundle = load_bundle(tracking.download_bundle(config, uri))
+        bundle, version = tracking.registered_bundle(config, uri)
         return bundle, version.name, str(version.version), with_model_settings(bundle, config)
     path = trusted_local_bundle(model, Catalog.of(config).model_store)
-    bundle = load_bundle(path)
+    bundle = load_bundle(path, tracking.local_bundle_sha256(config, path.name))
     return bundle, bundle.manifest.get("name", "local"), f"local:{path.name}", with_model_settings(bundle, config)
 
 

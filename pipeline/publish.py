@@ -48,4 +48,4 @@ def publish(frame: pd.DataFrame, drift: pd.DataFrame, out: Path, sink, psi_fail:
             f"{' …' if len(stop_for) > 8 else ''}; scores were not written ({out} is unchanged). See {drift_path}")
     with sink.upserting(frame) if sink is not None else contextlib.nullcontext():
         write_text(drift_json, drift_path)
-        write_frame(frame, out)
+        write_frame(frame, out, for_spreadsheets=True)  # scores.csv is opened in spreadsheets

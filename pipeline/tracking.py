@@ -8,19 +8,24 @@ Aliases, not the deprecated stages, mark which version is `challenger` and `cham
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 from leadscore.features.io import ensure_folder
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config
-from leadscore.pipeline.errors import BadInputError, TrackingError
+from leadscore.pipeline.errors import BadInputError, LeadscoreError, TrackingError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+SHA_TAG = "leadscore.model_sha256"
+"""The run and model-version tag holding the sha256 of the bundle's model file: the anchor a load
+checks the file against, kept in the tracking store rather than beside the file."""
 
 
 def _mlflow(config: Config):
@@ -34,7 +39,9 @@ def _mlflow(config: Config):
     logging.getLogger("alembic").setLevel(logging.WARNING)
     uri = config.tracking_uri()
     if uri.startswith("sqlite:///"):
-        ensure_folder(Path(uri.removeprefix("sqlite:///")).parent)
+        ensure_folder(Path(unquote(uri.removeprefix("sqlite:///"))).parent)
+    if uri == Catalog.of(config).local_tracking_uri():
+        _follow_moved_workdir(config)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return mlflow
@@ -42,17 +49,46 @@ def _mlflow(config: Config):
 
 def client(config: Config):
     """Return an MlflowClient on the configured store, or a TrackingError if it cannot be reached."""
-    mlflow = _mlflow(config)
-    from mlflow.tracking import MlflowClient
-
-    c = MlflowClient(tracking_uri=config.tracking_uri(), registry_uri=config.tracking_uri())
     try:
+        _mlflow(config)
+        from mlflow.tracking import MlflowClient
+
+        c = MlflowClient(tracking_uri=config.tracking_uri(), registry_uri=config.tracking_uri())
         c.search_experiments(max_results=1)
-    except Exception as exc:  # any transport or store error means the same thing to the user
-        raise TrackingError(f"MLflow tracking store {config.tracking_uri()} cannot be reached: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0][:200]}. Check tracking.uri / MLFLOW_TRACKING_URI.") from None
+    except LeadscoreError:
+        raise
+    except Exception as exc:  # an unknown scheme, a retired backend, any transport or store error: the same to the user
+        raise TrackingError(f"MLflow tracking store {config.tracking_uri()} cannot be reached or used: {type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())[:240]}. Check tracking.uri / MLFLOW_TRACKING_URI "
+                            "(e.g. sqlite:///path/mlflow.db or http://host:5000).") from None
+    _remove_quoted_twin(config.tracking_uri())
     del mlflow
     return c
+
+
+def _follow_moved_workdir(config: Config) -> None:
+    from leadscore.pipeline.console import err
+    from leadscore.pipeline.moved_store import follow_moved_store
+
+    catalog = Catalog.of(config)
+    old = follow_moved_store(catalog.mlflow_db, catalog.mlflow_artifacts)
+    if old:
+        err.print(f"note: this working folder's MLflow store pointed at {unquote(old)}; it was moved or copied, "
+                  f"so its artefact locations now point at {catalog.mlflow_artifacts.resolve()}")
+
+
+def _remove_quoted_twin(uri: str) -> None:
+    """Remove the empty folder MLflow makes from a SQLite URI's path still percent-quoted.
+
+    MLflow (`store.db.utils._make_parent_dirs_if_sqlite`) creates the parent of the URI's path
+    without unquoting it, so a working folder `a?b` also gets an empty `a%3Fb` beside it; the
+    store itself is in `a?b`, where SQLAlchemy opens it. Only an empty folder is removed.
+    """
+    if not uri.startswith("sqlite:///"):
+        return
+    quoted = Path(uri.removeprefix("sqlite:///")).parent
+    if quoted != Path(unquote(str(quoted))) and quoted.is_dir() and not any(quoted.iterdir()):
+        quoted.rmdir()
 
 
 def experiment_id(config: Config) -> str:
@@ -68,16 +104,21 @@ def experiment_id(config: Config) -> str:
 
 
 def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: dict[str, float], artifacts: list[Path],
-                     input_example, tags: dict[str, str]) -> tuple[str, str]:
-    """Log a training run and register its model; return (run_id, model version)."""
+                     input_example, tags: dict[str, str], bundle) -> tuple[str, str]:
+    """Log a training run and register its model; return (run_id, model version).
+
+    `bundle` is the one just saved to `bundle_dir`, still in memory: its sha256 is recorded as a
+    tag of the run and of the registered version, the anchor every later load checks the file
+    against (`model_sha256`).
+    """
     mlflow = _mlflow(config)
     from mlflow.models import infer_signature
 
-    from leadscore.models.bundle import load_bundle
     from leadscore.models.pyfunc import LeadScoringPyfunc
 
     exp = experiment_id(config)
-    bundle = load_bundle(bundle_dir)
+    sha = bundle.manifest["sha256"]
+    tags = {**tags, SHA_TAG: sha}
     proba = bundle.calibrated.predict_proba(input_example)[:, 1]
     import pandas as pd
 
@@ -94,7 +135,9 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
             signature=signature, input_example=input_example.head(5), registered_model_name=config.tracking.model_name,
         )
         version = str(info.registered_model_version)
-    client(config).set_registered_model_alias(config.tracking.model_name, CHALLENGER, version)
+    c = client(config)
+    c.set_model_version_tag(config.tracking.model_name, version, SHA_TAG, sha)
+    c.set_registered_model_alias(config.tracking.model_name, CHALLENGER, version)
     return run.info.run_id, version
 
 
@@ -173,17 +216,51 @@ def resolve(config: Config, model_uri: str):
                             "(train and promote one with `leadscore train --promote`)") from None
 
 
-def download_bundle(config: Config, model_uri: str) -> Path:
+def registered_bundle(config: Config, model_uri: str):
+    """Return (bundle, ModelVersion) for a registered model, its file checked against the version's sha256 tag.
+
+    A cached copy whose file no longer matches the tag is downloaded again once; a fresh download
+    that still does not match (the artifact store holds another file than the one trained) stops.
+    """
+    from leadscore.models.bundle import load_bundle, sha256_of
+
+    version = resolve(config, model_uri)
+    expected = model_sha256(version)
+    folder = download_bundle(config, model_uri, version)
+    if expected and sha256_of(folder / "model.joblib") != expected:
+        shutil.rmtree(_cache_folder(config, version), ignore_errors=True)
+        folder = download_bundle(config, model_uri, version)
+    return load_bundle(folder, expected), version
+
+
+def model_sha256(version) -> str | None:
+    """Return the sha256 a model version's training run recorded for its file (None for a version without one)."""
+    return (getattr(version, "tags", None) or {}).get(SHA_TAG)
+
+
+def local_bundle_sha256(config: Config, bundle_name: str) -> str | None:
+    """Return the sha256 the training run that saved model-store bundle `bundle_name` recorded, if any."""
+    c = client(config)
+    found = c.get_experiment_by_name(config.tracking.experiment)
+    if found is None:
+        return None
+    runs = c.search_runs([found.experiment_id], filter_string=f"tags.`leadscore.bundle` = '{bundle_name}'", max_results=2)
+    hashes = {r.data.tags.get(SHA_TAG) for r in runs}
+    return hashes.pop() if len(hashes) == 1 else None
+
+
+def download_bundle(config: Config, model_uri: str, version=None) -> Path:
     """Download a registered model's bundle (e.g. models:/leadscore@champion) and return its folder.
 
-    Versions are immutable, so a version already in the working folder's cache is reused; a
-    download goes to a private temporary folder renamed into place, so concurrent runs never
-    see each other's half-downloaded files. The bundle's sha256 is checked when it is loaded.
+    The cache is keyed by the registry's identity (its URI) and the version's immutable run id, so
+    a new store or another registry with its own "v1" never reuses this one's files. A download
+    goes to a private temporary folder renamed into place, so concurrent runs never see each
+    other's half-downloaded files. The file is checked against the version's sha256 when loaded.
     """
     mlflow = _mlflow(config)
-    version = resolve(config, model_uri)
+    version = version or resolve(config, model_uri)
     cache = Catalog.of(config).registry_cache
-    target = cache / f"{version.name}-v{version.version}"
+    target = _cache_folder(config, version)
     if _bundle_in(target) is None:
         ensure_folder(cache)
         staging = cache / f".download-{secrets.token_hex(8)}"
@@ -197,6 +274,11 @@ def download_bundle(config: Config, model_uri: str) -> Path:
     if found is None:
         raise TrackingError(f"{model_uri}: the registered model holds no leadscore bundle")
     return found
+
+
+def _cache_folder(config: Config, version) -> Path:
+    registry = hashlib.sha256(config.tracking_uri().encode()).hexdigest()[:12]
+    return Catalog.of(config).registry_cache / f"{version.name}-v{version.version}-{registry}-{version.run_id or 'norun'}"
 
 
 def _bundle_in(folder: Path) -> Path | None:

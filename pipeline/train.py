@@ -82,7 +82,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),
-        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name})
+        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, bundle=result.bundle)
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
     return result

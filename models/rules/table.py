@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadscore.features.yaml_files import UniqueKeyLoader
 from leadscore.models.errors import BadInputError
 
 CONDITIONS: tuple[str, ...] = ("at_least", "equals", "in", "between")
@@ -144,7 +145,7 @@ def load_points_table(path: str | Path | None = None) -> PointsTable:
     """
     path = Path(path) if path else default_table_path()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except FileNotFoundError:
         raise BadInputError(f"{path}: points table not found") from None
     except yaml.YAMLError as exc:

@@ -167,9 +167,10 @@ def test_any_activity_type_is_valid_and_channel_is_optional(tmp_path):
     assert crm.summary["activity_channels"]["web_visit"] == {"none": 1}
 
 
-def test_enormous_values_parse_and_infinite_ones_are_rejected(tmp_path):
-    crm = load_crm(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",1e300,")), now=NOW)
-    assert crm.table("activities")["value"].max() == 1e300
+def test_large_values_parse_and_overflowing_or_infinite_ones_are_rejected(tmp_path):
+    crm = load_crm(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",1e14,")), now=NOW)
+    assert crm.table("activities")["value"].max() == 1e14
+    _fails(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",1e300,")), "activities.csv", "beyond ±1e+15", "row 1")
     _fails(_crm(tmp_path, activities=ACTIVITIES.replace(",120,", ",inf,")), "activities.csv", "infinite or NaN", "row 1")
 
 

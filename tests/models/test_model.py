@@ -106,11 +106,14 @@ def test_bundle_records_schema_and_refuses_a_tampered_model_file(trained, tmp_pa
     manifest = json.loads((result.bundle_dir / "manifest.json").read_text())
     assert {"features", "points_table", "window", "metrics", "versions", "sha256", "drift_reference"} <= set(manifest)
     copy = tmp_path / "bundle"
-    save_bundle(load_bundle(result.bundle_dir), copy)
+    save_bundle(load_bundle(result.bundle_dir, manifest["sha256"]), copy)
+    recorded = json.loads((copy / "manifest.json").read_text())["sha256"]
     with open(copy / "model.joblib", "ab") as handle:
         handle.write(b"tampered")
-    with pytest.raises(SchemaMismatchError, match="sha256 .* does not match the manifest"):
-        load_bundle(copy)
+    with pytest.raises(SchemaMismatchError, match="sha256 .* does not match the .* its training run recorded"):
+        load_bundle(copy, recorded)
+    with pytest.raises(SchemaMismatchError, match="no training run records this model's sha256"):
+        load_bundle(copy, None)
 
 
 def test_scoring_data_with_another_schema_is_a_clear_error(trained):

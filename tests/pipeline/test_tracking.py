@@ -48,8 +48,8 @@ def test_a_champion_trained_with_other_feature_settings_is_judged_by_its_own_log
 
     load = model_bundle.load_bundle
 
-    def with_other_competitors(folder):
-        bundle = load(folder)
+    def with_other_competitors(folder, expected_sha256):
+        bundle = load(folder, expected_sha256)
         bundle.manifest["feature_settings"]["features"]["competitor_markers"] = ["someone else"]
         return bundle
 
