@@ -25,7 +25,10 @@ LABEL_SQL = """
 
 
 def label_snapshots(crm: FeatureEngine, snapshots: pd.DataFrame, windows: WindowSettings) -> tuple[pd.DataFrame, dict]:
-    """Return (labelled snapshots, summary) with censored snapshots removed and counted."""
+    """Return (labelled snapshots, summary) with censored snapshots removed and counted.
+
+    Columns of `snapshots` beside lead_id and as_of (such as `in_sales_pipeline`) are kept.
+    """
     w = windows
     window_end = pd.to_datetime(snapshots["as_of"], utc=True) + pd.Timedelta(days=w.gap_days + w.horizon_days)
     censored = window_end > crm.data_end
@@ -35,6 +38,11 @@ def label_snapshots(crm: FeatureEngine, snapshots: pd.DataFrame, windows: Window
     labelled["label"] = labelled["label"].astype("int8")
     labelled["lead_id"] = labelled["lead_id"].astype("string")
     labelled["as_of"] = pd.to_datetime(labelled["as_of"], utc=True)
+    carried = [c for c in snapshots.columns if c not in ("lead_id", "as_of")]  # e.g. in_sales_pipeline, kept beside the label
+    if carried:
+        rest = snapshots.loc[~censored].reset_index(drop=True)
+        rest = rest.assign(lead_id=rest["lead_id"].astype("string"), as_of=pd.to_datetime(rest["as_of"], utc=True))
+        labelled = labelled.merge(rest, on=["lead_id", "as_of"], how="left", validate="one_to_one")
     labelled = labelled.sort_values(["as_of", "lead_id"], ignore_index=True)
     summary = {
         "snapshots": int(len(labelled)),
