@@ -10,7 +10,7 @@ from leadscore.features.engines import FeatureEngine
 from leadscore.features.labels import label_snapshots
 from leadscore.features.registry import feature_names
 from leadscore.features.settings import FeatureSettings
-from leadscore.features.snapshots import split_population, training_snapshots
+from leadscore.features.snapshots import moment_text, split_population, training_snapshots
 
 
 @dataclass
@@ -36,6 +36,6 @@ def build_training_set(crm: FeatureEngine, settings: FeatureSettings | None = No
     frame = labelled.merge(features, on=["lead_id", "as_of"], how="left", validate="one_to_one")
     summary = {**summary, "snapshots": int(len(frame)), "positives": int(frame["label"].sum()),
                "in_sales_pipeline_left_out": int(len(left_out)), "in_sales_pipeline_left_out_wins": int(left_out["label"].sum()),
-               "first_as_of": str(frame["as_of"].min().date()), "last_as_of": str(frame["as_of"].max().date())}
+               "first_as_of": moment_text(frame["as_of"].min()), "last_as_of": moment_text(frame["as_of"].max())}
     return TrainingSet(frame=frame, feature_names=feature_names(settings), summary=summary,
                        left_out=left_out[["lead_id", "as_of", "label"]])

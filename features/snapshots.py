@@ -115,6 +115,9 @@ def open_leads_at(crm: FeatureEngine, dates: list[pd.Timestamp]) -> pd.DataFrame
 def split_population(snapshots: pd.DataFrame, population: PopulationSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (the snapshots a score decides about, those left out) under the population rule.
 
+    Under `exclude` no kept snapshot has an open opportunity, so the kept ones lose the
+    `in_sales_pipeline` column; under `include` they keep it, and none is left out.
+
     >>> s = pd.DataFrame({"lead_id": ["a", "b"], "as_of": pd.Timestamp("2024-03-01", tz="UTC"), "in_sales_pipeline": [False, True]})
     >>> [len(part) for part in split_population(s, PopulationSettings())]
     [1, 1]
@@ -122,7 +125,10 @@ def split_population(snapshots: pd.DataFrame, population: PopulationSettings) ->
     [2, 0]
     """
     left_out = snapshots["in_sales_pipeline"] if population.open_opportunities == "exclude" else pd.Series(False, index=snapshots.index)
-    return snapshots.loc[~left_out].reset_index(drop=True), snapshots.loc[left_out].reset_index(drop=True)
+    kept = snapshots.loc[~left_out].reset_index(drop=True)
+    if population.open_opportunities == "exclude":
+        kept = kept.drop(columns=["in_sales_pipeline"])
+    return kept, snapshots.loc[left_out].reset_index(drop=True)
 
 
 def training_snapshots(crm: FeatureEngine, windows: WindowSettings) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadscore.features.snapshots import moment_text
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import InsufficientDataError
 
@@ -38,8 +39,8 @@ class TimeSplit:
             out[name] = {
                 "rows": int(mask.sum()),
                 "positives": int(part["label"].sum()),
-                "first_as_of": str(part["as_of"].min().date()) if len(part) else None,
-                "last_as_of": str(part["as_of"].max().date()) if len(part) else None,
+                "first_as_of": moment_text(part["as_of"].min()) if len(part) else None,
+                "last_as_of": moment_text(part["as_of"].max()) if len(part) else None,
             }
         out["purged"] = self.purged
         return out

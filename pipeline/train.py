@@ -38,6 +38,7 @@ class TrainResult:
     calibration_method: str
     test_frame: pd.DataFrame
     seconds: float
+    left_out_test: pd.DataFrame = field(default_factory=pd.DataFrame)  # the test period's snapshots the population rule left out
     run_id: str | None = None
     model_version: str | None = None
     promotion: object = None
@@ -62,6 +63,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
         seconds=time.perf_counter() - started,
+        left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
     )
 
 
@@ -77,7 +79,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
-    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
+    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points), result.left_out_test)
     result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),

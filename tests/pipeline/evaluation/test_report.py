@@ -150,12 +150,12 @@ def test_the_html_report_has_every_section_and_image_and_no_personal_data(tmp_pa
     paths = write_report(evaluate_scorers(frame, load_config(), THRESHOLDS), tmp_path)
     parser = _Sections()
     parser.feed(paths["html"].read_text())
-    assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices"} <= parser.ids
+    assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices", "population"} <= parser.ids
     assert len(parser.images) == 4 and all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.images)
     for path in paths.values():
         assert "example.com" not in path.read_text()
     figures = json.loads(paths["json"].read_text())
-    assert {"metrics", "threshold_audit", "gains", "reliability", "segments", "grades", "slices", "verdict"} <= set(figures)
+    assert {"metrics", "threshold_audit", "gains", "reliability", "segments", "grades", "slices", "verdict", "population"} <= set(figures)
 
 
 def test_golden_report_for_a_tiny_fixed_dataset(tmp_path):
