@@ -98,8 +98,8 @@ def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBund
     opened = scoring_snapshots(crm, as_of)
     snapshots, why = population_to_score(opened, config.population)
     if snapshots.empty:
-        raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}{" that is not already in Sales' pipeline" if len(opened) else ''}: "
-                            "nothing to score")
+        outside = " that is not already in Sales' pipeline" if len(opened) else ""
+        raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}{outside}: nothing to score")
     if why:
         err.print(why)
     frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
