@@ -49,6 +49,11 @@ class EngineSettings(_Strict):
         return value
 
 
+def _duration(text: str) -> pd.Timedelta:
+    """Return the duration `text` names ("6h", "30min", "7d", "2w"); pandas wants day and week units upper-case."""
+    return pd.Timedelta(re.sub(r"(?<=\d)\s*([dw])\b", lambda m: m.group(1).upper(), text.strip()))
+
+
 class WindowSettings(_Strict):
     """Snapshot schedule, lookback windows and prediction horizon (in days).
 
@@ -75,7 +80,7 @@ class WindowSettings(_Strict):
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                step = pd.Timedelta(value)
+                step = _duration(value)
             except (ValueError, TypeError):
                 raise ValueError(f"{value!r} is not a duration such as '6h', '30min' or '2d'") from None
             if step < pd.Timedelta(minutes=1):
@@ -85,7 +90,7 @@ class WindowSettings(_Strict):
     @property
     def slide_step(self) -> pd.Timedelta:
         """Return the time between two snapshots: `slide` when set, else `slide_days` days."""
-        return pd.Timedelta(self.slide) if self.slide is not None else pd.Timedelta(days=self.slide_days)
+        return _duration(self.slide) if self.slide is not None else pd.Timedelta(days=self.slide_days)
 
     @field_validator("first_snapshot", "last_snapshot")
     @classmethod

@@ -122,14 +122,17 @@ def check_split(crm: FeatureEngine, config: Config) -> SplitCheck:
     populated = counts[counts["snapshots"] > 0].reset_index(drop=True)
     if populated.empty:
         raise InsufficientDataError(f"{crm.source}: no open lead at any of the {len(counts)} snapshot dates: nothing to train on")
-    bounds = slice_bounds(populated["as_of"], config)
+    try:
+        bounds = slice_bounds(populated["as_of"], config)
+    except InsufficientDataError as exc:
+        raise InsufficientDataError(f"{crm.source}: {exc}") from None
     populated["slice"] = slice_of(populated["as_of"], bounds, label_reach(config))
     grouped = populated.groupby("slice").agg(dates=("as_of", "size"), first_as_of=("as_of", "min"), last_as_of=("as_of", "max"),
                                              snapshots=("snapshots", "sum"), wins=("wins", "sum"))
     slices = grouped.reindex(list(SLICES)).reset_index().rename(columns={"index": "slice"})
     slices = slices.fillna({"dates": 0, "snapshots": 0, "wins": 0}).astype({"dates": "int64", "snapshots": "int64", "wins": "int64"})
     check = SplitCheck(slices, bounds, int(counts["in_pipeline"].sum()), config.population.open_opportunities == "exclude")
-    _require_fit_and_calibration(check, config)
+    _require_fit_and_calibration(check, config, crm.source)
     fit = check.rows("fit")
     # early stopping holds out a share of the fit leads: the fit slice keeps about the rest of its wins
     kept = 1 - config.model.validation_share
@@ -141,7 +144,7 @@ def check_split(crm: FeatureEngine, config: Config) -> SplitCheck:
     return check
 
 
-def _require_fit_and_calibration(check: SplitCheck, config: Config) -> None:
+def _require_fit_and_calibration(check: SplitCheck, config: Config, source: str) -> None:
     """Raise when the purge empties the fit or the calibration slice: the horizon is longer than the slice."""
     reach_days = config.windows.gap_days + config.windows.horizon_days
     b = check.bounds
@@ -152,7 +155,7 @@ def _require_fit_and_calibration(check: SplitCheck, config: Config) -> None:
         first = purged["first_as_of"]
         span = (b.calibration_start - first).days if purged["dates"] else 0
         raise InsufficientDataError(
-            f"every snapshot before the calibration start {moment_text(b.calibration_start)} is purged "
+            f"{source}: every snapshot before the calibration start {moment_text(b.calibration_start)} is purged "
             f"({purged['snapshots']:,} snapshots on {purged['dates']} dates): the fit period spans {span} days, shorter than "
             f"the {window}, so each label would see the calibration slice. The history must hold the horizon beyond the "
             f"fit period: lower windows.horizon_days, start earlier (windows.first_snapshot), or hold out less "
@@ -161,7 +164,7 @@ def _require_fit_and_calibration(check: SplitCheck, config: Config) -> None:
     if calibration["snapshots"] == 0:
         span = (b.test_start - b.calibration_start).days
         raise InsufficientDataError(
-            f"every calibration snapshot ({moment_text(b.calibration_start)} to {moment_text(b.test_start)}, {span} days) is "
+            f"{source}: every calibration snapshot ({moment_text(b.calibration_start)} to {moment_text(b.test_start)}, {span} days) is "
             f"purged ({purged['snapshots']:,} snapshots): the slice is shorter than the {window}, so each label would see "
             f"the test slice. Raise split.calibration_share (now {config.split.calibration_share:g}, {b.calibration_dates} "
             f"of {b.dates} dates) or lower windows.horizon_days")
@@ -189,8 +192,9 @@ def outcome_problem(name: str, won: int, other: int, config: Config, check: Spli
     causes = []
     if won < need_won and total_wins < 3 * need_won:
         causes.append(f"the three slices hold only {total_wins:,} wins in all ({total_wins / max(total, 1):.2%} of {total:,} "
-                      f"snapshots), fewer than 3 x split.min_won: lower split.min_won, label a longer window "
-                      f"(windows.horizon_days {config.windows.horizon_days}), or use more history (an earlier windows.first_snapshot)")
+                      f"snapshots), fewer than 3 x split.min_won: lower split.min_won, snapshot more often (windows.slide_days or "
+                      f"windows.slide), label a longer window (windows.horizon_days {config.windows.horizon_days}), or use more "
+                      f"history (an earlier windows.first_snapshot)")
     elif name in ("calibration", "test"):
         share, dates = (config.split.calibration_share, check.bounds.calibration_dates) if name == "calibration" else (
             config.split.test_share, check.bounds.test_dates)
@@ -206,7 +210,8 @@ def outcome_problem(name: str, won: int, other: int, config: Config, check: Spli
     if check.left_out and check.in_pipeline:
         causes.append(f"{check.in_pipeline:,} snapshots of leads already in Sales' pipeline are left out "
                       "(population.open_opportunities: exclude)")
-    return f"{text}. " + "; ".join(causes)
+    first, *rest = causes
+    return f"{text}. {first[0].upper()}{first[1:]}" + "".join(f"; {c}" for c in rest)
 
 
 def _slide_text(config: Config) -> str:
