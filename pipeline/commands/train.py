@@ -76,6 +76,10 @@ def print_train_summary(result) -> None:
         s = result.split[name]
         split.add_row(name, f"{s['rows']:,}", f"{s['positives']:,}", str(s["first_as_of"]), str(s["last_as_of"]))
     out.print(split)
+    left_out = result.summary.get("in_sales_pipeline_left_out", 0)
+    if left_out:
+        out.print(f"left out: {left_out:,} snapshots of leads already in Sales' pipeline (an open opportunity at as_of; "
+                  f"{result.summary['in_sales_pipeline_left_out_wins']:,} of them won), population.open_opportunities: exclude")
     metrics = Table(title=f"test metrics (calibration: {result.calibration_method}, best iteration {result.bundle.manifest['best_iteration']})")
     for column in ("metric", "model", "points table"):
         metrics.add_column(column)
