@@ -56,7 +56,7 @@ def slice_bounds(dates, config: Config) -> SliceBounds:
     >>> days = pd.date_range("2024-01-01", periods=10, freq="30D", tz="UTC")
     >>> b = slice_bounds(days, Config())
     >>> moment_text(b.calibration_start), moment_text(b.test_start)
-    ('2024-05-30', '2024-07-29')
+    ('2024-06-29', '2024-08-28')
     """
     dates = np.array(sorted(pd.to_datetime(pd.Series(dates), utc=True).unique()))
     n = len(dates)
