@@ -133,11 +133,11 @@ def check_split(crm: FeatureEngine, config: Config) -> SplitCheck:
     slices = slices.fillna({"dates": 0, "snapshots": 0, "wins": 0}).astype({"dates": "int64", "snapshots": "int64", "wins": "int64"})
     check = SplitCheck(slices, bounds, int(counts["in_pipeline"].sum()), config.population.open_opportunities == "exclude")
     _require_fit_and_calibration(check, config, crm.source)
-    fit = check.rows("fit")
-    # early stopping holds out a share of the fit leads: the fit slice keeps about the rest of its wins
-    kept = 1 - config.model.validation_share
-    for name, won, other in (("fit", int(fit["wins"] * kept), int((fit["snapshots"] - fit["wins"]) * kept)),
-                             *((n, check.rows(n)["wins"], check.rows(n)["snapshots"] - check.rows(n)["wins"]) for n in ("calibration", "test"))):
+    for name in ("fit", "calibration", "test"):
+        rows = check.rows(name)
+        # early stopping holds out a share of the fit leads: the fit slice keeps about the rest of its snapshots
+        kept = 1 - config.model.validation_share if name == "fit" else 1
+        won, other = int(rows["wins"] * kept), int((rows["snapshots"] - rows["wins"]) * kept)
         problem = outcome_problem(name, won, other, config, check)
         if problem:
             raise InsufficientDataError(f"{crm.source}: {problem}")

@@ -91,3 +91,18 @@ def test_the_check_counts_what_the_time_split_then_holds(synthetic, overrides):
         assert check.loc[name, "snapshots"] == mask.sum() and check.loc[name, "wins"] == frame.loc[mask, "label"].sum()
     assert check.loc[["purged before calibration", "purged before test"], "snapshots"].sum() == split.purged
     assert check.loc["calibration", "first_as_of"] == split.calibration_start and check.loc["test", "first_as_of"] == split.test_start
+
+
+def test_a_schedule_with_no_open_lead_says_there_is_nothing_to_train_on():
+    from leadscore.pipeline.errors import InsufficientDataError
+
+    from ..features.tiny_crm import tiny_tables, ts
+
+    leads, activities, _ = tiny_tables()
+    won = pd.DataFrame({"opportunity_id": ["W1", "W2", "W3"], "lead_id": ["A", "B", "C"],
+                        "created_at": [ts("2024-02-02")] * 3, "closed_at": [ts("2024-02-03")] * 3, "outcome": ["won"] * 3,
+                        "amount": [1.0] * 3})
+    late = activities.iloc[[0]].assign(occurred_at=ts("2024-09-01"))  # the data runs on after every lead was won
+    crm = crm_from_frames(leads, pd.concat([activities, late], ignore_index=True), won)
+    with pytest.raises(InsufficientDataError, match=r"no open lead at any of the \d+ snapshot dates: nothing to train on"):
+        check_split(crm, load_config(windows={"first_snapshot": "2024-03-01", "horizon_days": 30}))
