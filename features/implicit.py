@@ -104,6 +104,8 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                             "derived", "CAST(web_visit_count_all + content_download_count_all + form_submit_count_all"
                             " + webinar_attended_count_all + email_click_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)",
                             "float", "{value:.1f} own activities a month on average"))
+    # False in every row when the population leaves out leads with an open opportunity (`features.snapshots`, the
+    # default): kept so that a model's feature schema does not depend on the rule, and a tree never splits on a constant
     features.append(Feature("has_open_opportunity", "implicit", "Sales has an open opportunity with the lead", "opportunity",
                             "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity"))
     features.append(Feature("days_since_opportunity_opened", "implicit", "Days since the open opportunity was opened (NaN if none)",

@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from leadscore.features.contract import ACTIVITY_TYPES, LEADS, OPTIONAL_LEAD_COLUMNS
@@ -48,16 +49,48 @@ class EngineSettings(_Strict):
         return value
 
 
+def _duration(text: str) -> pd.Timedelta:
+    """Return the duration `text` names ("6h", "30min", "7d", "2w"); pandas wants day and week units upper-case."""
+    return pd.Timedelta(re.sub(r"(?<=\d)\s*([dw])\b", lambda m: m.group(1).upper(), text.strip()))
+
+
 class WindowSettings(_Strict):
-    """Snapshot schedule, lookback windows and prediction horizon (in days)."""
+    """Snapshot schedule, lookback windows and prediction horizon (in days).
+
+    `slide` spaces the snapshots by any duration ("6h", "90min", "2d"), for processes decided
+    within hours; when set it replaces `slide_days`, and snapshot times need not be midnights.
+
+    >>> WindowSettings(slide="6h").slide_step
+    Timedelta('0 days 06:00:00')
+    >>> WindowSettings(slide_days=7).slide_step
+    Timedelta('7 days 00:00:00')
+    """
 
     slide_days: int = Field(30, ge=1)
+    slide: str | None = None  # a duration such as "6h" or "30min"; replaces slide_days when set
     horizon_days: int = Field(90, ge=1)
     gap_days: int = Field(0, ge=0)
     lookback_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
     half_lives_days: tuple[PositiveInt, ...] = Field((7, 30, 90), min_length=1)
     first_snapshot: str | None = None  # ISO date; default: earliest lead + longest lookback
     last_snapshot: str | None = None  # ISO date; default: data end - horizon (uncensored)
+
+    @field_validator("slide")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                step = _duration(value)
+            except (ValueError, TypeError):
+                raise ValueError(f"{value!r} is not a duration such as '6h', '30min' or '2d'") from None
+            if step < pd.Timedelta(minutes=1):
+                raise ValueError(f"{value!r}: a slide must be at least one minute")
+        return value
+
+    @property
+    def slide_step(self) -> pd.Timedelta:
+        """Return the time between two snapshots: `slide` when set, else `slide_days` days."""
+        return _duration(self.slide) if self.slide is not None else pd.Timedelta(days=self.slide_days)
 
     @field_validator("first_snapshot", "last_snapshot")
     @classmethod
@@ -71,6 +104,19 @@ class WindowSettings(_Strict):
             except ValueError:
                 raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
         return value
+
+
+class PopulationSettings(_Strict):
+    """Which leads a score decides about: by default those not yet in Sales' hands.
+
+    A lead with an open opportunity at `as_of` (opened before it, not closed by it) is already
+    worked by Sales; the score exists to decide which leads to hand over. `exclude` leaves such
+    snapshots out of training, evaluation, the threshold audit and scoring (they are counted,
+    and the report shows how they convert); `include` keeps them, reports them as their own
+    group and flags them in the scores (column `in_sales_pipeline`).
+    """
+
+    open_opportunities: Literal["exclude", "include"] = "exclude"
 
 
 ROLES: tuple[str, ...] = ACTIVITY_TYPES
@@ -188,6 +234,7 @@ class FeatureSettings(_Strict):
 
     features: FeatureOptions = FeatureOptions()
     windows: WindowSettings = WindowSettings()
+    population: PopulationSettings = PopulationSettings()
 
     def recorded(self) -> dict[str, Any]:
         """Return the settings that decide what every feature means, as a model bundle records them.
@@ -195,7 +242,8 @@ class FeatureSettings(_Strict):
         The same feature name can mean another thing under other settings (who is a
         competitor, which domains are personal, how many recent sends a rate covers), which no
         column check can see: scoring rebuilds a model's features with the settings it was
-        trained with. The snapshot schedule is left out: it decides which rows, not what a column means.
+        trained with. The snapshot schedule and the population are left out: they decide which rows,
+        not what a column means.
         """
         return {"features": self.features.model_dump(mode="json"),
                 "windows": {k: v for k, v in self.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}

@@ -39,14 +39,13 @@ def load(data, config: Config | None = None) -> Crm:
 
 
 def build_features(crm: Crm, as_of=None, config: Config | None = None) -> pd.DataFrame:
-    """Return point-in-time features: one row per open lead at `as_of`, or labelled training snapshots if None."""
+    """Return point-in-time features: one row per open lead of the population at `as_of`, or labelled training snapshots if None."""
     from leadscore.features.builder import build_features as _build
     from leadscore.features.dataset import build_training_set
-    from leadscore.features.snapshots import scoring_snapshots
-
+    from leadscore.features.snapshots import scoring_snapshots, split_population
     from leadscore.pipeline.crm_settings import fit_to_crm
 
     config = fit_to_crm(config or load_config(), crm)
     if as_of is None:
         return build_training_set(crm, config.for_features).frame
-    return _build(crm, scoring_snapshots(crm, as_of), config.for_features)
+    return _build(crm, split_population(scoring_snapshots(crm, as_of), config.population)[0], config.for_features)

@@ -2,7 +2,7 @@
 
 The packaged `conf/default.yaml` holds every default; a user file overrides any part of it.
 Unknown keys and wrong types are errors that name the file and the key, so a typo never
-silently falls back to a default. The `engine`, `windows` and `features` sections are the
+silently falls back to a default. The `engine`, `windows`, `features` and `population` sections are the
 features layer's own settings (`leadscore.features.settings`); the rest are the pipeline's.
 """
 
@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadscore.features.registry import pin_plugins
-from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, WindowSettings
+from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, PopulationSettings, WindowSettings
 from leadscore.features.yaml_files import UniqueKeyLoader
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
@@ -139,6 +139,7 @@ class Config(_Strict):
     engine: EngineSettings = EngineSettings()
     windows: WindowSettings = WindowSettings()
     features: FeatureOptions = FeatureOptions()
+    population: PopulationSettings = PopulationSettings()
     split: SplitConfig = SplitConfig()
     model: ModelConfig = ModelConfig()
     targets: TargetsConfig = TargetsConfig()
@@ -150,8 +151,8 @@ class Config(_Strict):
 
     @property
     def for_features(self) -> FeatureSettings:
-        """Return the settings the features layer reads: the feature options and the windows."""
-        return FeatureSettings(features=self.features, windows=self.windows)
+        """Return the settings the features layer reads: the feature options, the windows and the population."""
+        return FeatureSettings(features=self.features, windows=self.windows, population=self.population)
 
     @property
     def workdir_path(self) -> Path:

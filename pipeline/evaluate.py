@@ -49,14 +49,15 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     config = fit_to_crm(config, crm, model=f"{name} v{version}")
     training = build_training_set(crm, config.for_features)
     window = bundle.manifest["window"]
+    start, end = pd.Timestamp(window["test_start"], tz="UTC"), pd.Timestamp(window["last_as_of"], tz="UTC")
     as_of = training.frame["as_of"]
-    test = training.frame[(as_of >= pd.Timestamp(window["test_start"], tz="UTC")) &
-                          (as_of <= pd.Timestamp(window["last_as_of"], tz="UTC"))].reset_index(drop=True)
+    test = training.frame[(as_of >= start) & (as_of <= end)].reset_index(drop=True)
+    left_out = training.left_out[(training.left_out["as_of"] >= start) & (training.left_out["as_of"] <= end)]
     if test.empty:
         raise InsufficientDataError(f"{crm.source}: no snapshot falls in the model's test window "
                                     f"{window['test_start']} to {window['last_as_of']}")
     bundle.check_schema(test, f"features built from {crm.source}")
     frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
-    evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points))
+    evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points), left_out)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

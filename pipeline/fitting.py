@@ -12,6 +12,7 @@ import pandas as pd
 
 from leadscore.features.dataset import TrainingSet
 from leadscore.features.registry import all_features
+from leadscore.features.snapshots import moment_text
 from leadscore.models.bundle import schema_of
 from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
@@ -78,7 +79,7 @@ def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, t
         "points_table": fitted.points.table_.model_dump(mode="json"),
         "window": {
             "first_as_of": training.summary["first_as_of"], "last_as_of": training.summary["last_as_of"],
-            "calibration_start": str(split.calibration_start.date()), "test_start": str(split.test_start.date()),
+            "calibration_start": moment_text(split.calibration_start), "test_start": moment_text(split.test_start),
             "horizon_days": config.windows.horizon_days, "gap_days": config.windows.gap_days,
         },
         "calibration_method": fitted.calibration_method,

@@ -7,9 +7,12 @@ import pandas as pd
 
 
 def training_params(result, config) -> dict:
-    """Return the parameters of a training run: windows, calibration, model settings and split sizes."""
+    """Return the parameters of a training run: windows, population, calibration, model settings and split sizes."""
     return {
-        "horizon_days": config.windows.horizon_days, "slide_days": config.windows.slide_days,
+        "horizon_days": config.windows.horizon_days,
+        "slide_days": config.windows.slide_step / pd.Timedelta(days=1) if config.windows.slide else config.windows.slide_days,
+        "population_open_opportunities": config.population.open_opportunities,
+        "population_left_out_snapshots": result.summary.get("in_sales_pipeline_left_out", 0),
         "calibration_method": result.calibration_method, "best_iteration": result.bundle.manifest["best_iteration"],
         "features": len(result.bundle.feature_names), "points_table": result.bundle.points.table_.name,
         **{f"lgbm_{k}": v for k, v in config.model.params.items()},

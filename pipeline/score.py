@@ -1,4 +1,4 @@
-"""Run the score stage: every open lead as of a date, scored by the champion and by the points table.
+"""Run the score stage: every open lead of the population as of a date, scored by the champion and by the points table.
 
 Built for a scheduler: the same builders as training, leads in chunks so memory stays bounded,
 one lock per output so two runs take turns, results written to a temporary file and renamed
@@ -31,7 +31,8 @@ from leadscore.pipeline.model_source import resolve_model
 from leadscore.pipeline.publish import drift_report_path, open_sink, publish
 from leadscore.pipeline.reasons import ReasonCandidates, add_reasons, top_count
 from leadscore.pipeline.run_record import scoring_metrics
-from leadscore.pipeline.scoring import OUTPUT_COLUMNS, as_output, called_hot, score_counts, score_rows, scoring_date
+from leadscore.pipeline.scoring import (OUTPUT_COLUMNS, PIPELINE_FLAG, as_output, called_hot, population_to_score, score_counts,
+                                       score_rows, scoring_date)
 
 __all__ = ["OUTPUT_COLUMNS", "ReasonCandidates", "ScoreResult", "resolve_model", "score", "summary_json"]
 
@@ -75,14 +76,15 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
         with exclusive(out):
             # under the lock, as every query of the CRM's one connection: a second run for this output waits here
             config = fit_to_crm(config, crm, model=f"{model_name} v{model_version}")
-            frame, drift = _score_open_leads(crm, as_of, bundle, config, show_progress)
+            frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, show_progress)
             frame = as_output(frame, model_name, model_version)
             exceeded = drifted(drift)
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
     finally:
         if sink is not None:
             sink.close()
-    result = ScoreResult(out, frame, score_counts(frame), drift, exceeded, time.perf_counter() - started, model_name, model_version)
+    counts = {**score_counts(frame), "in_sales_pipeline_left_out": left_out}
+    result = ScoreResult(out, frame, counts, drift, exceeded, time.perf_counter() - started, model_name, model_version)
     if exceeded:
         err.print(f"[yellow]warning:[/] population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(exceeded[:8])}")
     if log_to_mlflow:
@@ -91,14 +93,22 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
 
 
 def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool):
-    """Return the scores, with reasons, of every lead open at `as_of`, and the drift report of their features."""
-    snapshots = scoring_snapshots(crm, as_of)
+    """Return the scores, with reasons, of every lead of the population open at `as_of`, the drift report of
+    their features, and how many open leads the population rule left out (said on the console)."""
+    opened = scoring_snapshots(crm, as_of)
+    snapshots, why = population_to_score(opened, config.population)
     if snapshots.empty:
-        raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}: nothing to score")
+        outside = " that is not already in Sales' pipeline" if len(opened) else ""
+        raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}{outside}: nothing to score")
+    if why:
+        err.print(why)
     frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
     frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config.for_features)},
                         config.scoring.reasons_top_share, config.scoring.reasons_per_lead)
-    return frame, tally.report(config.scoring.drift.psi_warn, config.scoring.drift.psi_fail)
+    if PIPELINE_FLAG in snapshots.columns:
+        flags = snapshots[["lead_id", PIPELINE_FLAG]].assign(lead_id=snapshots["lead_id"].astype(frame["lead_id"].dtype))
+        frame = frame.merge(flags, on="lead_id", how="left", validate="one_to_one")
+    return frame, tally.report(config.scoring.drift.psi_warn, config.scoring.drift.psi_fail), len(opened) - len(snapshots)
 
 
 def _log_scoring_run(result: ScoreResult, as_of: pd.Timestamp, config: Config) -> str:

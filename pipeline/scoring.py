@@ -17,6 +17,10 @@ from leadscore.pipeline.grading import grade, score_0_100, segment
 SLICE_COLUMNS = ("lead_source", "country", "company_size_band")
 """Lead attributes the evaluation report breaks quality down by, carried beside the scores."""
 
+PIPELINE_FLAG = "in_sales_pipeline"
+"""The column flagging a snapshot of a lead with an open opportunity (`features.snapshots`), kept in scores and
+evaluation frames when the population includes such leads."""
+
 OUTPUT_COLUMNS = (
     "lead_id", "as_of", "model_name", "model_version", "probability", "score", "grade", "segment",
     "rule_points", "rule_segment", "segments_disagree", "reasons_model_up", "reasons_model_down", "reasons_rule",
@@ -25,7 +29,8 @@ OUTPUT_COLUMNS = (
 
 
 def score_frame(frame: pd.DataFrame, calibrated, points: PointsScorer, grades) -> pd.DataFrame:
-    """Return the rows scored by both scorers as evaluation reads them, with labels and slice columns when present."""
+    """Return the rows scored by both scorers as evaluation reads them, with labels, slice columns and
+    `in_sales_pipeline` when present."""
     model_proba = calibrated.predict_proba(frame)[:, 1]
     out = pd.DataFrame({
         "lead_id": frame["lead_id"].to_numpy(),
@@ -40,7 +45,7 @@ def score_frame(frame: pd.DataFrame, calibrated, points: PointsScorer, grades) -
     })
     if "label" in frame.columns:
         out.insert(2, "label", frame["label"].to_numpy())
-    for column in SLICE_COLUMNS:
+    for column in (*SLICE_COLUMNS, PIPELINE_FLAG):
         if column in frame.columns:
             out[column] = frame[column].to_numpy()
     return out
@@ -68,10 +73,30 @@ def called_hot(frame: pd.DataFrame) -> pd.Series:
 
 
 def as_output(frame: pd.DataFrame, model_name: str, model_version: str) -> pd.DataFrame:
-    """Return scored rows as the scores file holds them: model named, disagreements flagged, sorted by lead."""
+    """Return scored rows as the scores file holds them: model named, disagreements flagged, sorted by lead.
+
+    A frame carrying `in_sales_pipeline` (the population includes leads with an open
+    opportunity) keeps it as the last column.
+    """
     frame = frame.assign(model_name=model_name, model_version=model_version,
                          segments_disagree=frame["segment"] != frame["rule_segment"])
-    return frame.sort_values("lead_id", ignore_index=True)[list(OUTPUT_COLUMNS)]
+    columns = list(OUTPUT_COLUMNS) + ([PIPELINE_FLAG] if PIPELINE_FLAG in frame.columns else [])
+    return frame.sort_values("lead_id", ignore_index=True)[columns]
+
+
+def population_to_score(snapshots: pd.DataFrame, population) -> tuple[pd.DataFrame, str | None]:
+    """Return the scoring snapshots the population rule keeps and, when it leaves some out, the line saying why.
+
+    Under `include` the kept snapshots carry `in_sales_pipeline`, which the scores file keeps.
+    """
+    from leadscore.features.snapshots import split_population
+
+    kept, left_out = split_population(snapshots, population)
+    if left_out.empty:
+        return kept, None
+    return kept, (f"{len(left_out):,} open lead{'s' if len(left_out) > 1 else ''} with an open opportunity left out of the "
+                  f"scores: already in Sales' hands (population.open_opportunities: exclude; 'include' scores them, "
+                  f"flagged in column {PIPELINE_FLAG})")
 
 
 def score_counts(frame: pd.DataFrame) -> dict[str, int]:

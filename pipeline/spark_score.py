@@ -16,33 +16,44 @@ from leadscore.features.builder import _typed
 from leadscore.features.registry import all_features
 from leadscore.models.bundle import ModelBundle
 from leadscore.pipeline.config import Config
-from leadscore.pipeline.scoring import score_rows
+from leadscore.pipeline.scoring import PIPELINE_FLAG, score_rows
 
 SPARK_COLUMNS = ("lead_id", "as_of", "probability", "grade", "segment", "rule_points", "rule_segment")
 """The columns Spark writes: the scores file's, without the 0-100 score, model name and reasons."""
 
 
 def score_spark(crm, bundle: ModelBundle, snapshots: pd.DataFrame, config: Config, out: str | Path) -> Path:
-    """Score `snapshots` of a `features.spark.SparkCrm` and write Parquet partitioned by as_of to `out`; return `out`."""
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
+    """Score `snapshots` of a `features.spark.SparkCrm` and write Parquet partitioned by as_of to `out`; return `out`.
+
+    Snapshots carrying `in_sales_pipeline` (see `pipeline.scoring.population_to_score`) keep it as a column.
+    """
+    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType, TimestampType
 
     features = all_features(config.for_features)
     grades = config.grades
+    flagged = PIPELINE_FLAG in snapshots.columns
+    # (lead_id, as_of) of the flagged snapshots, shipped to the executors with the model: the feature query keeps no flag
+    in_pipeline = frozenset(zip(snapshots.loc[snapshots[PIPELINE_FLAG], "lead_id"].astype(str),
+                                pd.to_datetime(snapshots.loc[snapshots[PIPELINE_FLAG], "as_of"], utc=True))) if flagged else frozenset()
+    columns = list(SPARK_COLUMNS) + ([PIPELINE_FLAG] if flagged else [])
 
     def score_batches(batches):
         for batch in batches:
             batch["as_of"] = pd.to_datetime(batch["as_of"], utc=True)
             typed = _typed(pa.Table.from_pandas(batch, preserve_index=False), features)  # rows in sid order
             scored = score_rows(typed, bundle, grades)
+            as_of = pd.to_datetime(scored["as_of"], utc=True)
+            if flagged:
+                scored[PIPELINE_FLAG] = [key in in_pipeline for key in zip(scored["lead_id"].astype(str), as_of)]
             yield scored.assign(
-                lead_id=scored["lead_id"].astype(str), as_of=pd.to_datetime(scored["as_of"], utc=True).dt.tz_localize(None),
+                lead_id=scored["lead_id"].astype(str), as_of=as_of.dt.tz_localize(None),
                 grade=scored["grade"].astype(str), segment=scored["segment"].astype(str),
-                rule_segment=scored["rule_segment"].astype(str))[list(SPARK_COLUMNS)]
+                rule_segment=scored["rule_segment"].astype(str))[columns]
 
     text, number = StringType(), DoubleType()
     schema = StructType([StructField("lead_id", text), StructField("as_of", TimestampType()), StructField("probability", number),
                          StructField("grade", text), StructField("segment", text), StructField("rule_points", number),
-                         StructField("rule_segment", text)])
+                         StructField("rule_segment", text)] + ([StructField(PIPELINE_FLAG, BooleanType())] if flagged else []))
     scored = crm.feature_dataframe(snapshots, config.for_features).mapInPandas(score_batches, schema)
     scored.write.mode("overwrite").partitionBy("as_of").parquet(str(out))
     return Path(out)

@@ -3,7 +3,9 @@
 A training snapshot at t is labelled by wins in (t, t + horizon]. If that window reaches into
 the next slice, its label was decided by events the next slice is meant to be blind to, so
 such snapshots are purged (as in purged time-series cross-validation). Early stopping uses
-a share of the training *leads* (all their snapshots), so no lead is on both sides.
+a share of the training *leads* (all their snapshots), so no lead is on both sides. The cut
+itself is `pipeline.split_checks`' (`slice_bounds`, `slice_of`), which training checks against
+the schedule before any feature is built.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadscore.features.snapshots import moment_text
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import InsufficientDataError
+from leadscore.pipeline.split_checks import label_reach, outcome_problem, slice_bounds, slice_of
 
 
 @dataclass
@@ -38,8 +42,8 @@ class TimeSplit:
             out[name] = {
                 "rows": int(mask.sum()),
                 "positives": int(part["label"].sum()),
-                "first_as_of": str(part["as_of"].min().date()) if len(part) else None,
-                "last_as_of": str(part["as_of"].max().date()) if len(part) else None,
+                "first_as_of": moment_text(part["as_of"].min()) if len(part) else None,
+                "last_as_of": moment_text(part["as_of"].max()) if len(part) else None,
             }
         out["purged"] = self.purged
         return out
@@ -47,26 +51,17 @@ class TimeSplit:
 
 def split_by_time(frame: pd.DataFrame, config: Config) -> TimeSplit:
     """Return the fit / validation / calibration / test masks for a labelled snapshot frame."""
-    dates = np.array(sorted(frame["as_of"].unique()))
-    n = len(dates)
-    n_test = max(1, int(round(n * config.split.test_share)))
-    n_cal = max(1, int(round(n * config.split.calibration_share)))
-    if n - n_test - n_cal < 1:
-        raise InsufficientDataError(f"only {n} snapshot dates: too few to hold out calibration and test slices by time")
-    test_start = pd.Timestamp(dates[n - n_test])
-    calibration_start = pd.Timestamp(dates[n - n_test - n_cal])
-    as_of = frame["as_of"]
-    reach = as_of + pd.Timedelta(days=config.windows.gap_days + config.windows.horizon_days)
-    train = (as_of < calibration_start) & (reach <= calibration_start)
-    calibration = (as_of >= calibration_start) & (as_of < test_start) & (reach <= test_start)
-    test = as_of >= test_start
-    purged = int(((as_of < calibration_start) & ~train).sum() + ((as_of >= calibration_start) & (as_of < test_start) & ~calibration).sum())
+    bounds = slice_bounds(frame["as_of"].unique(), config)
+    slices = slice_of(frame["as_of"], bounds, label_reach(config))
+    train, calibration, test = (slices == "fit"), (slices == "calibration"), (slices == "test")
+    purged = int(slices.str.startswith("purged").sum())
     leads = frame.loc[train, "lead_id"].unique()
     rng = np.random.default_rng(config.model.seed)
     held = set(rng.choice(leads, size=max(1, int(len(leads) * config.model.validation_share)), replace=False)) if len(leads) else set()
     validation = train & frame["lead_id"].isin(held)
     fit = train & ~validation
-    split = TimeSplit(fit.to_numpy(), validation.to_numpy(), calibration.to_numpy(), test.to_numpy(), calibration_start, test_start, purged)
+    split = TimeSplit(fit.to_numpy(), validation.to_numpy(), calibration.to_numpy(), test.to_numpy(),
+                      bounds.calibration_start, bounds.test_start, purged)
     _require_outcomes(frame, split, config)
     return split
 
@@ -74,9 +69,6 @@ def split_by_time(frame: pd.DataFrame, config: Config) -> TimeSplit:
 def _require_outcomes(frame: pd.DataFrame, split: TimeSplit, config: Config) -> None:
     for name in ("fit", "calibration", "test"):
         labels = frame.loc[getattr(split, name), "label"]
-        won, other = int(labels.sum()), int((labels == 0).sum())
-        if won < config.split.min_won or other < config.split.min_lost:
-            raise InsufficientDataError(
-                f"the {name} slice has {won} won and {other} not-won snapshots; leadscore needs at least "
-                f"{config.split.min_won} won and {config.split.min_lost} not-won in each of fit, calibration and test "
-                f"to train a model that means anything (more history, more leads, or a shorter slide_days would help)")
+        problem = outcome_problem(name, int(labels.sum()), int((labels == 0).sum()), config)
+        if problem:
+            raise InsufficientDataError(problem)

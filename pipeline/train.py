@@ -24,6 +24,7 @@ from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
+from leadscore.pipeline.split_checks import check_split
 
 
 @dataclass
@@ -38,6 +39,7 @@ class TrainResult:
     calibration_method: str
     test_frame: pd.DataFrame
     seconds: float
+    left_out_test: pd.DataFrame = field(default_factory=pd.DataFrame)  # the test period's snapshots the population rule left out
     run_id: str | None = None
     model_version: str | None = None
     promotion: object = None
@@ -48,6 +50,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
     config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
+    check_split(crm, config)  # seconds from the schedule and the label dates, before minutes of features
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:
@@ -62,6 +65,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
         seconds=time.perf_counter() - started,
+        left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
     )
 
 
@@ -77,7 +81,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
-    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
+    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points), result.left_out_test)
     result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),

@@ -121,6 +121,19 @@ def test_spark_training_set_equals_the_embedded_one_on_a_driver_outside_utc(spar
                                   embedded[["lead_id", "as_of", "label"]].reset_index(drop=True), check_dtype=False)
 
 
+def test_spark_applies_the_population_rule_and_counts_the_split_as_duckdb_does(spark_crm):
+    from leadscore.pipeline.split_checks import snapshot_counts
+
+    on_spark_crm, crm, _, _ = spark_crm
+    when = [pd.Timestamp("2025-03-01", tz="UTC"), pd.Timestamp("2025-09-01 06:00", tz="UTC")]
+    flags = open_leads_at(on_spark_crm, when)
+    assert flags["in_sales_pipeline"].any()  # some of the 400 leads have an open opportunity then
+    pd.testing.assert_frame_equal(flags, open_leads_at(crm, when))
+    for rule in ("exclude", "include"):
+        config = load_config(windows={"first_snapshot": "2025-01-01", "slide": "45d"}, population={"open_opportunities": rule})
+        pd.testing.assert_frame_equal(snapshot_counts(on_spark_crm, config), snapshot_counts(crm, config))
+
+
 def test_spark_times_are_utc_whatever_the_local_time_zone(spark_crm, new_york_time):
     on_spark_crm, crm, _, _ = spark_crm
     end = on_spark_crm.data_end

@@ -59,7 +59,7 @@ def features_command(
     check_frame_target(out_path)
     from leadscore.features.dataset import build_training_set
     from leadscore.features.engines import open_engine
-    from leadscore.features.snapshots import scoring_snapshots
+    from leadscore.features.snapshots import scoring_snapshots, split_population
     from leadscore.pipeline.catalog import engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
 
@@ -67,7 +67,8 @@ def features_command(
     cfg = fit_to_crm(cfg, crm)
     with out.status(f"building features on {crm.name}"):
         if when is not None:
-            frame = crm.features(scoring_snapshots(crm, when), cfg.for_features)
+            # the leads scoring would score: the population rule applies as it does there
+            frame = crm.features(split_population(scoring_snapshots(crm, when), cfg.population)[0], cfg.for_features)
         else:
             training = build_training_set(crm, cfg.for_features)
             frame = training.frame

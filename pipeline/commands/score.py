@@ -10,7 +10,7 @@ import typer
 from leadscore.pipeline.commands.options import parse_date
 from leadscore.pipeline.commands.train import ConfigOption, WorkdirOption
 from leadscore.pipeline.config import load_config
-from leadscore.pipeline.console import out
+from leadscore.pipeline.console import err, out
 
 SCORE_HELP = """Score every open lead as of a date with the champion model and the points table.
 
@@ -51,7 +51,7 @@ def score_command(
         from leadscore.pipeline.catalog import Catalog, engine_settings
         from leadscore.pipeline.crm_settings import fit_to_crm
         from leadscore.pipeline.model_source import resolve_model
-        from leadscore.pipeline.scoring import scoring_date
+        from leadscore.pipeline.scoring import population_to_score, scoring_date
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
@@ -59,7 +59,10 @@ def score_command(
         cfg = fit_to_crm(cfg, crm, model=f"{name} v{version}")
         when = scoring_date(when, crm.data_end, crm.source)
         target = out_path or Catalog.of(cfg).spark_scores_dir
-        score_spark(crm, bundle, scoring_snapshots(crm, when), cfg, target)
+        snapshots, why = population_to_score(scoring_snapshots(crm, when), cfg.population)
+        if why:
+            err.print(why)
+        score_spark(crm, bundle, snapshots, cfg, target)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)

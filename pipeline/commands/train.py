@@ -19,6 +19,7 @@ WorkdirOption = Annotated[Path | None, typer.Option("--workdir", help="Working f
 def train_command(
     data: Annotated[Path, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")],
     promote: Annotated[bool, typer.Option("--promote", help="Make the new model champion if it beats the champion and the points table.")] = False,
+    check_split: Annotated[bool, typer.Option("--check-split", help="Only count snapshots and wins per slice of the time split (seconds, no features) and stop.")] = False,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
@@ -26,9 +27,43 @@ def train_command(
     from leadscore.pipeline.train import train
 
     cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    if check_split:
+        print_split_check(data, cfg)
+        return
     with out.status("building snapshots and features, training, calibrating"):
         result = train(data, cfg, promote=promote)
     print_train_summary(result)
+
+
+def print_split_check(data: Path, cfg) -> None:
+    """Print the time split the CRM's schedule allows: dates, snapshots and wins per slice (or the error naming the fix)."""
+    import time
+
+    from leadscore.features.loaders import load_crm
+    from leadscore.features.snapshots import moment_text
+    from leadscore.pipeline.catalog import engine_settings
+    from leadscore.pipeline.crm_settings import fit_to_crm
+    from leadscore.pipeline.split_checks import check_split
+
+    crm = load_crm(data, engine_settings(cfg))
+    started = time.perf_counter()
+    check = check_split(crm, fit_to_crm(cfg, crm))
+    table = Table(title=f"time split of {crm.source}: calibration from {moment_text(check.bounds.calibration_start)}, "
+                        f"test from {moment_text(check.bounds.test_start)}")
+    for column in ("slice", "dates", "first as_of", "last as_of", "snapshots", "wins"):
+        table.add_column(column, justify="left" if column in ("slice", "first as_of", "last as_of") else "right")
+    for row in check.slices.itertuples():
+        shown = row.dates > 0
+        table.add_row(row.slice, f"{row.dates:,}", moment_text(row.first_as_of) if shown else "", moment_text(row.last_as_of) if shown else "",
+                      f"{row.snapshots:,}", f"{row.wins:,}")
+    out.print(table)
+    out.print(f"purged: snapshots whose {cfg.windows.gap_days + cfg.windows.horizon_days}-day label window reaches into the "
+              "next slice (their labels would see it); early stopping later holds out "
+              f"{cfg.model.validation_share:.0%} of the fit leads")
+    pipeline = "left out" if check.left_out else "included"
+    out.print(f"snapshots of leads already in Sales' pipeline (an open opportunity at as_of): {check.in_pipeline:,}, {pipeline} "
+              f"(population.open_opportunities: {cfg.population.open_opportunities})")
+    out.print(f"split checked in {time.perf_counter() - started:.1f} s: enough wins and non-wins in every slice to train")
 
 
 def print_train_summary(result) -> None:
@@ -41,6 +76,10 @@ def print_train_summary(result) -> None:
         s = result.split[name]
         split.add_row(name, f"{s['rows']:,}", f"{s['positives']:,}", str(s["first_as_of"]), str(s["last_as_of"]))
     out.print(split)
+    left_out = result.summary.get("in_sales_pipeline_left_out", 0)
+    if left_out:
+        out.print(f"left out: {left_out:,} snapshots of leads already in Sales' pipeline (an open opportunity at as_of; "
+                  f"{result.summary['in_sales_pipeline_left_out_wins']:,} of them won), population.open_opportunities: exclude")
     metrics = Table(title=f"test metrics (calibration: {result.calibration_method}, best iteration {result.bundle.manifest['best_iteration']})")
     for column in ("metric", "model", "points table"):
         metrics.add_column(column)

@@ -18,10 +18,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.evaluation import plots
 from leadscore.pipeline.evaluation.figures import conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
+from leadscore.pipeline.evaluation.population import population_groups, population_line
 from leadscore.pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
 from leadscore.pipeline.evaluation.verdict import verdict
 from leadscore.pipeline.io import write_text
-from leadscore.pipeline.scoring import SLICE_COLUMNS
+from leadscore.pipeline.scoring import PIPELINE_FLAG, SLICE_COLUMNS
 
 REQUIRED = ("lead_id", "as_of", "label", "model_proba", "rule_proba", "rule_points", "rule_segment", "rule_stage")
 
@@ -41,6 +42,7 @@ class Evaluation:
     verdict: list[str]
     window: dict
     targets: dict
+    population: pd.DataFrame = field(default_factory=pd.DataFrame)
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -54,13 +56,16 @@ class Evaluation:
             "reliability": {k: frame(v) for k, v in self.reliability.items()},
             "segments": {k: frame(v) for k, v in self.segments.items()},
             "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
+            "population": frame(self.population),
         }
 
 
-def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float]) -> Evaluation:
+def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
+                     left_out: pd.DataFrame | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
 
-    `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}.
+    `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `left_out`
+    the labelled snapshots of the same period the population rule left out (reported as a group).
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -78,13 +83,14 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
         audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config),
         audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config),
     ]
-    slices = pd.concat([slice_quality(frame, c) for c in SLICE_COLUMNS if c in frame.columns] or [slice_quality(frame.assign(all="all"), "all")],
-                       ignore_index=True)
+    by = [c for c in (*SLICE_COLUMNS, PIPELINE_FLAG) if c in frame.columns]
+    slices = pd.concat([slice_quality(frame, c) for c in by] or [slice_quality(frame.assign(all="all"), "all")], ignore_index=True)
     top_share = {name: float(g["cumulative_share_of_wins"].iloc[0]) for name, g in gains.items()}
+    population = population_groups(frame, left_out, config.population.open_opportunities)
     evaluation = Evaluation(
         metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
         grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
-        slices=slices, verdict=verdict(metrics, audits, top_share),
+        slices=slices, verdict=[*verdict(metrics, audits, top_share), population_line(population)], population=population,
         window={"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
                 "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
                 "horizon_days": config.windows.horizon_days},
@@ -119,6 +125,9 @@ def markdown_summary(e: Evaluation) -> str:
     lines += ["", "## Metrics", "", "| metric | model | points table |", "|---|---:|---:|"]
     for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
         lines.append(f"| {key} | {e.metrics['model'][key]:.4f} | {e.metrics['rule'][key]:.4f} |")
+    lines += ["", "## Population", "", "| group | treatment | snapshots | wins | conversion |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {g.group} | {g.treatment} | {g.snapshots:,} | {g.wins:,} | {format(g.conversion, '.1%') if g.snapshots else '—'} |"
+              for g in e.population.itertuples()]
     lines += ["", "## Threshold audit", "", "| scorer | threshold | passed | conversion | wins captured | not ready | over-generous | recommended |",
               "|---|---|---:|---:|---:|---:|---|---|"]
     for a in e.audits:

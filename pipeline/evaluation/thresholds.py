@@ -6,7 +6,7 @@ the threshold that would meet both targets, and what it would cost in missed win
 
 Capacity is a share of the open leads at each snapshot date (`max_share_to_sales`), or, when
 `leads_per_week` is set, leads passed per snapshot date converted to a weekly rate with the
-snapshot spacing (slide_days): passed_per_date * 7 / slide_days.
+snapshot spacing (the slide, in days): passed_per_date * 7 / slide.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def capacity_share(frame: pd.DataFrame, config: Config) -> tuple[float, str]:
     """Return the share of open leads Sales can take, and how it was derived."""
     if config.targets.leads_per_week:
         per_date = len(frame) / max(frame["as_of"].nunique(), 1)
-        per_week_open = per_date * 7 / config.windows.slide_days
+        per_week_open = per_date * 7 / (config.windows.slide_step / pd.Timedelta(days=1))
         share = min(1.0, config.targets.leads_per_week / max(per_week_open, 1e-9))
         return share, f"{config.targets.leads_per_week} leads per week"
     return config.targets.max_share_to_sales, f"{config.targets.max_share_to_sales:.0%} of open leads"

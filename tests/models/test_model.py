@@ -46,7 +46,7 @@ def test_time_split_orders_slices_and_purges_labels_that_reach_the_next_slice():
 
 def test_too_few_outcomes_is_a_clear_refusal():
     frame = _frame(per_date=30)
-    with pytest.raises(InsufficientDataError, match=r"slice has \d+ won .* at least 40 won and 40 not-won"):
+    with pytest.raises(InsufficientDataError, match=r"slice has \d+ won .* split.min_won 40 won and split.min_lost 40 not-won"):
         split_by_time(frame, load_config())
 
 

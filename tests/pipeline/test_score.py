@@ -298,3 +298,23 @@ def test_a_bundle_saved_before_the_leadscore_namespace_is_refused_with_exit_code
     assert code == 3
     assert "retrain" in message and "ModuleNotFoundError" not in message and "Traceback" not in message
     assert not (tmp_path / "s.parquet").exists()
+
+
+def test_leads_in_sales_pipeline_are_left_out_and_counted_or_scored_flagged_by_the_population_rule(trained, tmp_path, capsys):
+    from leadscore.features.snapshots import scoring_snapshots
+
+    config, crm, _ = trained
+    at = scoring_snapshots(crm, pd.Timestamp(AS_OF, tz="UTC"))
+    in_pipeline = set(at.loc[at["in_sales_pipeline"], "lead_id"])
+    assert in_pipeline  # the shared CRM has leads with an open opportunity at AS_OF
+    excluded = _score(trained, tmp_path / "excluded.parquet")
+    assert not in_pipeline & set(excluded.frame["lead_id"]) and excluded.counts["in_sales_pipeline_left_out"] == len(in_pipeline)
+    assert f"{len(in_pipeline):,} open leads with an open opportunity left out of the scores" in capsys.readouterr().err
+    included = _score(trained, tmp_path / "included.parquet", config=config.model_copy(
+        update={"population": config.population.model_copy(update={"open_opportunities": "include"})}))
+    frame = pd.read_parquet(tmp_path / "included.parquet")
+    assert list(frame.columns) == [*OUTPUT_COLUMNS, "in_sales_pipeline"] and included.counts["in_sales_pipeline_left_out"] == 0
+    assert set(frame.loc[frame["in_sales_pipeline"], "lead_id"]) == in_pipeline
+    assert set(frame.loc[~frame["in_sales_pipeline"], "lead_id"]) == set(excluded.frame["lead_id"])
+    common = frame.loc[~frame["in_sales_pipeline"]].set_index("lead_id")["probability"]
+    pd.testing.assert_series_equal(common.sort_index(), excluded.frame.set_index("lead_id")["probability"].sort_index())

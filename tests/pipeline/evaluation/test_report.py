@@ -150,12 +150,12 @@ def test_the_html_report_has_every_section_and_image_and_no_personal_data(tmp_pa
     paths = write_report(evaluate_scorers(frame, load_config(), THRESHOLDS), tmp_path)
     parser = _Sections()
     parser.feed(paths["html"].read_text())
-    assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices"} <= parser.ids
+    assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices", "population"} <= parser.ids
     assert len(parser.images) == 4 and all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.images)
     for path in paths.values():
         assert "example.com" not in path.read_text()
     figures = json.loads(paths["json"].read_text())
-    assert {"metrics", "threshold_audit", "gains", "reliability", "segments", "grades", "slices", "verdict"} <= set(figures)
+    assert {"metrics", "threshold_audit", "gains", "reliability", "segments", "grades", "slices", "verdict", "population"} <= set(figures)
 
 
 def test_golden_report_for_a_tiny_fixed_dataset(tmp_path):
@@ -182,3 +182,24 @@ def test_the_slice_table_skips_the_lead_columns_the_crm_lacks():
     assert set(slices["value"]) == {"11-50", "201-1000"}
     bare = evaluate_scorers(frame.drop(columns=["company_size_band"]), load_config(), THRESHOLDS).slices
     assert set(bare["slice"]) == {"all"}
+
+
+@pytest.mark.parametrize("rule", ["exclude", "include"])
+def test_leads_with_an_open_opportunity_are_reported_as_their_own_group(rule):
+    frame = tiny_frame()
+    flagged = frame.assign(in_sales_pipeline=frame.index % 10 == 0)
+    config = load_config(population={"open_opportunities": rule})
+    if rule == "include":
+        evaluation = evaluate_scorers(flagged, config, THRESHOLDS)
+        pipeline = flagged.loc[flagged["in_sales_pipeline"], "label"]
+        assert set(evaluation.slices.loc[evaluation.slices["slice"] == "in_sales_pipeline", "value"]) == {"True", "False"}
+        assert "mix them in (population.open_opportunities: include)" in evaluation.verdict[-1]
+    else:
+        left_out = flagged.loc[flagged["in_sales_pipeline"], ["lead_id", "as_of", "label"]]
+        evaluation = evaluate_scorers(frame.drop(left_out.index), config, THRESHOLDS, left_out)
+        pipeline = left_out["label"]
+        assert "left out of training, the figures above and the threshold audit" in evaluation.verdict[-1]
+    group = evaluation.population.set_index("group").loc["open opportunity at as_of"]
+    assert group["snapshots"] == len(pipeline) and group["wins"] == pipeline.sum()
+    assert group["conversion"] == pytest.approx(pipeline.mean())
+    assert f"converting at {pipeline.mean():.1%}" in evaluation.verdict[-1]
