@@ -53,13 +53,44 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     ensure_folder(target.parent)
-    tmp = _new_temp_file(target)
+    if target.is_dir():
+        raise BadInputError(f"{target}: is a folder; name a file to write")
+    _remove_orphaned_temp_files(target)
+    tmp = None
     try:
+        tmp = _new_temp_file(target)
         yield tmp
         os.replace(tmp, target)
+    except OSError as exc:  # disk full, read-only folder, no permission: the previous file stays, the temp file goes
+        raise BadInputError(f"{target}: cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
+                            f"{'the previous file is unchanged' if target.exists() else 'nothing was written'}") from None
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
+
+
+def _remove_orphaned_temp_files(target: Path) -> None:
+    """Delete temporary files beside `target` left by writers that were killed (their process is gone).
+
+    A temp file's name carries its writer's pid; a live writer's file, or one from another
+    machine sharing the folder under a pid that exists here, is left alone.
+    """
+    for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+        parts = tmp.name.rsplit(".", 3)
+        pid = parts[1] if len(parts) == 4 else ""
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _new_temp_file(target: Path) -> Path:
@@ -71,7 +102,7 @@ def _new_temp_file(target: Path) -> Path:
     process-wide umask, which cannot be read without changing it.
     """
     for _ in range(100):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
@@ -91,6 +122,8 @@ def check_frame_target(target: str | os.PathLike) -> str:
     suffix = Path(target).suffix.lower()
     if suffix not in FRAME_SUFFIXES:
         raise BadInputError(f"--out {target}: output must end in .parquet or .csv")
+    if Path(target).is_dir():
+        raise BadInputError(f"--out {target}: is a folder; name a file to write")
     return suffix.removeprefix(".")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadscore.features.registry import pin_plugins
 from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, PopulationSettings, WindowSettings
@@ -60,6 +60,14 @@ class ModelConfig(_Strict):
     seed: int = 0
     leakage_auc: float = Field(0.95, gt=0.5, le=1)  # a feature ranking wins this well alone is refused
     allow_features: tuple[str, ...] = ()  # leaky-looking features the user vouches for
+
+    @field_validator("params")
+    @classmethod
+    def _lightgbm_accepts(cls, params: dict[str, Any]) -> dict[str, Any]:
+        from leadscore.models.lgbm import check_params
+
+        check_params(params)  # a bad value is a config error naming it, before any data is read
+        return params
 
 
 class TargetsConfig(_Strict):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from leadscore.pipeline.errors import DriftError
-from leadscore.pipeline.io import write_frame, write_text
+from leadscore.pipeline.io import atomic_path, write_frame, write_text
 
 
 def drift_report_path(scores: Path) -> Path:
@@ -47,5 +47,7 @@ def publish(frame: pd.DataFrame, drift: pd.DataFrame, out: Path, sink, psi_fail:
             f"population drift beyond psi {psi_fail:g} in {', '.join(stop_for[:8])}"
             f"{' …' if len(stop_for) > 8 else ''}; scores were not written ({out} is unchanged). See {drift_path}")
     with sink.upserting(frame) if sink is not None else contextlib.nullcontext():
-        write_text(drift_json, drift_path)
-        write_frame(frame, out, for_spreadsheets=True)  # scores.csv is opened in spreadsheets
+        # the drift report is renamed into place only after the scores are: a failed write replaces neither
+        with atomic_path(drift_path) as drift_tmp:
+            drift_tmp.write_text(drift_json, encoding="utf-8")
+            write_frame(frame, out, for_spreadsheets=True)  # scores.csv is opened in spreadsheets

@@ -62,7 +62,6 @@ def client(config: Config):
                             f"{' '.join(str(exc).split())[:240]}. Check tracking.uri / MLFLOW_TRACKING_URI "
                             "(e.g. sqlite:///path/mlflow.db or http://host:5000).") from None
     _remove_quoted_twin(config.tracking_uri())
-    del mlflow
     return c
 
 

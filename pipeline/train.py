@@ -21,6 +21,7 @@ from leadscore.pipeline.champion import promote_version
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err
 from leadscore.pipeline.crm_settings import fit_to_crm
+from leadscore.pipeline.drift_reference import scoring_population_reference
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
@@ -56,8 +57,11 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     if fitted.vocabulary_problem:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
     trained_at = pd.Timestamp.now(tz="UTC")
-    bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points,
-                         manifest=manifest_for(fitted, training, config, trained_at))
+    manifest = manifest_for(fitted, training, config, trained_at)
+    reference = scoring_population_reference(crm, config, fitted.calibrated, training.feature_names)
+    if reference is not None:  # drift is judged against the leads this model will score, not its labelled past
+        manifest["drift_reference"] = reference.to_dict()
+    bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points, manifest=manifest)
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)

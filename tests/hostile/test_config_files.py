@@ -86,3 +86,32 @@ def test_an_extra_lead_column_name_that_could_end_a_sql_identifier_is_refused(tm
     assert main(["rules", "--check", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "not a usable column name" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("params", "named"), [("num_leaves: -3", "num_leaves=-3"), ("objective: nonsense", "objective='nonsense'"),
+                                               ("learning_rate: fast", "learning_rate='fast'")])
+def test_lightgbm_parameters_lightgbm_refuses_are_a_config_error_before_any_data_is_read(tmp_path, capsys, monkeypatch,
+                                                                                          params, named):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the CRM was read before the config was checked")
+
+    monkeypatch.setattr("leadscore.features.loaders.load_crm", forbidden)
+    config = tmp_path / "leadscore.yaml"
+    config.write_text(f"model:\n  params:\n    {params}\n    min_child_samples: 5\n")
+    assert main(["train", "--data", str(tmp_path), "--config", str(config), "--workdir", str(tmp_path / "w")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "model.params" in err and f"LightGBM refuses {named}" in err and "Traceback" not in err
+
+
+def test_a_key_given_twice_inside_a_section_is_named(tmp_path, capsys):
+    config = tmp_path / "leadscore.yaml"
+    config.write_text("features:\n  recent_sends: 5\n  max_category_levels: 20\n  recent_sends: 6\n")
+    assert main(["rules", "--check", "--config", str(config)]) == 2
+    assert "'recent_sends' is given twice (line 2 and line 4)" in " ".join(capsys.readouterr().err.split())
+
+
+def test_zero_boosting_rounds_is_a_config_error(tmp_path, capsys):
+    config = tmp_path / "leadscore.yaml"
+    config.write_text("model:\n  params:\n    n_estimators: 0\n")
+    assert main(["rules", "--check", "--config", str(config)]) == 2
+    assert "LightGBM refuses n_estimators=0" in " ".join(capsys.readouterr().err.split())

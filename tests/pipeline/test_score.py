@@ -88,6 +88,8 @@ def test_a_failure_mid_write_leaves_the_previous_file(trained, tmp_path, monkeyp
     out = tmp_path / "scores.parquet"
     _score(trained, out)
     before = out.read_bytes()
+    drift_before = b'[{"previous": "drift report"}]'
+    (tmp_path / "scores.drift.json").write_bytes(drift_before)
 
     def crash(self, *args, **kwargs):
         with open(args[0], "wb") as handle:
@@ -95,10 +97,11 @@ def test_a_failure_mid_write_leaves_the_previous_file(trained, tmp_path, monkeyp
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(LeadscoreError, match=r"scores.parquet: cannot be written \(OSError: disk full\); the previous file is unchanged"):
         _score(trained, out)
     assert out.read_bytes() == before
-    assert not list(tmp_path.glob(".scores.parquet.*.tmp"))
+    assert (tmp_path / "scores.drift.json").read_bytes() == drift_before  # the drift report stays with its scores
+    assert not list(tmp_path.glob(".scores.*.tmp"))
 
 
 def test_two_runs_at_once_for_the_same_output_do_not_corrupt_it(trained, tmp_path):
@@ -253,7 +256,7 @@ def test_a_failed_file_write_rolls_the_database_rows_back(trained, tmp_path, mon
         raise OSError("disk full")
 
     monkeypatch.setattr("leadscore.pipeline.publish.write_frame", disk_full)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(LeadscoreError, match="disk full"):
         _score(trained, tmp_path / "s.parquet", db_url=url)
     with sa.create_engine(url).connect() as con:
         assert con.execute(sa.text("SELECT DISTINCT probability FROM lead_scores")).fetchall() == [(-1.0,)]
