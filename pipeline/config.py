@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadscore.features.registry import pin_plugins
 from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, WindowSettings
+from leadscore.models.rules.fit import FitSettings
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
 
@@ -145,6 +146,7 @@ class Config(_Strict):
     tracking: TrackingConfig = TrackingConfig()
     scoring: ScoringConfig = ScoringConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
+    rules: FitSettings = FitSettings()  # how `rules fit` (and training, when asked) fits a points table
     flat: FlatTableConfig | None = None
 
     @property
