@@ -43,7 +43,7 @@ class FitSettings(BaseModel):
 
     fit: bool = False  # training fits a table beside the current one (always when the packaged one does not fit the CRM)
     max_rules: int = Field(12, ge=1)
-    points_range: tuple[int, int] = (-100, 50)  # the least and the most one rule gives
+    points_range: tuple[int, int] = (-100, 100)  # the least and the most one rule gives
     grid: int = Field(5, ge=1)  # points are multiples of this
     quantiles: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9)  # where count and value thresholds are cut
     min_support: float = Field(0.005, gt=0, lt=0.5)  # a condition fires for at least this share of leads (and not all but it)
@@ -191,13 +191,15 @@ def candidates(X: pd.DataFrame, features: dict, settings: FitSettings = FitSetti
                 continue
             least = float(finite.min())
             above = finite[finite > least]
-            cuts = {_readable(float(above.min()), f.dtype)} if len(above) else set()
+            # a count's first step (at least 1) is a readable cut; a measure's least value above the minimum only says "has one"
+            cuts = {_readable(float(above.min()), f.dtype)} if len(above) and f.dtype == "int" else set()
             cuts |= {_readable(float(q), f.dtype) for q in np.quantile(above, settings.quantiles)} if len(above) else set()
-            for cut in sorted(cuts):
+            for cut in sorted(c for c in cuts if c > least):
                 found.append((f"{name}_at_least_{cut:g}", {"at_least": cut}, values >= cut))
+            floor = min(least, 0.0)  # "at most d" reads as between 0 and d for the measures that start at 0
             for cut in sorted({_readable(float(q), f.dtype) for q in np.quantile(finite, settings.quantiles)}):
                 if cut < float(finite.max()):
-                    found.append((f"{name}_at_most_{cut:g}", {"between": [least, cut]}, (values >= least) & (values <= cut)))
+                    found.append((f"{name}_at_most_{cut:g}", {"between": [floor, cut]}, (values >= floor) & (values <= cut)))
         for rule_id, condition, fires in found:
             share = fires.mean()
             if not settings.min_support <= share <= 1 - settings.min_support:
@@ -361,22 +363,24 @@ def _select(pool, y, free, limit) -> tuple[list[int], list[int]]:
     spread = np.sqrt(np.asarray(design.multiply(design).mean(axis=0)).ravel() - np.asarray(design.mean(axis=0)).ravel() ** 2)
     association = (design.T @ centred) / (n * np.where(spread > 0, spread, np.inf))
     signs = np.array([c.sign for c in pool])
-    contradicted = [j for j in range(len(pool)) if signs[j] * association[j] < 0]
+    contradicted = [j for j in range(len(pool)) if free[j] and signs[j] * association[j] < 0]
     allowed = np.flatnonzero((signs * association >= 0) & (spread > 0))
     offered = set(allowed[np.argsort(-np.abs(association[allowed]))][: _SCREEN * max(limit, 1)].tolist())
     offered |= {j for j in allowed if free[j]}
     # a free column (a user's own rule) is multiplied up so that its L1 penalty is negligible: it stays unless its sign is wrong
     boost = np.where(free, 1000.0, 1.0)
-    active = np.zeros(len(pool), dtype=bool)
-    active[sorted(offered)] = True
+    offered_mask = np.zeros(len(pool), dtype=bool)
+    offered_mask[sorted(offered)] = True
     chosen: list[int] = []
     lo, hi = 0.0, 4.0  # log10 of C x rows: from a penalty that keeps nothing to one that keeps most candidates
     for _ in range(8):
         mid = (lo + hi) / 2
+        # a sign turns wrong at one penalty through a near twin (a count >= 1 and its days-since), so each penalty starts afresh
+        active = offered_mask.copy()
         picked, wrong = _l1(design, y, boost, active, pool, 10 ** mid / n)
         while wrong:
             active[wrong] = False
-            contradicted += wrong
+            contradicted += [j for j in wrong if free[j]]
             picked, wrong = _l1(design, y, boost, active, pool, 10 ** mid / n)
         if sum(1 for j in picked if not free[j]) <= limit:
             chosen, lo = picked, mid
