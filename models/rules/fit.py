@@ -266,22 +266,13 @@ def table_card(table: PointsTable, X: pd.DataFrame, y) -> pd.DataFrame:
 def _fit_once(X, y, pool, chosen, contradicted, settings, half_life, features, name, start) -> FittedTable | None:
     columns = {j: _column(pool[j], X, half_life) for j in chosen}
     weights, more = _refit(columns, y, pool, chosen)
-    contradicted = contradicted + more
-    kept = [j for j in chosen if weights.get(j, 0) != 0]
-    if start is not None:  # at most max_changes of the user's rules go
-        dropped_own = [j for j, c in enumerate(pool) if c.rule is not None and j not in kept]
-        if len(dropped_own) > settings.max_changes:
-            return _fit_keeping(X, y, pool, kept, dropped_own, settings, half_life, features, name, start, contradicted)
-    return _to_table(X, y, pool, columns, {j: weights[j] for j in kept}, settings, half_life, features, name, start, contradicted)
-
-
-def _fit_keeping(X, y, pool, kept, dropped_own, settings, half_life, features, name, start, contradicted):
-    # the user's rules the evidence gives least are dropped first; the others stay, refitted
-    columns = {j: _column(pool[j], X, half_life) for j in kept + dropped_own}
-    back = sorted(dropped_own, key=lambda j: -abs(_univariate(columns[j], y)))[: len(dropped_own) - settings.max_changes]
-    weights, _ = _refit(columns, y, pool, kept + back)
-    keep = [j for j in kept + back if j in weights]
-    return _to_table(X, y, pool, columns, {j: weights[j] for j in keep}, settings, half_life, features, name, start, contradicted)
+    weights = {j: w for j, w in weights.items() if w != 0}
+    if start is not None:  # the user's rules the fit left out stay at no weight: `_to_table` drops them within the budget
+        for j, c in enumerate(pool):
+            if c.rule is not None and j not in weights:
+                columns[j] = _column(c, X, half_life)
+                weights[j] = 0.0
+    return _to_table(X, y, pool, columns, weights, settings, half_life, features, name, start, contradicted + more)
 
 
 def _to_table(X, y, pool, columns, weights, settings, half_life, features, name, start, contradicted) -> FittedTable | None:
@@ -290,7 +281,7 @@ def _to_table(X, y, pool, columns, weights, settings, half_life, features, name,
     negative = max([-w for w in weights.values() if w < 0], default=0.0)
     top = min(high / positive if positive else np.inf, -low / negative if negative else np.inf)
     if not np.isfinite(top):
-        return None
+        top = min(high, -low)  # nothing but a user's rules at no weight: any scale gives them one grid step
     design = sparse.hstack([columns[j] for j in weights]).tocsc()
     beta = np.array(list(weights.values()))
     best = None
@@ -304,6 +295,11 @@ def _to_table(X, y, pool, columns, weights, settings, half_life, features, name,
     if best is None:
         return None
     _, scale, points = best
+    if start is not None:  # a user's rule rounded to nothing is dropped only within the budget; the others keep one grid step
+        ids = list(weights)
+        zeros = sorted((k for k, j in enumerate(ids) if pool[j].rule is not None and points[k] == 0), key=lambda k: abs(beta[k]))
+        for k in zeros[settings.max_changes:]:
+            points[k] = pool[ids[k]].sign * settings.grid
     rules = []
     for (j, _), p in zip(weights.items(), points):
         if p == 0 and pool[j].rule is None:
@@ -510,11 +506,6 @@ def _rates(fires: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     win = float(y[fires].mean()) if fires.any() else float("nan")
     other = float(y[~fires].mean()) if (~fires).any() else float("nan")
     return share, win, (win / other) if other and other == other and win == win else float("nan")
-
-
-def _univariate(column, y) -> float:
-    values = np.asarray(column.todense()).ravel()
-    return float(np.corrcoef(values, y)[0, 1]) if values.std() > 0 else 0.0
 
 
 def _readable(value: float, dtype: str) -> float:

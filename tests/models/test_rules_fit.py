@@ -128,3 +128,16 @@ def test_a_frame_with_one_outcome_is_a_clear_error():
     X, y = crm_frame(n=2000)
     with pytest.raises(BadInputError, match="won and not-won"):
         fit_points_table(X, np.zeros_like(y), FEATURES)
+
+
+def test_from_a_users_table_at_most_max_changes_of_its_rules_are_dropped():
+    X, y = crm_frame(seed=6)
+    noise = [{"id": f"noise_{k}", "feature": "noise_count_30d", "condition": {"at_least": k}, "points": 10} for k in (1, 2, 3, 4)]
+    start = parse_points_table({
+        "rules": [{"id": "demo", "feature": "demo_count_30d", "condition": {"at_least": 1}, "points": 10}, *noise],
+        "thresholds": {"stages": {"MQL": 10, "SQL": 20}, "segments": {"nurture": 5, "hot": 10}}})
+    fitted = fit_points_table(X, y, FEATURES, FitSettings(max_changes=1), start=start)
+    dropped = [e.rule_id for e in fitted.evidence if e.change == "dropped"]
+    added = [e.rule_id for e in fitted.evidence if e.change == "added"]
+    assert len(dropped) <= 1 and len(added) <= 1
+    assert fitted.table.rule("demo").points > 10
