@@ -31,7 +31,7 @@ def fit_table_on_split(frame: pd.DataFrame, names: list[str], split, config: Con
     fitted = fit_points_table(X_train, y_train, registry, config.rules, tuple(config.windows.half_lives_days),
                               validation=split.validation[train], start=start, name=f"fitted from {current.name}" if start else "fitted")
     fitted.table = thresholds_on(fitted.table, frame.loc[split.calibration], registry, config)
-    fitted.evidence = evidence(current, fitted.table, X_train, y_train, registry, fitted.points_per_log_odds)
+    fitted.evidence = evidence(current, fitted.table, X_train, y_train, registry, fitted.points_per_log_odds, config.rules.grid)
     return fitted
 
 

@@ -162,8 +162,7 @@ def fit_points_table(X: pd.DataFrame, y, features: dict, settings: FitSettings =
         raise BadInputError("no condition on these features separates won from not-won snapshots: "
                             "no points table can be fitted (more history, or features of the leads' activity, would help)")
     fitted = best[1]
-    fitted.evidence = evidence(start, fitted.table, fit_X, fit_y, features, fitted.points_per_log_odds) if start is not None \
-        else evidence(None, fitted.table, fit_X, fit_y, features, fitted.points_per_log_odds)
+    fitted.evidence = evidence(start, fitted.table, fit_X, fit_y, features, fitted.points_per_log_odds, settings.grid)
     return fitted
 
 
@@ -220,11 +219,12 @@ def with_thresholds(table: PointsTable, mql: float, sql: float, nurture: float, 
 
 
 def evidence(old: PointsTable | None, new: PointsTable, X: pd.DataFrame, y, features: dict,
-             points_per_log_odds: float) -> list[RuleEvidence]:
+             points_per_log_odds: float, grid: int = 5) -> list[RuleEvidence]:
     """Return, for every rule of `old` and `new` (matched by id, else by feature), what the leads say of it.
 
     A rule of `old` is contradicted when a refit of `old`'s rules on these leads gives it
-    points of the other sign on the same scale (at least half a grid step).
+    points of the other sign on the same scale, of at least half a `grid` step (so they would
+    not round to zero).
     """
     y = np.asarray(y, dtype=int)
     new_by_id = {r.id: r for r in new.rules}
@@ -240,7 +240,7 @@ def evidence(old: PointsTable | None, new: PointsTable, X: pd.DataFrame, y, feat
         fires = points_for(rule.model_copy(update={"decay": None, "per": None, "cap": None}), X) != 0
         implied = float(np.exp(rule.points / points_per_log_odds)) if points_per_log_odds > 0 else None
         weight = weights.get(rule.id, 0.0) * points_per_log_odds
-        contradicted = bool(rule.points * weight < 0 and abs(weight) >= 2.5)
+        contradicted = bool(rule.points * weight < 0 and abs(weight) >= grid / 2)
         out.append(RuleEvidence(rule.id, rule.text, condition_text(rule), rule.points, twin.points if twin else None,
                                 *_rates(fires, y), implied, contradicted))
     for rule in new.rules:
@@ -300,13 +300,7 @@ def _to_table(X, y, pool, columns, weights, settings, half_life, features, name,
         zeros = sorted((k for k, j in enumerate(ids) if pool[j].rule is not None and points[k] == 0), key=lambda k: abs(beta[k]))
         for k in zeros[settings.max_changes:]:
             points[k] = pool[ids[k]].sign * settings.grid
-    rules = []
-    for (j, _), p in zip(weights.items(), points):
-        if p == 0 and pool[j].rule is None:
-            continue
-        rules.append(_rule_of(pool[j], float(p), half_life, features))
-    rules = [r for r in _merge_levels(rules) if r.points != 0 or start is None]
-    rules = [r for r in rules if r.points != 0]
+    rules = _merge_levels([_rule_of(pool[j], float(p), half_life, features) for j, p in zip(weights, points) if p != 0])
     if not rules:
         return None
     table = parse_points_table({
