@@ -66,7 +66,7 @@ def should_fit(config: Config, table: PointsTable, registry: dict, produced_role
     if config.rules.fit:
         return True
     missing = unproduced_rules(table, registry, produced_roles)
-    return packaged and (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules)
+    return packaged and (not table.rules or (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules))
 
 
 def write_exports(table: PointsTable, out: str | Path) -> dict[str, Path]:
