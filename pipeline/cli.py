@@ -38,7 +38,10 @@ def _register_commands() -> None:
     from leadscore.pipeline.commands import COMMANDS
 
     for name, function in COMMANDS:
-        app.command(name)(function)
+        if isinstance(function, typer.Typer):  # a command with sub-commands of its own (`rules --check`, `rules fit`)
+            app.add_typer(function, name=name)
+        else:
+            app.command(name)(function)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadscore.features.registry import pin_plugins
 from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, PopulationSettings, WindowSettings
 from leadscore.features.yaml_files import UniqueKeyLoader
+from leadscore.models.rules.fit import FitSettings
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
 
@@ -155,6 +156,7 @@ class Config(_Strict):
     tracking: TrackingConfig = TrackingConfig()
     scoring: ScoringConfig = ScoringConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
+    rules: FitSettings = FitSettings()  # how `rules fit` (and training, when asked) fits a points table
     flat: FlatTableConfig | None = None
 
     @property

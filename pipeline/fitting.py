@@ -23,6 +23,7 @@ from leadscore.models.rules.table import vocabulary_problem, without_unbuilt_rul
 from leadscore.pipeline.config import Config, feature_settings
 from leadscore.pipeline.drift import reference_from_training
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
+from leadscore.pipeline.rules_fitting import fit_table_on_split, should_fit
 from leadscore.pipeline.scoring import score_frame
 from leadscore.pipeline.split import split_by_time
 
@@ -41,6 +42,7 @@ class FittedScorers:
     test_frame: pd.DataFrame
     metrics: dict[str, dict[str, float]]
     vocabulary_problem: str | None = None  # rules naming features the CRM does not produce (`vocabulary_problem`)
+    table_fit: object = None  # a points table fitted on the training slice (`rules_fitting`), when asked or needed
 
 
 def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
@@ -62,11 +64,13 @@ def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
     problem = vocabulary_problem(table, registry, produced_roles(config.for_features), packaged=packaged)
     table = without_unbuilt_rules(table, registry) if packaged else table
     points = PointsScorer(table, features=registry).fit(X[split.calibration], y[split.calibration])
+    table_fit = (fit_table_on_split(frame, names, split, config, registry, table)
+                 if should_fit(config, table, registry, produced_roles(config.for_features), packaged) else None)
 
     test = frame.loc[split.test].reset_index(drop=True)
     test_frame = score_frame(test, calibrated, points, config.grades)
     return FittedScorers(model, calibrated, points, method, leakage, split, test, test_frame, side_by_side_metrics(test_frame),
-                         problem)
+                         problem, table_fit)
 
 
 def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, trained_at: pd.Timestamp) -> dict:

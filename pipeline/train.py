@@ -23,6 +23,7 @@ from leadscore.pipeline.console import err
 from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.drift_reference import scoring_population_reference
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
+from leadscore.pipeline.rules_fitting import fitted_table_report, write_exports
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
 from leadscore.pipeline.split_checks import check_split
@@ -45,6 +46,8 @@ class TrainResult:
     model_version: str | None = None
     promotion: object = None
     report_paths: dict = field(default_factory=dict)
+    table_fit: object = None  # a fitted points table (`rules_fitting.fit_table_on_split`), when one was fitted
+    fitted_table: dict | None = None  # its report section
 
 
 def fit_models(crm: Crm, config: Config) -> TrainResult:
@@ -68,7 +71,8 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     return TrainResult(
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, table_fit=fitted.table_fit,
+        fitted_table=fitted_table_report(fitted, training.frame, config) if fitted.table_fit else None,
         left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
     )
 
@@ -86,7 +90,11 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points), result.left_out_test)
-    result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
+    evaluation.fitted_table = result.fitted_table
+    report_dir = Catalog.of(config).report_dir(result.bundle_dir.name)
+    result.report_paths = write_report(evaluation, report_dir)
+    if result.table_fit is not None:  # the fitted table's YAML and CSV go to the report folder and the MLflow run beside it
+        result.report_paths.update({f"fitted_points_{k}": v for k, v in write_exports(result.table_fit.table, report_dir / "points-fitted.yaml").items()})
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),

@@ -158,6 +158,11 @@ def _fires(rule: Rule, column: pd.Series) -> np.ndarray:
     return column.isin(c.in_).fillna(False).to_numpy(dtype=bool)
 
 
+def points_for(rule: Rule, X: pd.DataFrame) -> np.ndarray:
+    """Return the points one rule gives each row of `X` (its decay, per and cap applied; before family caps)."""
+    return _points_of(rule, X)
+
+
 def _points_of(rule: Rule, X: pd.DataFrame) -> np.ndarray:
     column = X[rule.feature]
     points = np.where(_fires(rule, column), rule.points, 0.0)

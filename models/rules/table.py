@@ -131,6 +131,70 @@ class PointsTable(_Strict):
         return next(r for r in self.rules if r.id == rule_id)
 
 
+def condition_text(rule: Rule) -> str:
+    """Return a rule's condition as a marketing-automation tool would take it.
+
+    >>> condition_text(Rule(id="d", feature="demo_request_count_30d", condition={"at_least": 1}, points=50,
+    ...                     decay={"half_life_days": 14, "age_feature": "days_since_last_demo_request"}))
+    'demo_request_count_30d >= 1, halving every 14 days since days_since_last_demo_request'
+    """
+    c = rule.condition
+    text = f"{rule.feature} <= {c.between[1]:g}" if c.kind == "between" and c.between[0] == 0 else f"{rule.feature} {c.describe()}"
+    if rule.decay is not None:
+        d = rule.decay
+        text += (f", halving every {d.half_life_days:g} days since {d.age_feature}" if d.half_life_days
+                 else f", while {d.age_feature} <= {d.within_days:g}")
+    if rule.per is not None:
+        text += f", per {rule.per:g}"
+    if rule.cap is not None:
+        text += f", at most {rule.cap:+g}"
+    return text
+
+
+def table_to_yaml(table: PointsTable) -> str:
+    """Return the table as the YAML `load_points_table` reads (one rule a line), so a written table loads back equal.
+
+    >>> table = load_points_table()
+    >>> parse_points_table(yaml.safe_load(table_to_yaml(table))).rules == table.rules
+    True
+    """
+    data = table.model_dump(by_alias=True, exclude_none=True, exclude={"source"}, mode="python")
+    data["rules"] = [_plain(rule) for rule in data["rules"]]
+    data["caps"] = {family: _finite(limits) for family, limits in data["caps"].items()}
+    data["total"] = _finite(data["total"])
+    head = {k: data[k] for k in ("name", "version")}
+    body = {k: data[k] for k in ("rules", "caps", "total", "thresholds")}
+    return (yaml.safe_dump(head, sort_keys=False) + "\n" +
+            yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=200, allow_unicode=True))
+
+
+def table_to_csv(table: PointsTable) -> str:
+    """Return the rules as CSV (rule, condition, points) to paste into a marketing-automation tool."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rule", "condition", "points"])
+    for rule in table.rules:
+        writer.writerow([rule.text, condition_text(rule), f"{rule.points:g}"])
+    return buffer.getvalue()
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _finite(limits: dict) -> dict:
+    return {k: _plain(v) for k, v in limits.items() if v not in (float("inf"), float("-inf"))}
+
+
 def default_table_path() -> Path:
     """Return the path of the packaged default points table."""
     return Path(str(resources.files("leadscore.models").joinpath("conf/points.yaml")))

@@ -44,6 +44,7 @@ class Evaluation:
     targets: dict
     population: pd.DataFrame = field(default_factory=pd.DataFrame)
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
+    fitted_table: dict | None = None  # the fitted points table's section (`fitted_table.fitted_table_section`), when one was fitted
 
     def to_dict(self) -> dict:
         """Return every figure as JSON-serialisable values (the images are left out)."""
@@ -57,6 +58,7 @@ class Evaluation:
             "segments": {k: frame(v) for k, v in self.segments.items()},
             "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
             "population": frame(self.population),
+            **({"fitted_table": _clean(self.fitted_table)} if self.fitted_table else {}),
         }
 
 
@@ -134,6 +136,10 @@ def markdown_summary(e: Evaluation) -> str:
         rec = "—" if a.recommended_threshold is None else f"≥ {a.recommended_threshold:.4g}"
         lines.append(f"| {a.scorer} | {a.name} ≥ {a.threshold:.4g} {a.unit} | {a.share_passed:.1%} | {a.conversion:.1%} | "
                      f"{a.recall:.1%} | {a.not_ready:,} | {'**yes**: ' + '; '.join(a.problems) if a.over_generous else 'no'} | {rec} |")
+    if e.fitted_table:
+        from leadscore.pipeline.evaluation.fitted_table import markdown_lines
+
+        lines += markdown_lines(e.fitted_table)
     return "\n".join(lines) + "\n"
 
 
