@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
-from leadscore.features.contract import ACTIVITY_TYPES, LEADS, OPTIONAL_LEAD_COLUMNS
+from leadscore.features.contract import ACTIVITY_TYPES, LEADS, LIFECYCLE_ROLES, OPTIONAL_LEAD_COLUMNS
 
 REQUIRED_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if c.required)
 
@@ -193,3 +193,34 @@ class FeatureSettings(_Strict):
         """
         return {"features": self.features.model_dump(mode="json"),
                 "windows": {k: v for k, v in self.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}
+
+
+_DEFAULT_STAGES: dict[str, str] = {
+    "subscriber": "lead", "lead": "lead", "new": "lead",
+    "marketingqualifiedlead": "mql", "mql": "mql", "marketing qualified lead": "mql",
+    "salesqualifiedlead": "sql", "sql": "sql", "sales qualified lead": "sql", "sales accepted": "sql", "accepted": "sql",
+    "opportunity": "opportunity", "customer": "customer", "closed won": "customer",
+    "recycled": "recycled", "nurture": "recycled", "disqualified": "disqualified", "unqualified": "disqualified",
+}
+"""Stage names HubSpot's lifecycle stages and Salesforce's lead statuses use out of the box."""
+
+
+class LifecycleSettings(_Strict):
+    """How to read the optional lifecycle table: the role of each of the CRM's stage names.
+
+    Stage names are matched without regard to case or surrounding spaces. A stage the table
+    holds and the mapping lacks is an error naming it, so that no handoff goes uncounted.
+
+    >>> LifecycleSettings().role_of("  Marketing Qualified Lead ")
+    'mql'
+    >>> LifecycleSettings(stages={"Working": "sql"}).role_of("working")
+    'sql'
+    """
+
+    stages: dict[str, Literal[LIFECYCLE_ROLES]] = Field(default_factory=lambda: dict(_DEFAULT_STAGES))
+    accept_within_days: int = Field(30, ge=1)  # a handoff Sales neither accepts nor recycles within this is "no decision"
+
+    def role_of(self, stage: str) -> str | None:
+        """Return the role of the CRM stage name `stage`, or None when the mapping lacks it."""
+        key = stage.strip().lower()
+        return next((role for name, role in self.stages.items() if name.strip().lower() == key), None)
