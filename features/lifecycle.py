@@ -42,8 +42,7 @@ def lifecycle_events(crm, settings: LifecycleSettings | None = None) -> tuple[pd
     rows = crm.con.execute(
         "SELECT c.lead_id, c.stage, c.entered_at, c.reason, c._file, c._row, l.lead_id IS NOT NULL AS known "
         "FROM lifecycle_copy c LEFT JOIN leads l ON l.lead_id = c.lead_id ORDER BY c.lead_id, c.entered_at, c._file, c._row").df()
-    names = pd.Series(rows["stage"].astype(str).unique())
-    roles = dict(zip(names, names.map(settings.role_of)))
+    roles = {name: settings.role_of(name) for name in rows["stage"].astype(str).unique()}
     unmapped = sorted(name for name, role in roles.items() if role is None)
     if unmapped:
         counts = rows.loc[rows["stage"].isin(unmapped), "stage"].value_counts()
