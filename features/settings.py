@@ -219,6 +219,7 @@ class LifecycleSettings(_Strict):
 
     stages: dict[str, Literal[LIFECYCLE_ROLES]] = Field(default_factory=lambda: dict(_DEFAULT_STAGES))
     accept_within_days: int = Field(30, ge=1)  # a handoff Sales neither accepts nor recycles within this is "no decision"
+    min_acceptance_rate: float = Field(0.5, gt=0, le=1)  # handoffs Sales accepts less often than this are over-generous
 
     def role_of(self, stage: str) -> str | None:
         """Return the role of the CRM stage name `stage`, or None when the mapping lacks it."""

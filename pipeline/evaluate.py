@@ -38,6 +38,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.handoff import handoff_for
     from leadscore.pipeline.catalog import Catalog, engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
     from leadscore.pipeline.model_source import resolve_model
@@ -58,5 +59,6 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     bundle.check_schema(test, f"features built from {crm.source}")
     frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
     evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points))
+    evaluation.handoff = handoff_for(crm, frame, config)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

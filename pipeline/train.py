@@ -73,11 +73,13 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline import tracking
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.handoff import handoff_for
 
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
+    evaluation.handoff = handoff_for(crm, result.test_frame, config)
     result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),

@@ -42,6 +42,7 @@ class Evaluation:
     window: dict
     targets: dict
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
+    handoff: object | None = None  # the handoff audit (`evaluation.handoff`) when the CRM has a lifecycle table
 
     def to_dict(self) -> dict:
         """Return every figure as JSON-serialisable values (the images are left out)."""
@@ -54,6 +55,7 @@ class Evaluation:
             "reliability": {k: frame(v) for k, v in self.reliability.items()},
             "segments": {k: frame(v) for k, v in self.segments.items()},
             "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
+            **({"handoff": _clean(self.handoff.to_dict())} if self.handoff is not None else {}),
         }
 
 
