@@ -225,3 +225,23 @@ class LifecycleSettings(_Strict):
         """Return the role of the CRM stage name `stage`, or None when the mapping lacks it."""
         key = stage.strip().lower()
         return next((role for name, role in self.stages.items() if name.strip().lower() == key), None)
+
+
+class LabelSettings(_Strict):
+    """What a training label means: a win within the horizon, or reaching a lifecycle stage within it.
+
+    `stage` (mql, sql, opportunity or customer) trains on "entered that stage or a later one of
+    the funnel within the horizon", read from the lifecycle table: for teams with few wins or
+    long sales cycles, where a win within 90 days is too rare or too slow to learn from.
+
+    >>> LabelSettings().describe(90), LabelSettings(stage="sql").describe(90)
+    ('won within 90 days', 'reached sql (or a later stage) within 90 days')
+    """
+
+    stage: Literal["mql", "sql", "opportunity", "customer"] | None = None
+
+    def describe(self, horizon_days: int) -> str:
+        """Return the label in words, as the report states it."""
+        if self.stage is None:
+            return f"won within {horizon_days} days"
+        return f"reached {self.stage} (or a later stage) within {horizon_days} days"

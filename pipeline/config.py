@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadscore.features.registry import pin_plugins
-from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, LifecycleSettings, WindowSettings
+from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, LabelSettings, LifecycleSettings, WindowSettings
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.promotion import PROMOTION_METRICS
 
@@ -155,6 +155,7 @@ class Config(_Strict):
     tracking: TrackingConfig = TrackingConfig()
     scoring: ScoringConfig = ScoringConfig()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    label: LabelSettings = LabelSettings()
     monitor: MonitorConfig = MonitorConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
     flat: FlatTableConfig | None = None

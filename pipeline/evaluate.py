@@ -48,7 +48,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     config = with_model_labels(config, bundle.manifest["window"])
     crm = crm or load_crm(data, engine_settings(config))
     config = fit_to_crm(config, crm, model=f"{name} v{version}")
-    training = build_training_set(crm, config.for_features)
+    training = build_training_set(crm, config.for_features, config.label, config.lifecycle)
     window = bundle.manifest["window"]
     as_of = training.frame["as_of"]
     test = training.frame[(as_of >= pd.Timestamp(window["test_start"], tz="UTC")) &
@@ -60,5 +60,6 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
     evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points))
     evaluation.handoff = handoff_for(crm, frame, config)
+    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

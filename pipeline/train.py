@@ -48,7 +48,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
     config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
-    training = build_training_set(crm, config.for_features)
+    training = build_training_set(crm, config.for_features, config.label, config.lifecycle)
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
@@ -80,6 +80,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
     evaluation.handoff = handoff_for(crm, result.test_frame, config)
+    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),

@@ -85,3 +85,24 @@ def test_the_written_lifecycle_table_loads_in_order_with_the_settings_the_genera
     stages = yaml.safe_load(paths["settings"].read_text())["lifecycle"]["stages"]
     events, warnings = lifecycle_events(crm, LifecycleSettings(stages=stages))
     assert stages == STAGES and warnings == [] and len(events) == len(world.lifecycle)
+
+
+def test_a_stage_label_trains_on_sql_within_the_horizon_with_the_features_of_the_win_label(world):
+    from leadscore.features.dataset import build_training_set
+    from leadscore.features.settings import LabelSettings
+
+    crm = crm_from_frames(world.leads, world.activities, world.opportunities, lifecycle=world.lifecycle)
+    by_stage = build_training_set(crm, FeatureSettings(), LabelSettings(stage="sql"), LifecycleSettings(stages=STAGES))
+    by_wins = build_training_set(crm, FeatureSettings())
+    frame = by_stage.frame
+    assert 0 < frame["label"].mean() < 0.5 and by_stage.summary["already_at_stage"] > 0
+    reached = world.lifecycle[world.lifecycle["stage"].isin(["SQL", "Opportunity", "Customer"])]
+    joined = frame[["lead_id", "as_of", "label"]].merge(reached, on="lead_id", how="left")
+    inside = (joined["entered_at"] > joined["as_of"]) & (joined["entered_at"] <= joined["as_of"] + pd.Timedelta(days=90))
+    expected = inside.groupby([joined["lead_id"], joined["as_of"]]).any().astype(int)
+    got = frame.set_index(["lead_id", "as_of"])["label"]
+    assert (expected.reindex(got.index).to_numpy() == got.to_numpy()).all()
+    common = frame.merge(by_wins.frame, on=["lead_id", "as_of"], suffixes=("", "_wins"))
+    names = by_stage.feature_names
+    pd.testing.assert_frame_equal(common[names].reset_index(drop=True),
+                                  common[[f"{n}_wins" for n in names]].set_axis(names, axis=1).reset_index(drop=True))
