@@ -46,6 +46,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])
+    config = with_settings(config, {"label": bundle.manifest.get("label", {"stage": None})})  # the question the model answers
     crm = crm or load_crm(data, engine_settings(config))
     config = fit_to_crm(config, crm, model=f"{name} v{version}")
     training = build_training_set(crm, config.for_features, config.label, config.lifecycle)

@@ -54,7 +54,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
     trained_at = pd.Timestamp.now(tz="UTC")
     bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points,
-                         manifest=manifest_for(fitted, training, config, trained_at))
+                         manifest={**manifest_for(fitted, training, config, trained_at), "label": config.label.model_dump()})
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
