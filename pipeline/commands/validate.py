@@ -47,8 +47,7 @@ def _print_lifecycle(crm, cfg) -> None:
     """Print the lifecycle table's entries per role, and warn naming its rows of unknown leads or out of order."""
     from leadscore.features.lifecycle import has_lifecycle, lifecycle_events
 
-    if not has_lifecycle(crm):
-        out.print("no lifecycle table (optional: lifecycle.csv or .parquet with lead_id, stage, entered_at, reason)")
+    if not has_lifecycle(crm):  # optional: nothing to say about a table a CRM need not have
         return
     events, warnings = lifecycle_events(crm, cfg.lifecycle)
     counts = events.groupby(["stage", "role"]).size().sort_values(ascending=False)

@@ -89,3 +89,13 @@ def test_a_lifecycle_table_from_frames_reads_as_a_loaded_one():
     crm = crm_from_frames(leads, activities, opportunities, lifecycle=lifecycle)
     events, warnings = lifecycle_events(crm)
     assert events["role"].tolist() == ["mql", "sql"] and warnings == []
+
+
+def test_validate_lists_the_stages_with_their_roles_and_warns_naming_rows(tmp_path, capsys):
+    from leadscore.pipeline.cli import main
+
+    folder = _with_lifecycle(tmp_path, LIFECYCLE + "L9,MQL,2024-04-02,\n")
+    assert main(["validate", "--data", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert "MQL → mql (3)" in " ".join(captured.out.split())
+    assert "1 entry of a lead that is not in the leads table" in " ".join(captured.err.split())
