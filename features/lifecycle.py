@@ -82,10 +82,7 @@ def _places(crm, rows: pd.DataFrame) -> str:
     from leadscore.features.validation import name_rows
 
     positions = [(None if pd.isna(f) else f, int(r)) for f, r in zip(rows["_file"], rows["_row"])][:_SHOWN_ROWS]
-    try:
-        places = name_rows(crm.con, "lifecycle", positions)
-    except Exception:  # a CRM built from frames has no raw table to count parts in
-        places = [f"row {r}" for _, r in positions]
+    places = name_rows(crm.con, "lifecycle", positions)  # a row of a table in one part (or of frames) needs no query
     shown = ", ".join(f"{place} ({lead} {stage})" for place, lead, stage in zip(places, rows["lead_id"], rows["stage"]))
     return shown + (", ..." if len(rows) > _SHOWN_ROWS else "")
 

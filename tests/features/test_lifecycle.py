@@ -84,11 +84,12 @@ def test_a_lifecycle_table_from_frames_reads_as_a_loaded_one():
     from .tiny_crm import tiny_tables
 
     leads, activities, opportunities = tiny_tables()
-    lifecycle = pd.DataFrame({"lead_id": ["A", "A"], "stage": ["mql", "sql"],
-                              "entered_at": pd.to_datetime(["2024-02-26", "2024-03-01"], utc=True)})
+    lifecycle = pd.DataFrame({"lead_id": ["A", "A", "Z"], "stage": ["mql", "sql", "mql"],
+                              "entered_at": pd.to_datetime(["2024-02-26", "2024-03-01", "2024-03-01"], utc=True)})
     crm = crm_from_frames(leads, activities, opportunities, lifecycle=lifecycle)
     events, warnings = lifecycle_events(crm)
-    assert events["role"].tolist() == ["mql", "sql"] and warnings == []
+    assert events["role"].tolist() == ["mql", "sql"]
+    assert len(warnings) == 1 and "(Z mql)" in warnings[0] and "row " in warnings[0]
 
 
 def test_validate_lists_the_stages_with_their_roles_and_warns_naming_rows(tmp_path, capsys):
