@@ -129,3 +129,29 @@ OPPORTUNITIES = Table(
 )
 
 TABLES: tuple[Table, ...] = (LEADS, ACTIVITIES, OPPORTUNITIES)
+
+LIFECYCLE_ROLES: tuple[str, ...] = ("lead", "mql", "sql", "opportunity", "customer", "recycled", "disqualified")
+"""What a lifecycle stage means, whatever the CRM calls it: the funnel in order (a plain lead or
+subscriber, marketing-qualified, sales-accepted or sales-qualified, an open opportunity, a customer),
+then the two ways Sales hands a lead back (recycled to nurture, disqualified). The config maps the
+CRM's own stage names to these (`lifecycle.stages`)."""
+
+FUNNEL_ROLES: tuple[str, ...] = LIFECYCLE_ROLES[:5]
+"""The forward stages in funnel order: a lead entering an earlier one after a later one, with no
+recycling in between, is out of order."""
+
+LIFECYCLE = Table(
+    name="lifecycle",
+    key=(),
+    description="Optional: one row per lifecycle stage a lead entered (HubSpot lifecycle stages, Salesforce lead status history).",
+    time_columns=("entered_at",),
+    columns=(
+        Column("lead_id", "string", "The lead that entered the stage (should exist in leads)."),
+        Column("stage", "string", "The CRM's name of the stage, mapped to a role in `lifecycle.stages`."),
+        Column("entered_at", "timestamp", "When the lead entered the stage (UTC)."),
+        Column("reason", "string", "Why, e.g. the reason Sales gave for recycling.", required=False, nullable=True),
+    ),
+)
+
+OPTIONAL_TABLES: tuple[Table, ...] = (LIFECYCLE,)
+"""Tables a CRM may lack: read and validated when present, and the features never depend on them."""

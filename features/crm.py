@@ -59,8 +59,8 @@ class Crm:
         return build_features(self, snapshots, settings)
 
     def table(self, name: str) -> pd.DataFrame:
-        """Return one of the three tables as a pandas frame (for small data and tests)."""
-        if name not in {"leads", "activities", "opportunities"}:
+        """Return one of the tables (the three, or the optional lifecycle) as a pandas frame (for small data and tests)."""
+        if name not in {"leads", "activities", "opportunities", "lifecycle"}:
             raise KeyError(name)
         return self.con.execute(f"SELECT * FROM {name}").df()
 
@@ -72,10 +72,13 @@ def crm_from_frames(
     engine: EngineSettings | None = None,
     data_end: pd.Timestamp | None = None,
     source: str = "<frames>",
+    lifecycle: pd.DataFrame | None = None,
 ) -> Crm:
     """Register already-typed frames as a `Crm` without validating them (tests, notebooks).
 
-    Use `features.loaders.load_crm` for anything read from disk: it validates first.
+    `lifecycle`, the optional stage history (lead_id, stage, entered_at, reason), is exposed
+    as `load_crm` exposes a validated one. Use `features.loaders.load_crm` for anything read
+    from disk: it validates first.
     """
     con = connect(engine)
     for name, frame in (("leads", leads), ("activities", activities), ("opportunities", opportunities)):
@@ -88,7 +91,15 @@ def crm_from_frames(
     # the vocabulary, counted once as `load_crm` counts it: runs read it from the summary, never by a query of their own
     types = dict(con.execute("SELECT activity_type, count(*) FROM activities WHERE activity_type IS NOT NULL "
                              "GROUP BY activity_type ORDER BY activity_type").fetchall())
-    return Crm(con=con, source=source, data_end=pd.Timestamp(data_end), summary={"activity_types": types})
+    summary = {"activity_types": types}
+    if lifecycle is not None:
+        frame = lifecycle if "reason" in lifecycle.columns else lifecycle.assign(reason=pd.NA)
+        con.register("_lifecycle_frame", frame)
+        con.execute("CREATE OR REPLACE TABLE lifecycle_copy AS SELECT lead_id, stage, entered_at, CAST(reason AS VARCHAR) AS reason, "
+                    "CAST(NULL AS VARCHAR) AS _file, row_number() OVER () AS _row FROM _lifecycle_frame")
+        con.execute("CREATE OR REPLACE VIEW lifecycle AS SELECT lead_id, stage, entered_at, reason FROM lifecycle_copy")
+        summary["lifecycle_rows"] = len(lifecycle)
+    return Crm(con=con, source=source, data_end=pd.Timestamp(data_end), summary=summary)
 
 
 def latest_timestamp(con: duckdb.DuckDBPyConnection) -> pd.Timestamp:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from leadscore.features.engines import FeatureEngine
-from leadscore.features.labels import label_snapshots
+from leadscore.features.labels import label_snapshots, label_snapshots_by_stage
 from leadscore.features.registry import feature_names
-from leadscore.features.settings import FeatureSettings
+from leadscore.features.settings import FeatureSettings, LabelSettings, LifecycleSettings
 from leadscore.features.snapshots import moment_text, split_population, training_snapshots
 
 
@@ -27,10 +27,19 @@ class TrainingSet:
     left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["lead_id", "as_of", "label"]))
 
 
-def build_training_set(crm: FeatureEngine, settings: FeatureSettings | None = None) -> TrainingSet:
-    """Return the labelled, uncensored training snapshots of the population with their features."""
+def build_training_set(crm: FeatureEngine, settings: FeatureSettings | None = None, label: LabelSettings | None = None,
+                       lifecycle: LifecycleSettings | None = None) -> TrainingSet:
+    """Return the labelled, uncensored training snapshots of the population with their features.
+
+    The label is a win within the horizon, or with `label.stage` reaching that lifecycle
+    stage within it (`labels.label_snapshots_by_stage`, reading the lifecycle table with `lifecycle`).
+    """
     settings = settings or FeatureSettings()
-    labelled, summary = label_snapshots(crm, training_snapshots(crm, settings.windows), settings.windows)
+    snapshots = training_snapshots(crm, settings.windows)
+    if label is not None and label.stage is not None:
+        labelled, summary = label_snapshots_by_stage(crm, snapshots, settings.windows, label.stage, lifecycle or LifecycleSettings())
+    else:
+        labelled, summary = label_snapshots(crm, snapshots, settings.windows)
     labelled, left_out = split_population(labelled, settings.population)
     features = crm.features(labelled, settings)
     frame = labelled.merge(features, on=["lead_id", "as_of"], how="left", validate="one_to_one")

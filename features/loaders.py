@@ -16,12 +16,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from leadscore.features.contract import TABLES, Table
+from leadscore.features.contract import OPTIONAL_TABLES, TABLES, Table
 from leadscore.features.crm import Crm, latest_timestamp
 from leadscore.features.engine import connect
 from leadscore.features.errors import BadInputError
 from leadscore.features.settings import EngineSettings
-from leadscore.features.validation import validate_and_type
+from leadscore.features.validation import validate_and_type, validate_optional_table
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 _FILE_OPTION = ", filename = '_file'"
@@ -69,9 +69,15 @@ def load_crm(source: str | Path, engine: EngineSettings | None = None, now: pd.T
             origins = _attach_duckdb(con, source)
         else:
             origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
+            origins |= {table.name: _register_folder_table(con, source, table) for table in OPTIONAL_TABLES
+                        if find_table_files(source, table.name)}
         now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-        summary = validate_and_type(con, origins, now.tz_localize("UTC") if now.tzinfo is None else now,
-                                    engine.copy_activities_up_to)
+        now = now.tz_localize("UTC") if now.tzinfo is None else now
+        summary = validate_and_type(con, origins, now, engine.copy_activities_up_to)
+        for table in OPTIONAL_TABLES:
+            if table.name in origins:
+                summary[f"{table.name}_rows"] = validate_optional_table(con, table, origins[table.name], now)
+                summary[f"{table.name}_file"] = origins[table.name]
         return Crm(con=con, source=str(source), data_end=latest_timestamp(con), summary=summary)
 
 
@@ -202,4 +208,8 @@ def _attach_duckdb(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]
             raise BadInputError(f"{path}: no table {table.name} in the database (found: {', '.join(sorted(present)) or 'none'})")
         con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT *, row_number() OVER () AS _row FROM crm_source.{table.name}")
         origins[table.name] = f"{path}:{table.name}"
+    for table in OPTIONAL_TABLES:
+        if table.name in present:
+            con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT *, row_number() OVER () AS _row FROM crm_source.{table.name}")
+            origins[table.name] = f"{path}:{table.name}"
     return origins

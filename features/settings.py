@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
-from leadscore.features.contract import ACTIVITY_TYPES, LEADS, OPTIONAL_LEAD_COLUMNS
+from leadscore.features.contract import ACTIVITY_TYPES, LEADS, LIFECYCLE_ROLES, OPTIONAL_LEAD_COLUMNS
 
 REQUIRED_LEAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in LEADS.columns if c.required)
 
@@ -247,3 +247,55 @@ class FeatureSettings(_Strict):
         """
         return {"features": self.features.model_dump(mode="json"),
                 "windows": {k: v for k, v in self.windows.model_dump(mode="json").items() if k in FEATURE_WINDOWS}}
+
+
+_DEFAULT_STAGES: dict[str, str] = {
+    "subscriber": "lead", "lead": "lead", "new": "lead",
+    "marketingqualifiedlead": "mql", "mql": "mql", "marketing qualified lead": "mql",
+    "salesqualifiedlead": "sql", "sql": "sql", "sales qualified lead": "sql", "sales accepted": "sql", "accepted": "sql",
+    "opportunity": "opportunity", "customer": "customer", "closed won": "customer",
+    "recycled": "recycled", "nurture": "recycled", "disqualified": "disqualified", "unqualified": "disqualified",
+}
+"""Stage names HubSpot's lifecycle stages and Salesforce's lead statuses use out of the box."""
+
+
+class LifecycleSettings(_Strict):
+    """How to read the optional lifecycle table: the role of each of the CRM's stage names.
+
+    Stage names are matched without regard to case or surrounding spaces. A stage the table
+    holds and the mapping lacks is an error naming it, so that no handoff goes uncounted.
+
+    >>> LifecycleSettings().role_of("  Marketing Qualified Lead ")
+    'mql'
+    >>> LifecycleSettings(stages={"Working": "sql"}).role_of("working")
+    'sql'
+    """
+
+    stages: dict[str, Literal[LIFECYCLE_ROLES]] = Field(default_factory=lambda: dict(_DEFAULT_STAGES))
+    accept_within_days: int = Field(30, ge=1)  # a handoff Sales neither accepts nor recycles within this is "no decision"
+    min_acceptance_rate: float = Field(0.5, gt=0, le=1)  # handoffs Sales accepts less often than this are over-generous
+
+    def role_of(self, stage: str) -> str | None:
+        """Return the role of the CRM stage name `stage`, or None when the mapping lacks it."""
+        key = stage.strip().lower()
+        return next((role for name, role in self.stages.items() if name.strip().lower() == key), None)
+
+
+class LabelSettings(_Strict):
+    """What a training label means: a win within the horizon, or reaching a lifecycle stage within it.
+
+    `stage` (mql, sql, opportunity or customer) trains on "entered that stage or a later one of
+    the funnel within the horizon", read from the lifecycle table: for teams with few wins or
+    long sales cycles, where a win within 90 days is too rare or too slow to learn from.
+
+    >>> LabelSettings().describe(90), LabelSettings(stage="sql").describe(90)
+    ('won within 90 days', 'reached sql (or a later stage) within 90 days')
+    """
+
+    stage: Literal["mql", "sql", "opportunity", "customer"] | None = None
+
+    def describe(self, horizon_days: int) -> str:
+        """Return the label in words, as the report states it."""
+        if self.stage is None:
+            return f"won within {horizon_days} days"
+        return f"reached {self.stage} (or a later stage) within {horizon_days} days"

@@ -314,24 +314,48 @@ def _check_times(con, origins: dict[str, str], now: pd.Timestamp, out_of_range: 
     The value pass counts future and too-old timestamps together, so a column it flags is
     queried for each kind here: only a table that fails pays for the second look.
     """
-    limit = (now + _FUTURE_TOLERANCE).isoformat()
     for table in TABLES:
-        for column in out_of_range[table.name]:
-            _report(con, origins, table.name, f"""
-                SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
-                WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
-                    f"a future timestamp in column '{column}' (later than {now:%Y-%m-%d %H:%M} UTC)")
-            _report(con, origins, table.name, f"""
-                SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
-                WHERE {column} < CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ)""",
-                    f"a timestamp before {_EARLIEST:%Y-%m-%d} in column '{column}' "
-                    "(no CRM record is that old: a typo in the year, or a placeholder for an unknown date)")
+        _check_range(con, origins, table, out_of_range[table.name], now)
     _report(con, origins, "opportunities", """
         SELECT _file, _row, 'created ' || CAST(created_at AS VARCHAR) || ', closed ' || CAST(closed_at AS VARCHAR)
         FROM typed_opportunities WHERE closed_at < created_at""", "a close before the opportunity was created (column 'closed_at')")
     _report(con, origins, "opportunities", """
         SELECT _file, _row, 'outcome ' || outcome FROM typed_opportunities
         WHERE outcome IN ('won', 'lost') AND closed_at IS NULL""", "won or lost but no closed_at")
+
+
+def _check_range(con, origins: dict[str, str], table: Table, columns: list[str], now: pd.Timestamp) -> None:
+    """Report the future and too-old timestamps of the time `columns` the value pass flagged in `table`."""
+    limit = (now + _FUTURE_TOLERANCE).isoformat()
+    for column in columns:
+        _report(con, origins, table.name, f"""
+            SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
+            WHERE {column} > CAST('{limit}' AS TIMESTAMPTZ)""",
+                f"a future timestamp in column '{column}' (later than {now:%Y-%m-%d %H:%M} UTC)")
+        _report(con, origins, table.name, f"""
+            SELECT _file, _row, '{column} ' || CAST({column} AS VARCHAR) FROM typed_{table.name}
+            WHERE {column} < CAST('{_EARLIEST.isoformat()}' AS TIMESTAMPTZ)""",
+                f"a timestamp before {_EARLIEST:%Y-%m-%d} in column '{column}' "
+                "(no CRM record is that old: a typo in the year, or a placeholder for an unknown date)")
+
+
+def validate_optional_table(con: duckdb.DuckDBPyConnection, table: Table, origin: str, now: pd.Timestamp) -> int:
+    """Validate raw_<table> of an optional table (`contract.OPTIONAL_TABLES`) and expose it typed; return its rows.
+
+    The checks are the contract tables' (required columns, types, empty required values, time
+    range), and a failure is the same BadInputError naming file, column and rows. The typed
+    rows are copied into `<table>_copy`, which keeps `_file` and `_row` so that a later
+    warning can name rows (`name_rows`), and exposed as the view `<table>` without them.
+    """
+    raw_types = _raw_types(con, table, origin)
+    rows, failures, out_of_range, _ = _scan_values(con, table, raw_types, now)
+    if failures:
+        _raise_with_rows(con, table, origin, *failures[0])
+    _create_typed_view(con, table, raw_types)
+    _check_range(con, {table.name: origin}, table, out_of_range, now)
+    con.execute(f"CREATE OR REPLACE TABLE {table.name}_copy AS SELECT * FROM typed_{table.name}")
+    con.execute(f"CREATE OR REPLACE VIEW {table.name} AS SELECT {', '.join(table.column_names)} FROM {table.name}_copy")
+    return rows
 
 
 def _create_final_views(con, activity_rows: int, copy_activities_up_to: int, kinds: list[tuple]) -> int:

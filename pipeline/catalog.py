@@ -55,6 +55,24 @@ class Catalog:
         return self.root / "scores" / f"scores_{as_of.date()}.parquet"
 
     @property
+    def score_history(self) -> Path:
+        """Return the folder of the score history: one Parquet file per model version in a folder per as_of."""
+        return self.root / "history" / "scores"
+
+    def history_file(self, as_of: pd.Timestamp, model_name: str, model_version: str) -> Path:
+        """Return the history file of one scoring run (as_of, model version): a rerun replaces it, so it never repeats a lead.
+
+        >>> Catalog(Path("work")).history_file(pd.Timestamp("2026-07-01"), "leadscore", "3").as_posix()
+        'work/history/scores/as_of=2026-07-01/leadscore-v3.parquet'
+        """
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{model_name}-v{model_version}")
+        return self.score_history / f"as_of={as_of.date()}" / f"{name}.parquet"
+
+    def monitor_dir(self, name: str) -> Path:
+        """Return the folder of a monitor report (`monitor-<latest as_of>`)."""
+        return self.root / "reports" / name
+
+    @property
     def spark_scores_dir(self) -> Path:
         """Return the default folder Spark writes its as_of-partitioned scores to."""
         return self.root / "scores" / "spark"

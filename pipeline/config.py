@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadscore.features.registry import pin_plugins
-from leadscore.features.settings import EngineSettings, FeatureOptions, FeatureSettings, PopulationSettings, WindowSettings
+from leadscore.features.settings import (EngineSettings, FeatureOptions, FeatureSettings, LabelSettings, LifecycleSettings,
+                                         PopulationSettings, WindowSettings)
 from leadscore.features.yaml_files import UniqueKeyLoader
 from leadscore.models.rules.fit import FitSettings
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
@@ -123,6 +124,16 @@ class ScoringConfig(_Strict):
     reasons_top_share: float = Field(0.10, ge=0, le=1)
     reasons_per_lead: int = Field(3, ge=1)
     drift: DriftConfig = DriftConfig()
+    history_days: int | None = Field(400, ge=1)  # keep the score history of this many days before the latest as_of; None: all
+    trend_steady_points: float = Field(5.0, ge=0)  # a 0-100 score moving less than this since the previous run is "steady"
+
+
+class MonitorConfig(_Strict):
+    """When `leadscore monitor` alerts (exit code 4) on scores whose outcomes have arrived."""
+
+    max_ece: float = Field(0.05, gt=0, le=1)  # realized calibration error beyond this is drift
+    min_leads: int = Field(200, ge=1)  # a scoring date with fewer matured leads is not judged (too few to tell)
+    confidence: float = Field(0.95, gt=0.5, lt=1)  # a threshold is over-generous when its conversion's upper bound misses the target
 
 
 class FlatTableConfig(_Strict):
@@ -155,6 +166,9 @@ class Config(_Strict):
     grades: GradeConfig = GradeConfig()
     tracking: TrackingConfig = TrackingConfig()
     scoring: ScoringConfig = ScoringConfig()
+    lifecycle: LifecycleSettings = LifecycleSettings()
+    label: LabelSettings = LabelSettings()
+    monitor: MonitorConfig = MonitorConfig()
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
     rules: FitSettings = FitSettings()  # how `rules fit` (and training, when asked) fits a points table
     flat: FlatTableConfig | None = None

@@ -152,3 +152,14 @@ def _reference(name: str, values: pd.Series, bins: int) -> FeatureReference:
         ref = FeatureReference(name=name, kind="category", categories=[str(c) for c in top])
     expected = shares(ref, values) if len(values) else np.zeros(len(ref.edges) + 2)
     return FeatureReference(**{**asdict(ref), "expected": [float(x) for x in expected * (len(values) / n)]})
+
+
+def distribution_psi(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
+    """Return the PSI of `current` against the distribution of `reference` (bins from its quantiles), as drift reports it.
+
+    >>> values = pd.Series(np.linspace(0, 1, 1000))
+    >>> distribution_psi(values, values) == 0.0, distribution_psi(values, values ** 4) > 0.25
+    (True, True)
+    """
+    ref = _reference("score", reference, bins)
+    return psi(np.asarray(ref.expected), shares(ref, current))

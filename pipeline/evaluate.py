@@ -38,6 +38,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.handoff import handoff_for
     from leadscore.pipeline.catalog import Catalog, engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
     from leadscore.pipeline.model_source import resolve_model
@@ -45,9 +46,10 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     bundle, name, version, config = resolve_model(config, model)
     config = with_model_labels(config, bundle.manifest["window"])
+    config = with_settings(config, {"label": bundle.manifest.get("label", {"stage": None})})  # the question the model answers
     crm = crm or load_crm(data, engine_settings(config))
     config = fit_to_crm(config, crm, model=f"{name} v{version}")
-    training = build_training_set(crm, config.for_features)
+    training = build_training_set(crm, config.for_features, config.label, config.lifecycle)
     window = bundle.manifest["window"]
     start, end = pd.Timestamp(window["test_start"], tz="UTC"), pd.Timestamp(window["last_as_of"], tz="UTC")
     as_of = training.frame["as_of"]
@@ -59,5 +61,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     bundle.check_schema(test, f"features built from {crm.source}")
     frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
     evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points), left_out)
+    evaluation.handoff = handoff_for(crm, frame, config)
+    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

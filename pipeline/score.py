@@ -25,6 +25,7 @@ from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err, progress_bar
 from leadscore.pipeline.drift import DriftReference, DriftTally, drifted
 from leadscore.pipeline.errors import BadInputError
+from leadscore.pipeline.history import previous_run, record_scores, with_trend
 from leadscore.pipeline.io import check_frame_target
 from leadscore.pipeline.locking import exclusive
 from leadscore.pipeline.model_source import resolve_model
@@ -55,8 +56,13 @@ class ScoreResult:
 
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
-          crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True) -> ScoreResult:
+          crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True,
+          history: bool = True) -> ScoreResult:
     """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
+
+    Each lead gets its trend against the model's previous run before `as_of`, and the run is
+    recorded in the working folder's score history (`pipeline.history`), which monitoring reads;
+    `history=False` neither reads nor writes it (every lead's trend is then "new").
 
     `out` and the database are checked before the model or the data is loaded, so a typo
     fails in a second; a run that fails replaces neither the scores nor the database rows.
@@ -77,9 +83,14 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             # under the lock, as every query of the CRM's one connection: a second run for this output waits here
             config = fit_to_crm(config, crm, model=f"{model_name} v{model_version}")
             frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, show_progress)
+            catalog = Catalog.of(config)
+            if history:
+                frame = with_trend(frame, previous_run(catalog, as_of, model_name), config.scoring.trend_steady_points)
             frame = as_output(frame, model_name, model_version)
             exceeded = drifted(drift)
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
+            if history:
+                record_scores(frame, catalog, config.scoring.history_days)
     finally:
         if sink is not None:
             sink.close()

@@ -24,8 +24,9 @@ evaluation frames when the population includes such leads."""
 OUTPUT_COLUMNS = (
     "lead_id", "as_of", "model_name", "model_version", "probability", "score", "grade", "segment",
     "rule_points", "rule_segment", "segments_disagree", "reasons_model_up", "reasons_model_down", "reasons_rule",
+    "previous_score", "score_trend",
 )
-"""The columns of a batch scores file, in order."""
+"""The columns of a batch scores file, in order (the trend against the previous run: `pipeline.history.with_trend`)."""
 
 
 def score_frame(frame: pd.DataFrame, calibrated, points: PointsScorer, grades) -> pd.DataFrame:
@@ -80,6 +81,8 @@ def as_output(frame: pd.DataFrame, model_name: str, model_version: str) -> pd.Da
     """
     frame = frame.assign(model_name=model_name, model_version=model_version,
                          segments_disagree=frame["segment"] != frame["rule_segment"])
+    if "score_trend" not in frame.columns:  # no history to compare with: every lead is new
+        frame = frame.assign(previous_score=np.nan, score_trend="new")
     columns = list(OUTPUT_COLUMNS) + ([PIPELINE_FLAG] if PIPELINE_FLAG in frame.columns else [])
     return frame.sort_values("lead_id", ignore_index=True)[columns]
 
@@ -106,6 +109,7 @@ def score_counts(frame: pd.DataFrame) -> dict[str, int]:
         **{f"grade_{k}": int(v) for k, v in frame["grade"].value_counts().sort_index().items()},
         **{f"segment_{k}": int(v) for k, v in frame["segment"].value_counts().sort_index().items()},
         "segments_disagree": int(frame["segments_disagree"].sum()),
+        **{f"trend_{k}": int(v) for k, v in frame["score_trend"].value_counts().sort_index().items()},
     }
 
 

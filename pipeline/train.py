@@ -55,12 +55,12 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     started = time.perf_counter()
     config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
     check_split(crm, config)  # seconds from the schedule and the label dates, before minutes of features
-    training = build_training_set(crm, config.for_features)
+    training = build_training_set(crm, config.for_features, config.label, config.lifecycle)
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
     trained_at = pd.Timestamp.now(tz="UTC")
-    manifest = manifest_for(fitted, training, config, trained_at)
+    manifest = {**manifest_for(fitted, training, config, trained_at), "label": config.label.model_dump()}
     reference = scoring_population_reference(crm, config, fitted.calibrated, training.feature_names)
     if reference is not None:  # drift is judged against the leads this model will score, not its labelled past
         manifest["drift_reference"] = reference.to_dict()
@@ -85,6 +85,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline import tracking
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.handoff import handoff_for
 
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
@@ -95,6 +96,8 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     result.report_paths = write_report(evaluation, report_dir)
     if result.table_fit is not None:  # the fitted table's YAML and CSV go to the report folder and the MLflow run beside it
         result.report_paths.update({f"fitted_points_{k}": v for k, v in write_exports(result.table_fit.table, report_dir / "points-fitted.yaml").items()})
+    evaluation.handoff = handoff_for(crm, result.test_frame, config)
+    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),

@@ -13,6 +13,7 @@ import yaml
 from leadscore.features.synthetic import personas as P
 from leadscore.features.synthetic.activity import behaviour_events, channel_of, email_events
 from leadscore.features.synthetic.chain import simulate_states, start_states, state_runs, win_probability_table
+from leadscore.features.synthetic.lifecycle import STAGES as LIFECYCLE_STAGES
 from leadscore.features.io import write_frame, write_text
 
 _MONTH_WEIGHT = np.array([1.3, 1.2, 1.2, 1.0, 1.0, 0.9, 0.8, 0.6, 1.2, 1.1, 1.0, 0.7])
@@ -40,6 +41,7 @@ class SyntheticCrm:
     start: pd.Timestamp
     end: pd.Timestamp
     params: dict
+    lifecycle: pd.DataFrame | None = None  # the stage history, when added (`pipeline.synthetic_lifecycle`)
 
 
 def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months: int = 24) -> SyntheticCrm:
@@ -96,16 +98,19 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
 
 
 def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> dict[str, Path]:
-    """Write the CRM's tables (and truth.parquet, generator.json, leadscore.yaml) to `out_dir`, each atomically."""
+    """Write the CRM's tables (the lifecycle too when added; and truth.parquet, generator.json, leadscore.yaml) to `out_dir`, each atomically."""
     out = Path(out_dir)
     if fmt not in {"parquet", "csv"}:
         raise ValueError("fmt must be 'parquet' or 'csv'")
     paths = {}
     for name in ("leads", "activities", "opportunities"):
         paths[name] = write_frame(getattr(crm, name), out / f"{name}.{fmt}")
+    if crm.lifecycle is not None:
+        paths["lifecycle"] = write_frame(crm.lifecycle, out / f"lifecycle.{fmt}")
     paths["truth"] = write_frame(crm.truth, out / "truth.parquet")
     paths["generator"] = write_text(json.dumps(crm.params, indent=2), out / "generator.json")
-    paths["settings"] = write_text(SETTINGS_NOTE + yaml.safe_dump(SETTINGS, sort_keys=False), out / "leadscore.yaml")
+    settings = SETTINGS if crm.lifecycle is None else {**SETTINGS, "lifecycle": {"stages": dict(LIFECYCLE_STAGES)}}
+    paths["settings"] = write_text(SETTINGS_NOTE + yaml.safe_dump(settings, sort_keys=False), out / "leadscore.yaml")
     return paths
 
 

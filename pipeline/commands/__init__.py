@@ -44,3 +44,7 @@ COMMANDS.append(("flat", flat_command))
 from leadscore.pipeline.commands.import_export import import_command  # noqa: E402
 
 COMMANDS.insert(2, ("import", import_command))
+
+from leadscore.pipeline.commands.monitor import monitor_command  # noqa: E402
+
+COMMANDS.insert(next(i for i, (name, _) in enumerate(COMMANDS) if name == "score") + 1, ("monitor", monitor_command))

@@ -28,11 +28,19 @@ def generate_command(
     start: Annotated[str, typer.Option(help="First day of the CRM's history (UTC).")] = "2024-01-01",
     months: Annotated[int, typer.Option(min=4, help="Months of history.")] = 24,
     fmt: Annotated[CrmFormat, typer.Option("--format", help="File format of the tables.")] = CrmFormat.parquet,
+    lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Also write the lifecycle table: MQL when the packaged points "
+                                            "table crosses its threshold, Sales accepting or recycling, deals.")] = False,
+    sync_days: Annotated[int, typer.Option("--sync-days", min=1, help="With --lifecycle: days between two points-table "
+                                           "syncs (each scores every open lead).")] = 7,
 ) -> None:
     """Generate a synthetic B2B CRM (with the hidden truth in truth.parquet)."""
     first_day = str(parse_date("--start", start).date())
     with _out.status(f"generating {leads:,} leads over {months} months"):
         crm = generate_crm(leads, seed=seed, start=first_day, months=months)
+        if lifecycle:
+            from leadscore.pipeline.synthetic_lifecycle import with_lifecycle
+
+            crm = with_lifecycle(crm, sync_days)
         paths = write_crm(crm, out, fmt=fmt.value)
     print_crm_summary(crm)
     _out.print(f"written to [bold]{Path(out)}[/] ({', '.join(p.name for p in paths.values())})")
@@ -49,4 +57,7 @@ def print_crm_summary(crm) -> None:
     table.add_row("leads", f"{len(crm.leads):,}", f"created {crm.start.date()} to {crm.end.date()}")
     table.add_row("activities", f"{len(crm.activities):,}", f"{crm.activities['activity_type'].nunique()} types")
     table.add_row("opportunities", f"{len(crm.opportunities):,}", ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items())))
+    if crm.lifecycle is not None:
+        stages = crm.lifecycle["stage"].value_counts().to_dict()
+        table.add_row("lifecycle", f"{len(crm.lifecycle):,}", ", ".join(f"{k} {v:,}" for k, v in stages.items()))
     _out.print(table)

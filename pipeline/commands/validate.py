@@ -30,8 +30,9 @@ def validate_command(
     table = Table(title=f"{crm.source} meets the data contract")
     table.add_column("table")
     table.add_column("rows", justify="right")
-    for name in ("leads", "activities", "opportunities"):
-        table.add_row(name, f"{s[f'{name}_rows']:,}")
+    for name in ("leads", "activities", "opportunities", "lifecycle"):
+        if f"{name}_rows" in s:
+            table.add_row(name, f"{s[f'{name}_rows']:,}")
     out.print(table)
     out.print(f"data up to {crm.data_end:%Y-%m-%d %H:%M} UTC; exact duplicate activities dropped: {s['duplicate_activities_dropped']:,}")
     ignored = [f"{name}.{column}" for name, columns in s.get("ignored_columns", {}).items() for column in columns]
@@ -39,6 +40,20 @@ def validate_command(
         out.print(f"[yellow]columns outside the data contract, not read:[/] {escape(', '.join(ignored))}")
     explain_vocabulary(crm, cfg)
     _print_lead_columns(crm, cfg)
+    _print_lifecycle(crm, cfg)
+
+
+def _print_lifecycle(crm, cfg) -> None:
+    """Print the lifecycle table's entries per role, and warn naming its rows of unknown leads or out of order."""
+    from leadscore.features.lifecycle import has_lifecycle, lifecycle_events
+
+    if not has_lifecycle(crm):  # optional: nothing to say about a table a CRM need not have
+        return
+    events, warnings = lifecycle_events(crm, cfg.lifecycle)
+    counts = events.groupby(["stage", "role"]).size().sort_values(ascending=False)
+    out.print("lifecycle stages: " + escape(", ".join(f"{stage} → {role} ({n:,})" for (stage, role), n in counts.items())))
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def explain_vocabulary(crm, cfg) -> None:

@@ -45,6 +45,7 @@ class Evaluation:
     population: pd.DataFrame = field(default_factory=pd.DataFrame)
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
     fitted_table: dict | None = None  # the fitted points table's section (`fitted_table.fitted_table_section`), when one was fitted
+    handoff: object | None = None  # the handoff audit (`evaluation.handoff`) when the CRM has a lifecycle table
 
     def to_dict(self) -> dict:
         """Return every figure as JSON-serialisable values (the images are left out)."""
@@ -59,6 +60,7 @@ class Evaluation:
             "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
             "population": frame(self.population),
             **({"fitted_table": _clean(self.fitted_table)} if self.fitted_table else {}),
+            **({"handoff": _clean(self.handoff.to_dict())} if self.handoff is not None else {}),
         }
 
 

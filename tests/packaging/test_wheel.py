@@ -60,7 +60,7 @@ def test_the_demo_runs_from_the_wheel_beside_a_users_own_models_features_and_pip
     run = subprocess.run([env_dir / "bin" / "python", "-m", "leadscore.pipeline.cli", "demo", "--leads", "2000", "--seed", "3",
                           "--workdir", "work"], cwd=project, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert "5/5 scored" in run.stdout
+    assert "5/6 scored" in run.stdout and "6/6 monitored" in run.stdout
     served = subprocess.run(
         [python, "-c", "import mlflow, pandas as pd; mlflow.set_tracking_uri('sqlite:///work/mlflow.db'); "
          "m = mlflow.pyfunc.load_model('models:/leadscore@champion'); print(type(m.unwrap_python_model()).__module__)"],

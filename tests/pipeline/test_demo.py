@@ -15,14 +15,19 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     workdir = tmp_path / "work"
     assert main(["demo", "--leads", "3000", "--seed", "5", "--workdir", str(workdir)]) == 0
     printed = capsys.readouterr().out
-    for step in ("1/5 generated", "2/5 validated", "3/5 trained", "4/5 test ROC AUC", "5/5 scored", "verdict", "report:", "scores:", "MLflow UI:"):
+    for step in ("1/6 generated", "2/6 validated", "3/6 trained", "4/6 test ROC AUC", "5/6 scored", "6/6 monitored 4 scoring runs",
+                 "verdict", "monitoring", "report:", "monitor:", "scores:", "MLflow UI:"):
         assert step in printed, step
     reports = sorted(workdir.glob("reports/*/report.html"))
     scores = sorted(workdir.glob("scores/scores_*.parquet"))
-    assert len(reports) == 1 and len(scores) == 1
-    assert not pd.read_parquet(scores[0]).empty
+    assert len(reports) == 1 and len(scores) == 4  # three past dates and the day after the data ends
+    assert not pd.read_parquet(scores[-1]).empty
+    assert (pd.read_parquet(scores[-1])["score_trend"] != "new").any()  # against the run 60 days before
+    monitored = json.loads(next(workdir.glob("reports/monitor-*/monitor.json")).read_text())
+    assert [r["matured"] for r in monitored["runs"]] == [True, True, False, False]
     # nothing is written outside the working folder
-    assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "mlflow.db", "mlartifacts", "cache", "tmp"}
+    assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "history", "mlflow.db", "mlartifacts",
+                                                   "cache", "tmp"}
 
     # with the generated CRM's settings (its competitors), as the demo ran it
     assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval"),
@@ -35,5 +40,5 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     # a rerun reuses the data, registers version 2, and keeps version 1 champion on a tie
     assert main(["demo", "--leads", "3000", "--seed", "5", "--workdir", str(workdir)]) == 0
     again = capsys.readouterr().out
-    assert "1/5 reusing the synthetic CRM" in again
+    assert "1/6 reusing the synthetic CRM" in again
     assert "registered as leadscore v2: not promoted" in again.replace("\n", " ")

@@ -21,6 +21,7 @@ AS_OF = "2026-05-01"
 
 def _score(trained, out, **kwargs):
     config, crm, _ = trained
+    kwargs.setdefault("history", False)  # the shared model's working folder is read-only: history tests have their own
     return score(None, AS_OF, kwargs.pop("config", config), crm=crm, out=out, show_progress=False, log_to_mlflow=False, **kwargs)
 
 
