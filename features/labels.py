@@ -95,13 +95,17 @@ def label_snapshots_by_stage(crm: FeatureEngine, snapshots: pd.DataFrame, window
     w = windows
     window_end = pd.to_datetime(snapshots["as_of"], utc=True) + pd.Timedelta(days=w.gap_days + w.horizon_days)
     censored = (window_end > crm.data_end).to_numpy()
-    kept = snapshots.loc[~censored & ~there, ["lead_id", "as_of"]].reset_index(drop=True)
+    kept = snapshots.loc[~censored & ~there].reset_index(drop=True)
+    carried = [c for c in kept.columns if c not in ("lead_id", "as_of")]  # e.g. in_sales_pipeline, which the population rule reads
     sql = STAGE_LABEL_SQL.format(snapshots="label_snapshots_tmp", entries="label_entries_tmp", window_start=int(w.gap_days),
                                  window_end=int(w.gap_days + w.horizon_days))
-    labelled = crm.query(sql, {"label_snapshots_tmp": kept, "label_entries_tmp": reached})
+    labelled = crm.query(sql, {"label_snapshots_tmp": kept[["lead_id", "as_of"]], "label_entries_tmp": reached})
     labelled["label"] = labelled["label"].astype("int8")
     labelled["lead_id"] = labelled["lead_id"].astype("string")
     labelled["as_of"] = pd.to_datetime(labelled["as_of"], utc=True)
+    if carried:
+        keys = kept.assign(lead_id=kept["lead_id"].astype("string"), as_of=pd.to_datetime(kept["as_of"], utc=True))
+        labelled = labelled.merge(keys[["lead_id", "as_of", *carried]], on=["lead_id", "as_of"], how="left", validate="one_to_one")
     labelled = labelled.sort_values(["as_of", "lead_id"], ignore_index=True)
     summary = {"snapshots": int(len(labelled)), "censored": int(censored.sum()), "already_at_stage": int((there & ~censored).sum()),
                "positives": int(labelled["label"].sum()), "dates": int(labelled["as_of"].nunique()), "label_stage": stage}
