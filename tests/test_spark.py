@@ -19,7 +19,7 @@ from leadscore.features.crm import crm_from_frames  # noqa: E402
 from leadscore.features.loaders import load_crm  # noqa: E402
 from leadscore.features.snapshots import scoring_snapshots  # noqa: E402
 from leadscore.features.engines import FeatureEngine, open_engine  # noqa: E402
-from leadscore.features.snapshots import open_leads_at  # noqa: E402
+from leadscore.features.snapshots import open_leads_at, split_population  # noqa: E402
 from leadscore.features.spark import SparkCrm, build_features_spark, register_parquet, spark_session  # noqa: E402
 from leadscore.features.synthetic import write_crm  # noqa: E402
 from leadscore.pipeline.config import load_config  # noqa: E402
@@ -210,12 +210,15 @@ def test_the_score_and_features_commands_on_spark_match_duckdb(spark, small_crm,
     assert main(["score", "--engine", "spark", "--data", str(folder), "--as-of", when, "--model", str(result.bundle_dir),
                  "--workdir", config.workdir, "--out", str(tmp_path / "scores")]) == 0
     on_spark = pd.read_parquet(tmp_path / "scores").sort_values("lead_id", ignore_index=True)
-    duck_features = build_features(crm, scoring_snapshots(crm, when), config.for_features)
+    # the leads of the population: those with an open opportunity are left out on both engines
+    population, left_out = split_population(scoring_snapshots(crm, when), config.population)
+    assert len(left_out) and not set(left_out["lead_id"]) & set(on_spark["lead_id"])
+    duck_features = build_features(crm, population, config.for_features)
     embedded = score_rows(duck_features, result.bundle, config.grades).sort_values("lead_id", ignore_index=True)
     assert len(on_spark) == len(embedded) > 100
     assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
 
     assert main(["features", "--engine", "spark", "--data", str(folder), "--as-of", when, "--out", str(tmp_path / "f.parquet")]) == 0
     written = pd.read_parquet(tmp_path / "f.parquet").sort_values(["lead_id", "as_of"], ignore_index=True)
-    _assert_same_features(build_features(crm, scoring_snapshots(crm, when), load_config()).sort_values(["lead_id", "as_of"], ignore_index=True),
+    _assert_same_features(build_features(crm, population, load_config()).sort_values(["lead_id", "as_of"], ignore_index=True),
                           written)

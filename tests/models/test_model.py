@@ -93,11 +93,13 @@ def test_the_trained_model_meets_the_quality_bar(trained, trained_crm):
     oracle = true_probability(trained_crm.truth, test[["lead_id", "as_of"]], horizon_days=90)
     oracle_auc = roc_auc_score(test["label"], oracle)
     model_auc, rule_auc = result.metrics["model"]["roc_auc"], result.metrics["rule"]["roc_auc"]
-    # measured on this 5,000-lead set: model 0.922, oracle 0.958, points table 0.885 (ranked by its points, not by
-    # its tied calibrated plateaus), ECE 0.003 (0.014 when Platt read probabilities). The issue's bar (+0.05 over the points table) is checked on 100k
-    # leads by benchmarks/bench_quality.py (BENCHMARKS.md); on 5,000 leads the margin is asserted at 0.03.
-    assert oracle_auc - model_auc < 0.05
-    assert model_auc - rule_auc > 0.03
+    # measured on this 5,000-lead set, on the default population (leads with an open opportunity left out): model 0.878,
+    # oracle 0.940, points table 0.852 (ranked by its points, not by its tied calibrated plateaus). Those leads were the
+    # easiest to rank for every scorer (with them: model 0.922, oracle 0.958, points 0.885); a model trained with them
+    # included reaches 0.883 on the same test leads, so the wider gap is the population's, not the lost training rows'.
+    # The issue's bars are checked on 100k leads by benchmarks/bench_quality.py (BENCHMARKS.md).
+    assert oracle_auc - model_auc < 0.07
+    assert model_auc - rule_auc > 0.02
     assert result.metrics["model"]["ece"] < 0.02
 
 
