@@ -10,6 +10,7 @@ builder compiles every declaration into one query. Family modules (the built-in 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
@@ -32,7 +33,9 @@ class Feature:
     kind: str
     sql: str
     dtype: str
-    reason: str = ""  # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"
+    # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"; `{value:call|calls}` picks
+    # the singular when the value shows as 1 (see `counted`)
+    reason: str = ""
     empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
     module: str = ""  # the family module that declared it; the registry fills it in
     # the activity roles (or raw custom types) whose events it counts: a CRM holding none of them cannot produce it
@@ -42,10 +45,53 @@ class Feature:
         """Return the feature's value in plain words (its reason template, or name = value)."""
         if self.reason:
             try:
-                return self.reason.format(value=value)
+                return _REASONS.format(self.reason, value=value)
             except (ValueError, TypeError):
                 pass
         return f"{self.description}: {value}"
+
+
+class _ReasonFormatter(string.Formatter):
+    """Format reason templates: a field whose spec is `singular|plural` gives the word that agrees with the value."""
+
+    def format_field(self, value, format_spec: str) -> str:
+        if "|" in format_spec:
+            singular, plural = format_spec.split("|", 1)
+            return singular if _shows_as_one(value) else plural
+        return super().format_field(value, format_spec)
+
+
+def _shows_as_one(value) -> bool:
+    try:
+        return abs(float(value)) < 1.5 and round(abs(float(value))) == 1
+    except (TypeError, ValueError):
+        return False
+
+
+_REASONS = _ReasonFormatter()
+
+
+def counted(singular: str, plural: str, number: str = "{value:.0f}") -> str:
+    """Return the reason fragment "N thing(s)": the value, then the word that agrees with it.
+
+    Words are escaped for the template (a label may hold braces, colons or bars).
+
+    >>> Feature("n", "implicit", "", "event", "", "int", f"had {counted('call', 'calls')} in the last 30 days").explain(1)
+    'had 1 call in the last 30 days'
+    >>> Feature("n", "implicit", "", "event", "", "int", f"had {counted('call', 'calls')} in the last 30 days").explain(3)
+    'had 3 calls in the last 30 days'
+    """
+    return f"{number} {{value:{_spec_text(singular)}|{_spec_text(plural)}}}"
+
+
+def braced(text: str) -> str:
+    """Return `text` safe as literal text of a reason template (a label may hold braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _spec_text(text: str) -> str:
+    # inside a field's spec no brace can be escaped and a bar splits the forms: round brackets and a slash stand in
+    return text.replace("{", "(").replace("}", ")").replace("|", "/")
 
 
 def quoted(values) -> str:
