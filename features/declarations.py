@@ -118,10 +118,18 @@ def is_type(raw_types, alias: str = "t") -> str:
 
 
 def type_filter(activity_type=None, extra: str | None = None) -> str:
-    """Return the condition selecting the event summaries of one activity type or a list of raw types (and `extra`)."""
+    """Return the condition selecting the event summaries of one activity type or a list of raw types (and `extra`).
+
+    None selects every type; an empty list none (a role the data never holds counts nothing).
+
+    >>> type_filter(None, "t.channel = 'offline'"), type_filter([]), type_filter([], "t.channel = 'offline'")
+    ("t.channel = 'offline'", 'FALSE', 'FALSE')
+    """
     if isinstance(activity_type, str):
         activity_type = [activity_type]
-    parts = [is_type(activity_type)] if activity_type else []
+    if activity_type is not None and not list(activity_type):
+        return "FALSE"
+    parts = [is_type(activity_type)] if activity_type is not None else []
     if extra:
         parts.append(extra)
     return " AND ".join(parts) if parts else "TRUE"

@@ -24,6 +24,7 @@ from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
+from leadscore.pipeline.vocabulary import warn_channel_contradictions
 
 
 @dataclass
@@ -48,6 +49,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
     config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
+    warn_channel_contradictions(crm, config)  # as validate warns: a run straight to training hears it too
     training = build_training_set(crm, config.for_features)
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:

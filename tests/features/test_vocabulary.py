@@ -98,6 +98,16 @@ def test_without_declarations_custom_types_have_features_and_no_email_feature_fi
     assert row["offline_count_90d"] == 0  # undeclared types are online
 
 
+def test_a_built_in_role_the_data_never_holds_counts_nothing_not_every_event():
+    crm = crm_from_frames(*_tables())
+    snaps = pd.DataFrame({"lead_id": ["P1"], "as_of": [AS_OF]})
+    row = build_features(crm, snaps, _settings()).iloc[0]
+    assert row["type_follow_up_call_2_count_all"] == 3  # the lead has events, of its own types only
+    for role in ("email_open", "web_visit", "sales_call", "demo_request"):
+        for window in ("7d", "30d", "90d", "all"):
+            assert row[f"{role}_count_{window}"] == 0, (role, window)
+
+
 def test_reasons_use_the_types_label_not_email_wording():
     features = {f.name: f for f in all_features(_settings(DECLARED))}
     assert features["type_follow_up_call_count_30d"].explain(3) == "had 3 follow-up calls in the last 30 days"
