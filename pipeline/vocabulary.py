@@ -51,7 +51,7 @@ def custom_type_count(config: Config) -> int:
 def channel_contradictions(crm: FeatureEngine, config: Config) -> list[str]:
     """Return one warning per declared activity type whose rows carry a channel contradicting its declaration.
 
-    Each names the CRM, the column, the type, the declared channel, how many rows and the first
+    Each names the activities file, the column, the type, the declared channel, how many rows and the first
     `SHOWN_ROWS` of them (file and line). Those rows keep the data's channel. A CRM loaded without
     the typed view of its files (frames, Spark) has no rows to name and gets no warning.
     """
@@ -70,7 +70,7 @@ def channel_contradictions(crm: FeatureEngine, config: Config) -> list[str]:
                            "AND channel <> ? ORDER BY _file, _row", [t.raw, t.channel]).fetchall()
         if rows:
             shown = ", ".join(name_rows(con, "activities", rows[:SHOWN_ROWS]))
-            messages.append(f"{crm.source}: column 'channel' contradicts the declared channel '{t.channel}' of activity type "
+            messages.append(f"{crm.summary.get('activities_file', crm.source)}: column 'channel' contradicts the declared channel '{t.channel}' of activity type "
                             f"'{t.raw}' in {len(rows):,} row{'s' if len(rows) > 1 else ''} "
                             f"({shown}{', ...' if len(rows) > SHOWN_ROWS else ''}); those rows keep the data's channel")
     return messages

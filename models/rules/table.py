@@ -286,8 +286,8 @@ def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[s
     if absent:
         own = sorted(t for t in produced_roles if t not in ROLES)
         text += (f"; column 'activity_type' holds no activity of the roles {', '.join(absent)}"
-                 + (f" (its own types {', '.join(map(repr, own[:10]))}{' and more' if len(own) > 10 else ''} have none "
-                    "unless declared in features.activity_types)" if own else ""))
+                 + (f" (none of its own types {', '.join(map(repr, own[:10]))}{' and more' if len(own) > 10 else ''} is "
+                    "declared with one of them in features.activity_types)" if own else ""))
     if packaged and (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules):
         text += (f". The packaged B2B points table does not fit this CRM's activity vocabulary (fewer than "
                  f"{FITS_SHARE:.0%} of its rules apply) and ranks its leads no better than chance on behaviour: write a "
