@@ -17,12 +17,16 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     printed = capsys.readouterr().out
     for step in ("1/5 generated", "2/5 validated", "3/5 trained", "4/5 test ROC AUC", "5/5 scored", "verdict", "report:", "scores:", "MLflow UI:"):
         assert step in printed, step
+    # the open vocabulary on every run: a small CRM of 28 type names of its own, every one declared, trains apart
+    assert "and the open vocabulary: a 2,000-lead CRM with 28 activity types of its own (28 declared in" in " ".join(printed.split())
+    assert list((workdir / "own_vocabulary" / "models").glob("*/manifest.json"))
     reports = sorted(workdir.glob("reports/*/report.html"))
     scores = sorted(workdir.glob("scores/scores_*.parquet"))
     assert len(reports) == 1 and len(scores) == 1
     assert not pd.read_parquet(scores[0]).empty
     # nothing is written outside the working folder
-    assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "mlflow.db", "mlartifacts", "cache", "tmp"}
+    assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "mlflow.db", "mlartifacts", "cache", "tmp",
+                                                   "own_vocabulary"}
 
     # with the generated CRM's settings (its competitors), as the demo ran it
     assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval"),
