@@ -40,6 +40,9 @@ class Feature:
     module: str = ""  # the family module that declared it; the registry fills it in
     # the activity roles (or raw custom types) whose events it counts: a CRM holding none of them cannot produce it
     roles: tuple[str, ...] = ()
+    # raw activity types whose summary rows alone an `event` declaration reads, its value on no rows being `empty`
+    # (or the default fill): the builder may then aggregate it over those rows only (empty: it reads every row)
+    rows_of: tuple[str, ...] = ()
 
     def explain(self, value) -> str:
         """Return the feature's value in plain words (its reason template, or name = value)."""
@@ -157,17 +160,18 @@ def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
 
 
 def count_events(name: str, family: str, description: str, reason: str = "", activity_type=None,
-                 days: int | None = None, extra: str | None = None, roles: tuple[str, ...] = ()) -> Feature:
+                 days: int | None = None, extra: str | None = None, roles: tuple[str, ...] = (),
+                 rows_of: tuple[str, ...] = ()) -> Feature:
     """Declare a count of the visible events of one type or raw types (and `extra`) in the last `days` days (None: ever)."""
     return Feature(name, family, description, "event", total(window_column("n", days), type_filter(activity_type, extra)),
-                   "int", reason, roles=roles)
+                   "int", reason, roles=roles, rows_of=rows_of)
 
 
 def days_since(name: str, family: str, description: str, condition: str, reason: str = "",
-               roles: tuple[str, ...] = ()) -> Feature:
+               roles: tuple[str, ...] = (), rows_of: tuple[str, ...] = ()) -> Feature:
     """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
     sql = "CAST(NULL AS DOUBLE)" if condition == "FALSE" else f"min(CASE WHEN {condition} THEN t.age_min END)"
-    return Feature(name, family, description, "event", sql, "float", reason, roles=roles)
+    return Feature(name, family, description, "event", sql, "float", reason, roles=roles, rows_of=rows_of)
 
 
 def email_domain_sql() -> str:
