@@ -15,8 +15,9 @@ from leadscore.pipeline.cli import main
 pytestmark = pytest.mark.slow  # trains two models
 
 NOISE = 0.01
-"""How much lower the declared model's test ROC AUC may be before the declarations count as worse: the spread of
-the AUC of one model between test slices of this size is about this wide (BENCHMARKS.md, own vocabulary)."""
+"""How much lower the declared model's test ROC AUC may be before the declarations count as worse: two models
+trained on this 5,000-lead CRM differ by their features' chance splits too (the measured pair is in BENCHMARKS.md,
+own vocabulary: 0.9220 without declarations, 0.9258 with)."""
 CONTRADICTED = 3
 """Follow-up calls (declared offline) whose data says 'online'."""
 
