@@ -2,7 +2,8 @@
 
 Reports visible activity-snapshot rows per second (the rows the point-in-time join feeds the
 aggregation, the target's unit), activities per second (the table read once per build), wall
-time and peak memory, beside a naive pandas groupby of a subset of features.
+time, the CPU time of the process (on a machine shared with other work, CPU time varies less
+than wall time) and peak memory, beside a naive pandas groupby of a subset of features.
 
     .venv/bin/python benchmarks/bench_features.py [--leads 100000] [--pandas] [--time-ordered] [--vocabulary custom]
 
@@ -77,18 +78,19 @@ def main() -> None:
     for n_dates in (1, 6):  # every DuckDB build first, so its peak RSS is not the pandas run's
         dates = [end - pd.Timedelta(days=30 * i) for i in range(n_dates)]
         snaps = open_leads_at(crm, dates)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         frame = build_features(crm, snaps, config.for_features)
-        builds.append((snaps, time.perf_counter() - t, frame.shape[1] - 2, peak_rss_gb()))
+        builds.append((snaps, time.perf_counter() - t, frame.shape[1] - 2, peak_rss_gb(), time.process_time() - cpu))
         del frame
     runs = []
-    for snaps, seconds, n_features, peak in builds:  # counted after the builds: the counting join peaks higher than a build
+    for snaps, seconds, n_features, peak, cpu in builds:  # counted after the builds: the counting join peaks higher than a build
         crm.con.register("snaps", snaps)
         visible = crm.con.execute(
             "SELECT count(*) FROM activities a JOIN snaps s ON a.lead_id = s.lead_id AND a.occurred_at < s.as_of").fetchall()[0][0]
         print(f"{snaps['as_of'].nunique()} snapshot date(s): {len(snaps):,} snapshots x {n_features} features in {seconds:.1f} s; "
               f"{visible:,} visible activity-snapshot rows = {visible / seconds / 1e6:.1f} M rows/s "
-              f"({crm.summary['activities_rows'] / seconds / 1e6:.1f} M activities/s); peak RSS {peak:.2f} GiB", flush=True)
+              f"({crm.summary['activities_rows'] / seconds / 1e6:.1f} M activities/s); {cpu:.1f} s of CPU; peak RSS {peak:.2f} GiB",
+              flush=True)
         runs.append((snaps, visible))
     if args.time_ordered:  # the same builds on a copy left in file (time) order: what clustering by lead buys
         crm.con.execute(f"""CREATE OR REPLACE TABLE keyed_activities AS SELECT k.lead_key, d.kind, a.*

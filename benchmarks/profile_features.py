@@ -9,7 +9,10 @@ interval partials instead (events first summed per lead, type, channel and inter
 build's window boundaries, so each pair the join makes carries many events); and DuckDB's
 profile of the whole query, its costliest operators by CPU time.
 
-    .venv/bin/python benchmarks/profile_features.py [--dates 6]
+    .venv/bin/python benchmarks/profile_features.py [--dates 6] [--vocabulary custom]
+
+`--vocabulary custom` profiles the copy of the CRM whose types all have names of their own
+(`bench_features.py --vocabulary custom`), fitted to its vocabulary as training fits it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from common import crm_in_parts
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dates", type=int, default=6)
+    parser.add_argument("--vocabulary", choices=("built-in", "custom"), default="built-in")
     args = parser.parse_args()
     from leadscore.features.builder import (EVENT_SUMMARIES, KEYED_EVENT_SUMMARIES, VISIBLE_EVENTS, _aggregate_cte, _snapshot_frame,
                                   build_features, feature_sql, summary_columns)
@@ -36,9 +40,16 @@ def main() -> None:
     from leadscore.features.loaders import load_crm
     from leadscore.features.snapshots import open_leads_at
     from leadscore.pipeline.config import load_config
+    from leadscore.pipeline.crm_settings import fit_to_crm
+
+    from bench_features import CUSTOM_VOCABULARY, rewritten_copy
 
     config = load_config(engine={"memory_limit": "3GB", "threads": 2})
-    crm = load_crm(crm_in_parts(100_000, parts=1), config.engine)
+    folder = crm_in_parts(100_000, parts=1)
+    if args.vocabulary == "custom":
+        folder = rewritten_copy(folder, "_custom_vocabulary", CUSTOM_VOCABULARY)
+    crm = load_crm(folder, config.engine)
+    config = fit_to_crm(config, crm)  # as training does: the CRM's activity types and lead columns
     end = crm.data_end.normalize()
     snaps = open_leads_at(crm, [end - pd.Timedelta(days=30 * i) for i in range(args.dates)])
     for attempt in range(3):

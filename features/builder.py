@@ -171,7 +171,11 @@ def feature_sql(settings: FeatureSettings, features: list[Feature] | None = None
     by_kind = {kind: [f for f in features if f.kind == kind] for kind in ("lead", "email", "derived", *(k for k, *_ in _AGGREGATES))}
     lead_cols = "".join(f",\n           {f.sql} AS {f.name}" for f in by_kind["lead"] + by_kind["email"])
     derived_cols = "".join(f",\n       {f.sql} AS {f.name}" for f in by_kind["derived"])
+    by_rows = _by_rows_read(by_kind["event"])
+    by_kind["event"] = by_rows.pop((), [])
     aggregated = [(alias, row, source, by_kind[kind]) for kind, alias, row, source in _AGGREGATES]
+    aggregated += [(f"ev{i}", "t", f"(SELECT * FROM event_summaries WHERE {is_type(types, 'event_summaries')})", group)
+                   for i, (types, group) in enumerate(by_rows.items(), start=1)]
     ctes = "".join(_aggregate_cte(alias, row, source, group) for alias, row, source, group in aggregated)
     filled = "".join(f",\n           {_fill_missing(f, alias)} AS {f.name}" for alias, _, _, group in aggregated for f in group)
     joins = "".join(f"\n    LEFT JOIN {alias}_features {alias} ON {alias}.sid = s.sid"
@@ -182,7 +186,7 @@ def feature_sql(settings: FeatureSettings, features: list[Feature] | None = None
     lookback = max(summary_windows(settings.windows))
     return f"""
 WITH visible_events AS ({VISIBLE_EVENTS.format(event_type="a.kind" if layout.keyed else "a.activity_type, a.channel", **relations)}),
-event_summaries AS ({summaries.format(columns=summary_columns(settings))}),
+event_summaries AS {"MATERIALIZED " if by_rows else ""}({summaries.format(columns=summary_columns(settings))}),
 visible_engagements AS MATERIALIZED ({VISIBLE_ENGAGEMENTS.format(engagements=layout.of_types(vocabulary.of_role("email_open", "email_click")), **relations)}),
 last_engagements AS ({LAST_ENGAGEMENTS}),
 send_summaries AS ({SEND_SUMMARIES.format(recent=int(settings.features.recent_sends), sends=layout.of_types(vocabulary.of_role("email_sent")), **relations)}),
@@ -208,6 +212,20 @@ _AGGREGATES = (
     ("day", "dy", "d", "visible_days"),
 )
 """Aggregated kinds: (kind, alias of its feature table, alias declarations use for a row, rows aggregated)."""
+
+
+def _by_rows_read(events: list[Feature]) -> dict[tuple[str, ...], list[Feature]]:
+    """Group `event` declarations by the activity types whose summary rows alone they read (`()`: every row).
+
+    Each type's features (`features.type_features`) are then aggregated over that type's rows
+    only, in a GROUP BY of their own: a custom vocabulary's ~8 features per type cost one pass
+    over its rows instead of a CASE over every summary row of every snapshot each. A snapshot
+    with none of its rows gets the features' empty values, as a declaration gives on no rows.
+    """
+    groups: dict[tuple[str, ...], list[Feature]] = {}
+    for f in events:
+        groups.setdefault(tuple(sorted(f.rows_of)), []).append(f)
+    return groups
 
 
 def _aggregate_cte(alias: str, row: str, source: str, group: list[Feature]) -> str:

@@ -10,6 +10,7 @@ builder compiles every declaration into one query. Family modules (the built-in 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
@@ -32,20 +33,68 @@ class Feature:
     kind: str
     sql: str
     dtype: str
-    reason: str = ""  # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"
+    # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"; `{value:call|calls}` picks
+    # the singular when the value shows as 1 (see `counted`)
+    reason: str = ""
     empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
     module: str = ""  # the family module that declared it; the registry fills it in
     # the activity roles (or raw custom types) whose events it counts: a CRM holding none of them cannot produce it
     roles: tuple[str, ...] = ()
+    # raw activity types whose summary rows alone an `event` declaration reads, its value on no rows being `empty`
+    # (or the default fill): the builder may then aggregate it over those rows only (empty: it reads every row)
+    rows_of: tuple[str, ...] = ()
 
     def explain(self, value) -> str:
         """Return the feature's value in plain words (its reason template, or name = value)."""
         if self.reason:
             try:
-                return self.reason.format(value=value)
+                return _REASONS.format(self.reason, value=value)
             except (ValueError, TypeError):
                 pass
         return f"{self.description}: {value}"
+
+
+class _ReasonFormatter(string.Formatter):
+    """Format reason templates: a field whose spec is `singular|plural` gives the word that agrees with the value."""
+
+    def format_field(self, value, format_spec: str) -> str:
+        if "|" in format_spec:
+            singular, plural = format_spec.split("|", 1)
+            return singular if _shows_as_one(value) else plural
+        return super().format_field(value, format_spec)
+
+
+def _shows_as_one(value) -> bool:
+    try:
+        return abs(float(value)) < 1.5 and round(abs(float(value))) == 1
+    except (TypeError, ValueError):
+        return False
+
+
+_REASONS = _ReasonFormatter()
+
+
+def counted(singular: str, plural: str, number: str = "{value:.0f}") -> str:
+    """Return the reason fragment "N thing(s)": the value, then the word that agrees with it.
+
+    Words are escaped for the template (a label may hold braces, colons or bars).
+
+    >>> Feature("n", "implicit", "", "event", "", "int", f"had {counted('call', 'calls')} in the last 30 days").explain(1)
+    'had 1 call in the last 30 days'
+    >>> Feature("n", "implicit", "", "event", "", "int", f"had {counted('call', 'calls')} in the last 30 days").explain(3)
+    'had 3 calls in the last 30 days'
+    """
+    return f"{number} {{value:{_spec_text(singular)}|{_spec_text(plural)}}}"
+
+
+def braced(text: str) -> str:
+    """Return `text` safe as literal text of a reason template (a label may hold braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _spec_text(text: str) -> str:
+    # inside a field's spec no brace can be escaped and a bar splits the forms: round brackets and a slash stand in
+    return text.replace("{", "(").replace("}", ")").replace("|", "/")
 
 
 def quoted(values) -> str:
@@ -72,10 +121,18 @@ def is_type(raw_types, alias: str = "t") -> str:
 
 
 def type_filter(activity_type=None, extra: str | None = None) -> str:
-    """Return the condition selecting the event summaries of one activity type or a list of raw types (and `extra`)."""
+    """Return the condition selecting the event summaries of one activity type or a list of raw types (and `extra`).
+
+    None selects every type; an empty list none (a role the data never holds counts nothing).
+
+    >>> type_filter(None, "t.channel = 'offline'"), type_filter([]), type_filter([], "t.channel = 'offline'")
+    ("t.channel = 'offline'", 'FALSE', 'FALSE')
+    """
     if isinstance(activity_type, str):
         activity_type = [activity_type]
-    parts = [is_type(activity_type)] if activity_type else []
+    if activity_type is not None and not list(activity_type):
+        return "FALSE"
+    parts = [is_type(activity_type)] if activity_type is not None else []
     if extra:
         parts.append(extra)
     return " AND ".join(parts) if parts else "TRUE"
@@ -103,17 +160,18 @@ def total(column: str, condition: str = "TRUE", dtype: str = "BIGINT") -> str:
 
 
 def count_events(name: str, family: str, description: str, reason: str = "", activity_type=None,
-                 days: int | None = None, extra: str | None = None, roles: tuple[str, ...] = ()) -> Feature:
+                 days: int | None = None, extra: str | None = None, roles: tuple[str, ...] = (),
+                 rows_of: tuple[str, ...] = ()) -> Feature:
     """Declare a count of the visible events of one type or raw types (and `extra`) in the last `days` days (None: ever)."""
     return Feature(name, family, description, "event", total(window_column("n", days), type_filter(activity_type, extra)),
-                   "int", reason, roles=roles)
+                   "int", reason, roles=roles, rows_of=rows_of)
 
 
 def days_since(name: str, family: str, description: str, condition: str, reason: str = "",
-               roles: tuple[str, ...] = ()) -> Feature:
+               roles: tuple[str, ...] = (), rows_of: tuple[str, ...] = ()) -> Feature:
     """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
     sql = "CAST(NULL AS DOUBLE)" if condition == "FALSE" else f"min(CASE WHEN {condition} THEN t.age_min END)"
-    return Feature(name, family, description, "event", sql, "float", reason, roles=roles)
+    return Feature(name, family, description, "event", sql, "float", reason, roles=roles, rows_of=rows_of)
 
 
 def email_domain_sql() -> str:

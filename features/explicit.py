@@ -6,7 +6,7 @@ They come from the lead row alone, so they are known from the day the lead is cr
 
 from __future__ import annotations
 
-from leadscore.features.declarations import Feature, email_domain_sql, quoted, title_is_student_sql
+from leadscore.features.declarations import Feature, counted, email_domain_sql, quoted, title_is_student_sql
 from leadscore.features.settings import FeatureSettings
 
 _EXECUTIVE = r"(chief|\bc[eftmior]o\b|\bvp\b|vice president|president|founder|owner|director|head of)"
@@ -43,7 +43,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
         # the exact head count as well as the band: fit varies smoothly with size, and a band hides where in it a company sits
         (("company_size",), Feature("company_employees", "explicit", "Company size in employees (NaN if unknown)", "lead",
                 "CASE WHEN l.company_size >= 1 THEN CAST(l.company_size AS DOUBLE) END", "float",
-                "company of {value:,.0f} employees")),
+                f"company of {counted('employee', 'employees', '{value:,.0f}')}")),
         (("industry",), _category("industry", "industry", "Industry")),
         (("country",), _category("country", "country", "Country", lower=False)),
         (("lead_source",), _category("lead_source", "lead_source", "Lead source (where the lead came from)")),
@@ -51,7 +51,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                 f"(l.email IS NOT NULL AND {email_domain_sql()} <> '' AND {email_domain_sql()} NOT IN {personal})", "bool",
                 "uses a business email address")),
         ((), Feature("lead_age_days", "explicit", "Days since the lead entered the CRM", "lead",
-                "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", "in the CRM for {value:.0f} days")),
+                "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", f"in the CRM for {counted('day', 'days')}")),
     ]
     return [f for columns, f in features if all(has(c) for c in columns)] + \
         [extra_column_feature(name, kind) for name, kind in options.extra_lead_columns.items()]

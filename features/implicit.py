@@ -7,7 +7,7 @@ fast interest fades instead of inheriting a hand-set decay from a points table.
 
 from __future__ import annotations
 
-from leadscore.features.declarations import Feature, count_events, days_since, is_type, quoted, total
+from leadscore.features.declarations import Feature, count_events, counted, days_since, is_type, quoted, total
 from leadscore.features.settings import FeatureSettings
 from leadscore.features.type_features import declare_type_features
 from leadscore.features.vocabulary import Vocabulary, resolve
@@ -38,6 +38,8 @@ def is_offline(vocabulary: Vocabulary) -> str:
     """Return the condition: an offline event (its channel, or where the data gives none, its type's declared channel)."""
     return f"(t.channel = 'offline' OR (t.channel IS NULL AND {is_type(vocabulary.with_channel('offline'))}))"
 
+_SINGULAR = {"webinars attended": "webinar attended", "offline events attended": "offline event attended"}
+"""Singulars the last-word -s rule does not give."""
 _PHRASES = {
     "email_open": ("email opens", "opened an email"),
     "email_click": ("email clicks", "clicked an email"),
@@ -69,22 +71,24 @@ def declare(settings: FeatureSettings) -> list[Feature]:
             suffix = f"{days}d" if days is not None else "all"
             features.append(count_events(
                 f"{activity_type}_count_{suffix}", "implicit", f"Number of {plural} {_window_label(days)}",
-                f"{{value:.0f}} {plural} {_window_label(days)}", activity_type=vocabulary.of_role(activity_type), days=days,
+                f"{counted(_SINGULAR.get(plural, plural[:-1]), plural)} {_window_label(days)}",
+                activity_type=vocabulary.of_role(activity_type), days=days,
                 roles=(activity_type,)))
     for days in (30, 90):
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
                                 total(f"t.value_{days}d", is_type(vocabulary.of_role("web_visit")), "DOUBLE"), "float",
-                                f"{{value:.0f}} seconds on the website in the last {days} days", empty="0",
+                                f"{counted('second', 'seconds')} on the website in the last {days} days", empty="0",
                                 roles=("web_visit",)))
         features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct calendar days (UTC) with own activity in the last {days} days", "day",
-                                f"count(*) FILTER (WHERE d.age_days <= {days})", "int", f"active on {{value:.0f}} days in the last {days} days"))
+                                f"count(*) FILTER (WHERE d.age_days <= {days})", "int",
+                                f"active on {counted('day', 'days')} in the last {days} days"))
     for activity_type in COUNTED_TYPES:
         plural, verb = _PHRASES[activity_type]
         features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",
-                                   is_type(vocabulary.of_role(activity_type)), f"{verb} {{value:.0f}} days ago",
+                                   is_type(vocabulary.of_role(activity_type)), f"{verb} {counted('day', 'days')} ago",
                                    roles=(activity_type,)))
     features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
-                               own, "last active {value:.0f} days ago"))
+                               own, f"last active {counted('day', 'days')} ago"))
     weights = " ".join(f"WHEN {quoted([raw])[1:-1]} THEN {w}"
                        for role, w in ENGAGEMENT_WEIGHTS.items() for raw in vocabulary.of_role(role))
     for half_life in settings.windows.half_lives_days:
@@ -95,7 +99,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
             "float", f"recent engagement score {{value:.1f}} ({half_life}-day half-life)", empty="0",
             roles=tuple(ENGAGEMENT_WEIGHTS)))
     features.append(count_events("offline_count_90d", "implicit", "Offline touches (events, calls, meetings) in the last 90 days",
-                                 "{value:.0f} offline touches in the last 90 days", days=90, extra=is_offline(vocabulary)))
+                                 f"{counted('offline touch', 'offline touches')} in the last 90 days", days=90, extra=is_offline(vocabulary)))
     # lifetime rates: how active this person is in general, not just lately (trees cannot divide two columns)
     features.append(Feature("web_visits_per_30d_lifetime", "implicit", "Web visits per 30 days since the lead was created", "derived",
                             "CAST(web_visit_count_all AS DOUBLE) * 30 / greatest(lead_age_days, 1.0)", "float",
@@ -110,7 +114,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                             "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity"))
     features.append(Feature("days_since_opportunity_opened", "implicit", "Days since the open opportunity was opened (NaN if none)",
                             "opportunity", "min(o.age_days) FILTER (WHERE o.outcome = 'open')", "float",
-                            "opportunity opened {value:.0f} days ago"))
+                            f"opportunity opened {counted('day', 'days')} ago"))
     features.append(Feature(
         "activity_trend_30d_vs_prior_60d", "implicit",
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",

@@ -4,7 +4,7 @@ email, low email engagement, long inactivity and disqualifying attributes.
 
 from __future__ import annotations
 
-from leadscore.features.declarations import Feature, email_domain_sql, is_type, quoted, title_is_student_sql, total, window_column
+from leadscore.features.declarations import Feature, counted, email_domain_sql, is_type, quoted, title_is_student_sql, total, window_column
 from leadscore.features.settings import FeatureSettings
 from leadscore.features.type_features import declare_type_features
 from leadscore.features.vocabulary import Vocabulary, resolve
@@ -59,7 +59,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                 f"max(CASE WHEN {is_type(vocabulary.of_role('email_bounce'))} THEN 1 ELSE 0 END) = 1", "bool", "email address bounced",
                 roles=("email_bounce",)),
         Feature("unopened_email_streak", "negative", "Emails sent since the lead last opened or clicked one", "email",
-                "coalesce(m.unengaged_sends, 0)", "int", "{value:.0f} unopened emails in a row", roles=sent),
+                "coalesce(m.unengaged_sends, 0)", "int", f"{counted('unopened email', 'unopened emails')} in a row", roles=sent),
         _recent_rate("open", settings.features.recent_sends),
         _recent_rate("click", settings.features.recent_sends),
         Feature("email_open_rate_recent", "negative", "Email opens per email sent in the last 90 days (NaN if none sent)", "event",
@@ -71,7 +71,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
         Feature("email_open_rate_lifetime", "negative", "Email opens per email sent since the lead was created (NaN if none sent)",
                 "event", _rate(vocabulary, "email_open", days=None), "float", "opened {value:.0%} of all emails", roles=sent),
         Feature("days_inactive", "negative", "Days without any own activity (since creation if never active)", "derived",
-                "coalesce(days_since_last_activity, lead_age_days)", "float", "inactive for {value:.0f} days"),
+                "coalesce(days_since_last_activity, lead_age_days)", "float", f"inactive for {counted('day', 'days')}"),
         *(f for f in disqualifiers if f is not None),
         *declare_type_features(vocabulary, settings, "negative"),
     ]

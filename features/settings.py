@@ -129,13 +129,15 @@ class ActivityTypeDeclaration(_Strict):
     A type whose role is a built-in role is an alias: its events count as that role's (a raw
     "Email Sent" is an `email_sent`); keys left out default from the role. A `custom` type gets
     its own features, named after its raw name; undeclared keys default to an implicit online
-    type with no value, labelled with its raw name.
+    type with no value, labelled with its raw name. A `label` is a singular noun ("follow-up
+    call"): reasons count it ("had 3 follow-up calls"), with `plural` where English rules miss.
 
     >>> ActivityTypeDeclaration(label="follow-up call", channel="offline").role
     'custom'
     """
 
     label: str | None = Field(None, min_length=1)
+    plural: str | None = Field(None, min_length=1)  # the label's plural where adding -s is wrong ("fax" → "faxes" is made)
     role: Literal[ROLES + ("custom",)] = "custom"  # type: ignore[valid-type]
     family: Literal["implicit", "negative"] | None = None
     channel: Literal["online", "offline"] | None = None

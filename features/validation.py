@@ -36,8 +36,8 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
                       copy_activities_up_to: int = 0) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
-    The summary counts rows per table, names the leads file (`leads_file`, for messages about
-    its columns) and the columns outside the contract that are not read (`ignored_columns`; the
+    The summary counts rows per table, names the leads and activities files (`leads_file`,
+    `activities_file`, for messages about their columns) and the columns outside the contract that are not read (`ignored_columns`; the
     leads table keeps its extra columns as attributes), and counts the rows of every distinct
     activity type (`activity_types`) and of each of its channels (`activity_channels`, 'none'
     where the data gives no channel), counted in the value pass, before exact duplicates are
@@ -47,7 +47,7 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
     dropping duplicates), and otherwise stays a view over the source.
     """
-    summary: dict = {"leads_file": origins["leads"]}
+    summary: dict = {"leads_file": origins["leads"], "activities_file": origins["activities"]}
     out_of_range: dict[str, list[str]] = {}
     activity_kinds: list[tuple] = []
     for table in TABLES:

@@ -53,10 +53,21 @@ class ActivityType:
     value: str
     origin: str
     slug: str = ""
+    plural: str | None = None
 
     @property
     def custom(self) -> bool:
         return self.role == "custom"
+
+    @property
+    def noun(self) -> str:
+        """Return what one event of this type is called in reasons: its declared label, else "'raw name' event"."""
+        return self.label if self.plural else f"'{self.raw}' event"
+
+    @property
+    def nouns(self) -> str:
+        """Return the plural of `noun`."""
+        return self.plural or f"'{self.raw}' events"
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,19 @@ class Vocabulary:
         return self._names(t for t in self.types if t.role in LEAD_INITIATED_ROLES or (t.custom and t.family == "implicit"))
 
 
+def plural_of(noun: str) -> str:
+    """Return the English plural of a noun phrase by its last word's ending (a declaration's `plural` overrides it).
+
+    >>> [plural_of(n) for n in ("follow-up call", "status change", "fax", "inquiry", "day", "Brush")]
+    ['follow-up calls', 'status changes', 'faxes', 'inquiries', 'days', 'Brushes']
+    """
+    if re.search(r"(s|x|z|ch|sh)$", noun, re.IGNORECASE):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun, re.IGNORECASE):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
 def slug(raw: str) -> str:
     """Return a feature-name-safe slug of a raw type name.
 
@@ -114,8 +138,10 @@ def _resolved(raw: str, declaration: ActivityTypeDeclaration | None) -> Activity
     else:
         builtin = _resolved(role, None)
         defaults = ActivityType(raw, builtin.label, role, builtin.family, builtin.channel, builtin.value, "declared")
+    # a declared label is a noun reasons can count; a raw name may be any phrase ("Status changed"), so it is quoted
+    plural = (declaration.plural or plural_of(declaration.label)) if declaration.label else None
     return ActivityType(raw, declaration.label or defaults.label, role, declaration.family or defaults.family,
-                        declaration.channel or defaults.channel, declaration.value or defaults.value, "declared")
+                        declaration.channel or defaults.channel, declaration.value or defaults.value, "declared", plural=plural)
 
 
 def resolve(settings: FeatureSettings | None = None) -> Vocabulary:

@@ -27,6 +27,7 @@ from leadscore.pipeline.rules_fitting import fitted_table_report, write_exports
 from leadscore.pipeline.run_record import training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
 from leadscore.pipeline.split_checks import check_split
+from leadscore.pipeline.vocabulary import warn_channel_contradictions
 
 
 @dataclass
@@ -54,6 +55,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     """Build the training set, fit and calibrate both scorers, and save them as a bundle in the model store."""
     started = time.perf_counter()
     config = fit_to_crm(config, crm)  # the bundle records the activity types and lead columns this CRM has
+    warn_channel_contradictions(crm, config)  # as validate warns: a run straight to training hears it too
     check_split(crm, config)  # seconds from the schedule and the label dates, before minutes of features
     training = build_training_set(crm, config.for_features, config.label, config.lifecycle)
     fitted = fit_scorers(training, config)

@@ -8,10 +8,15 @@ out with a warning naming it (`features.vocabulary` says why the types are setti
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from leadscore.features.engines import FeatureEngine
 from leadscore.features.vocabulary import new_types, resolve, with_present_types
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err
+
+SHOWN_ROWS = 5
+"""How many rows a warning names before it says '...'."""
 
 
 def present_types(crm: FeatureEngine) -> dict[str, int]:
@@ -41,3 +46,37 @@ def with_crm_vocabulary(config: Config, crm: FeatureEngine) -> Config:
 def custom_type_count(config: Config) -> int:
     """Return how many custom activity types get features of their own under `config`."""
     return len(resolve(config.for_features).custom)
+
+
+def channel_contradictions(crm: FeatureEngine, config: Config) -> list[str]:
+    """Return one warning per declared activity type whose rows carry a channel contradicting its declaration.
+
+    Each names the activities file, the column, the type, the declared channel, how many rows and the first
+    `SHOWN_ROWS` of them (file and line). Those rows keep the data's channel. A CRM loaded without
+    the typed view of its files (frames, Spark) has no rows to name and gets no warning.
+    """
+    from leadscore.features.validation import name_rows
+
+    con = getattr(crm, "con", None)
+    counts = getattr(crm, "summary", {}).get("activity_channels")
+    if con is None or counts is None:
+        return []
+    vocabulary = resolve(with_present_types(config.for_features, list(counts)))
+    messages = []
+    for t in vocabulary.types:
+        if t.origin != "declared" or not set(counts.get(t.raw, {})) - {t.channel, "none"}:
+            continue  # the load's counts per (type, channel) say where to look, so clean types cost no query
+        rows = con.execute("SELECT _file, _row FROM typed_activities WHERE activity_type = ? AND channel IS NOT NULL "
+                           "AND channel <> ? ORDER BY _file, _row", [t.raw, t.channel]).fetchall()
+        if rows:
+            shown = ", ".join(name_rows(con, "activities", rows[:SHOWN_ROWS]))
+            messages.append(f"{crm.summary.get('activities_file', crm.source)}: column 'channel' contradicts the declared channel '{t.channel}' of activity type "
+                            f"'{t.raw}' in {len(rows):,} row{'s' if len(rows) > 1 else ''} "
+                            f"({shown}{', ...' if len(rows) > SHOWN_ROWS else ''}); those rows keep the data's channel")
+    return messages
+
+
+def warn_channel_contradictions(crm: FeatureEngine, config: Config) -> None:
+    """Print `channel_contradictions` as warnings on stderr."""
+    for message in channel_contradictions(crm, config):
+        err.print(f"[yellow]warning:[/] {escape(message)}")

@@ -26,8 +26,12 @@ from leadscore.features.synthetic.personas import (
 _WEB_SECONDS_MEDIAN = np.array([35.0, 80.0, 180.0, 120.0])  # per open state
 
 
-def behaviour_events(runs: pd.DataFrame, persona: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """Return lead-initiated events: lead, day (float, days since start), activity_type, value, asset_id."""
+def behaviour_events(runs: pd.DataFrame, persona: np.ndarray, rng: np.random.Generator,
+                     rates: dict[str, tuple[float, float, float, float]] = ACTIVITY_RATES) -> pd.DataFrame:
+    """Return lead-initiated events: lead, day (float, days since start), activity_type, value, asset_id.
+
+    `rates` gives each type's expected events per day in each open state (default: the built-in types').
+    """
     open_runs = runs[runs["state"].isin(OPEN_STATES)]
     lead = open_runs["lead"].to_numpy()
     state = open_runs["state"].to_numpy()
@@ -35,7 +39,7 @@ def behaviour_events(runs: pd.DataFrame, persona: np.ndarray, rng: np.random.Gen
     length = (open_runs["end_day"] - open_runs["first_day"]).to_numpy().astype(float)
     activity_scale = PERSONA_ACTIVITY[persona[lead]]
     parts = []
-    for activity_type, per_state in ACTIVITY_RATES.items():
+    for activity_type, per_state in rates.items():
         rate = np.asarray(per_state)[state] * activity_scale * length
         counts = rng.poisson(rate)
         total = int(counts.sum())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from leadscore.features.synthetic import personas as P
 from leadscore.features.synthetic.activity import behaviour_events, channel_of, email_events
 from leadscore.features.synthetic.chain import simulate_states, start_states, state_runs, win_probability_table
 from leadscore.features.synthetic.lifecycle import STAGES as LIFECYCLE_STAGES
+from leadscore.features.synthetic.vocabulary import DECLARATIONS, custom_activities
 from leadscore.features.io import write_frame, write_text
 
 _MONTH_WEIGHT = np.array([1.3, 1.2, 1.2, 1.0, 1.0, 0.9, 0.8, 0.6, 1.2, 1.1, 1.0, 0.7])
@@ -32,7 +33,11 @@ _LAST = np.array(["smith", "mueller", "garcia", "rossi", "martin", "kowalski", "
 
 @dataclass
 class SyntheticCrm:
-    """A generated CRM following the data contract, plus the truth no real CRM has."""
+    """A generated CRM following the data contract, plus the truth no real CRM has.
+
+    `settings` is the configuration a team scoring it would write (`SETTINGS`, and the
+    declarations of its own vocabulary when it speaks one).
+    """
 
     leads: pd.DataFrame
     activities: pd.DataFrame
@@ -42,10 +47,21 @@ class SyntheticCrm:
     end: pd.Timestamp
     params: dict
     lifecycle: pd.DataFrame | None = None  # the stage history, when added (`pipeline.synthetic_lifecycle`)
+    settings: dict = field(default_factory=lambda: SETTINGS)
 
 
-def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months: int = 24) -> SyntheticCrm:
+VOCABULARIES: tuple[str, ...] = ("built-in", "custom")
+"""The activity vocabularies the generator speaks: the 14 built-in type names, or 28 names of its own
+(`features.synthetic.vocabulary`) with the declarations that say what they mean."""
+
+
+def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months: int = 24,
+                 vocabulary: str = "built-in") -> SyntheticCrm:
     """Return a deterministic synthetic CRM of `n_leads` leads over `months` months.
+
+    With `vocabulary="custom"` its activities use names of its own and carry no channel, as an
+    event-log export gives them; the leads, opportunities and truth are those of the built-in
+    CRM of the same seed (the renaming draws from a random stream of its own).
 
     >>> crm = generate_crm(200, seed=1, months=6)
     >>> sorted(crm.opportunities["outcome"].unique()) <= ["lost", "open", "won"]
@@ -68,6 +84,10 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
         behaviour_events(runs, persona, rng),
         email_events(states, persona, bad_address, never_opens, t0, rng),
     ], ignore_index=True)
+    if vocabulary not in VOCABULARIES:
+        raise ValueError(f"vocabulary must be one of {', '.join(VOCABULARIES)}, not {vocabulary!r}")
+    if vocabulary == "custom":
+        events = custom_activities(events, runs, states, persona, np.random.default_rng([seed, 20]))
 
     created_frac = rng.uniform(0.3, 0.7, n_leads)
     created_at = created_day + created_frac
@@ -86,15 +106,17 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
         "lead_id": lead_ids[events["lead"].to_numpy()],
         "occurred_at": _timestamps(t0, events["day"].to_numpy()),
         "activity_type": events["activity_type"].to_numpy(),
-        "channel": channel_of(events["activity_type"]),
+        "channel": channel_of(events["activity_type"]) if vocabulary == "built-in" else None,
         "value": events["value"].to_numpy(dtype=float),
         "asset_id": events["asset_id"].to_numpy(),
     }).sort_values(["lead_id", "occurred_at"], kind="stable", ignore_index=True)
     activities = activities.astype({"lead_id": "string", "activity_type": "string", "channel": "string", "asset_id": "string"})
     opportunities = _opportunities(runs, lead_ids, leads["company_size"].to_numpy(), closed_at, t0, rng)
     truth = _truth(runs, persona, lead_ids, t0)
-    params = {"n_leads": n_leads, "seed": seed, "start": str(t0.date()), "months": months, "end": str(end.date())}
-    return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params)
+    params = {"n_leads": n_leads, "seed": seed, "start": str(t0.date()), "months": months, "end": str(end.date()),
+              "vocabulary": vocabulary}
+    settings = SETTINGS if vocabulary == "built-in" else _merged(SETTINGS, DECLARATIONS)
+    return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params, settings)
 
 
 def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> dict[str, Path]:
@@ -109,8 +131,9 @@ def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> d
         paths["lifecycle"] = write_frame(crm.lifecycle, out / f"lifecycle.{fmt}")
     paths["truth"] = write_frame(crm.truth, out / "truth.parquet")
     paths["generator"] = write_text(json.dumps(crm.params, indent=2), out / "generator.json")
-    settings = SETTINGS if crm.lifecycle is None else {**SETTINGS, "lifecycle": {"stages": dict(LIFECYCLE_STAGES)}}
-    paths["settings"] = write_text(SETTINGS_NOTE + yaml.safe_dump(settings, sort_keys=False), out / "leadscore.yaml")
+    settings = crm.settings if crm.lifecycle is None else {**crm.settings, "lifecycle": {"stages": dict(LIFECYCLE_STAGES)}}
+    paths["settings"] = write_text(SETTINGS_NOTE + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True),
+                                   out / "leadscore.yaml")
     return paths
 
 
@@ -119,6 +142,14 @@ SETTINGS: dict = {"features": {"competitor_markers": sorted(name.split()[0].lowe
 staff the generator's competitor persona is. Without it `is_competitor` never fires (the
 packaged default names no real company), and the model cannot tell a competitor from an
 ideal fit: they share industry, department and company size (BENCHMARKS.md, model quality)."""
+
+def _merged(base: dict, extra: dict) -> dict:
+    """Return the nested dict `base` with `extra` merged over it (neither is changed)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
 
 SETTINGS_NOTE = "# leadscore settings for this generated CRM: pass with --config (see features/synthetic/generate.py)\n"
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadscore.features.settings import ROLES
 from leadscore.features.yaml_files import UniqueKeyLoader
 from leadscore.models.errors import BadInputError
 
@@ -330,17 +331,28 @@ def _named_features(rule: Rule) -> set[str]:
     return {rule.feature} | ({rule.decay.age_feature} if rule.decay else set())
 
 
-def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[str] | None, packaged: bool) -> str | None:
+def vocabulary_problem(table: PointsTable, features: dict, produced_roles: set[str] | None, packaged: bool,
+                       data: str | None = None) -> str | None:
     """Return what to tell a user whose CRM does not produce the features some rules name, or None if it does.
 
-    The packaged B2B table is a default only for a CRM it fits (`FITS_SHARE`); below that the
+    It names the rules, the activity roles column 'activity_type' never holds and the CRM's own
+    types, which hold no built-in role unless declared (`data` names the CRM's source). The
+    packaged B2B table is a default only for a CRM it fits (`FITS_SHARE`); below that the
     message says so and points to writing a table of one's own.
     """
     missing = unproduced_rules(table, features, produced_roles)
     if not missing:
         return None
-    text = (f"{table.source}: {len(missing)} of {len(table.rules)} rules name features this CRM does not produce "
+    crm = f"this CRM ({data})" if data else "this CRM"
+    text = (f"{table.source}: {len(missing)} of {len(table.rules)} rules name features {crm} does not produce "
             f"(no activity of their types, or a lead column the CRM lacks), so they never score: {', '.join(missing)}")
+    absent = sorted({role for rule in table.rules if rule.feature in features
+                     for role in getattr(features[rule.feature], "roles", ()) if role not in (produced_roles or {role})})
+    if absent:
+        own = sorted(t for t in produced_roles if t not in ROLES)
+        text += (f"; column 'activity_type' holds no activity of the roles {', '.join(absent)}"
+                 + (f" (none of its own types {', '.join(map(repr, own[:10]))}{' and more' if len(own) > 10 else ''} is "
+                    "declared with one of them in features.activity_types)" if own else ""))
     if packaged and (len(table.rules) - len(missing)) < FITS_SHARE * len(table.rules):
         text += (f". The packaged B2B points table does not fit this CRM's activity vocabulary (fewer than "
                  f"{FITS_SHARE:.0%} of its rules apply) and ranks its leads no better than chance on behaviour: write a "

@@ -138,7 +138,16 @@ def _bad_values(frame: pd.DataFrame, column: str, bad: pd.Series, what: str) -> 
     counts = frame.loc[bad, column].value_counts()
     shown = ", ".join(f"{value!r} ({count})" for value, count in counts.head(_SHOWN).items())
     more = f" and {len(counts) - _SHOWN} more distinct values" if len(counts) > _SHOWN else ""
-    return BadInputError(f"{where(frame, column)} has {int(bad.sum())} values that are not {what}: {shown}{more}")
+    return BadInputError(f"{where(frame, column)} has {values_that(int(bad.sum()))} not {what}: {shown}{more}")
+
+
+def values_that(n: int) -> str:
+    """Return "1 value that is" or "N values that are", for messages about bad values.
+
+    >>> values_that(1), values_that(1200)
+    ('1 value that is', '1,200 values that are')
+    """
+    return f"{n:,} value that is" if n == 1 else f"{n:,} values that are"
 
 
 def timestamps(frame: pd.DataFrame, column: str, timezone: str = "UTC") -> pd.Series:

@@ -26,6 +26,7 @@ from leadscore.pipeline.adapters.exports import (
     read_export,
     timestamps,
     used_vocabulary,
+    values_that,
     where,
 )
 from leadscore.pipeline.errors import BadInputError
@@ -152,7 +153,7 @@ def _employees(contacts: pd.DataFrame) -> pd.Series:
     bad = (text != "") & lower.isna()
     if bad.any():
         counts = contacts.loc[bad, "employees"].value_counts()
-        raise BadInputError(f"{where(contacts, 'employees')} has {int(bad.sum())} values that are not a number or a range (25-50, 1000+): "
+        raise BadInputError(f"{where(contacts, 'employees')} has {values_that(int(bad.sum()))} not a number or a range (25-50, 1000+): "
                             + ", ".join(f"{v!r} ({c})" for v, c in counts.head(10).items()))
     return pd.to_numeric(lower).astype("Int64")
 
@@ -250,6 +251,13 @@ def _deals(deals: pd.DataFrame, lead_ids: pd.Index, notes: list[str], timezone: 
     closed = (booleans(linked, "is_closed") | won) if "is_closed" in linked else (won | stage.isin(_LOST_STAGES))
     closed_at = pd.concat([timestamps(linked, "closed", timezone), created], axis=1).max(axis=1).where(closed)
     outcome = pd.Series("open", index=linked.index).mask(closed & won, "won").mask(closed & ~won, "lost")
+    if "won" not in linked and "is_closed" not in linked:
+        open_stages = linked.loc[~closed & (stage != ""), "stage"].value_counts()
+        if len(open_stages):  # a renamed closing stage would pass for open: the user sees every value taken so
+            notes.append(f"{where(linked, 'stage')}: with no 'Is Closed Won' column only the stages Closed Won and Closed Lost "
+                         f"close a deal; {int(open_stages.sum()):,} deals are open, in stages "
+                         + ", ".join(f"{v!r} ({c})" for v, c in open_stages.head(10).items())
+                         + (" and more" if len(open_stages) > 10 else ""))
     return pd.DataFrame({"opportunity_id": linked["id"].astype("string"), "lead_id": linked["lead"].astype("string"),
                          "created_at": created, "closed_at": closed_at.astype("datetime64[ns, UTC]"),
                          "outcome": outcome.astype("string"), "amount": numbers(linked, "amount")}).reset_index(drop=True)

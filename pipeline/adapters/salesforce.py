@@ -25,6 +25,7 @@ from leadscore.pipeline.adapters.exports import (
     read_export,
     timestamps,
     used_vocabulary,
+    values_that,
     where,
 )
 from leadscore.pipeline.errors import BadInputError
@@ -153,8 +154,8 @@ def _leads(lead: pd.DataFrame) -> pd.DataFrame:
         size = numbers(lead, "NumberOfEmployees")
         fraction = size.notna() & (size != size.round())
         if fraction.any():
-            raise BadInputError(f"{where(lead, 'NumberOfEmployees')} has {int(fraction.sum())} values that are not whole numbers: "
-                                + ", ".join(repr(v) for v in lead.loc[fraction, "NumberOfEmployees"].unique()[:10]))
+            raise BadInputError(f"{where(lead, 'NumberOfEmployees')} has {values_that(int(fraction.sum()))} not whole numbers: "
+                                + ", ".join(f"{v!r} ({c})" for v, c in lead.loc[fraction, "NumberOfEmployees"].value_counts().head(10).items()))
         frame["company_size"] = size.astype("Int64")
     return frame
 

@@ -21,6 +21,13 @@ class CrmFormat(str, Enum):
     csv = "csv"
 
 
+class CrmVocabulary(str, Enum):
+    """The activity vocabularies a generated CRM can speak (`features.synthetic.VOCABULARIES`)."""
+
+    builtin = "built-in"
+    custom = "custom"
+
+
 def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write leads, activities, opportunities and truth to.")],
     leads: Annotated[int, typer.Option("--leads", min=10, help="Number of leads.")] = 50_000,
@@ -28,6 +35,9 @@ def generate_command(
     start: Annotated[str, typer.Option(help="First day of the CRM's history (UTC).")] = "2024-01-01",
     months: Annotated[int, typer.Option(min=4, help="Months of history.")] = 24,
     fmt: Annotated[CrmFormat, typer.Option("--format", help="File format of the tables.")] = CrmFormat.parquet,
+    vocabulary: Annotated[CrmVocabulary, typer.Option(
+        "--vocabulary", help="Activity type names: the 14 built-in ones, or 28 of the CRM's own (custom) with no channel "
+                             "column, declared in the leadscore.yaml written beside the tables.")] = CrmVocabulary.builtin,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Also write the lifecycle table: MQL when the packaged points "
                                             "table crosses its threshold, Sales accepting or recycling, deals.")] = False,
     sync_days: Annotated[int, typer.Option("--sync-days", min=1, help="With --lifecycle: days between two points-table "
@@ -36,7 +46,7 @@ def generate_command(
     """Generate a synthetic B2B CRM (with the hidden truth in truth.parquet)."""
     first_day = str(parse_date("--start", start).date())
     with _out.status(f"generating {leads:,} leads over {months} months"):
-        crm = generate_crm(leads, seed=seed, start=first_day, months=months)
+        crm = generate_crm(leads, seed=seed, start=first_day, months=months, vocabulary=vocabulary.value)
         if lifecycle:
             from leadscore.pipeline.synthetic_lifecycle import with_lifecycle
 
@@ -44,7 +54,8 @@ def generate_command(
         paths = write_crm(crm, out, fmt=fmt.value)
     print_crm_summary(crm)
     _out.print(f"written to [bold]{Path(out)}[/] ({', '.join(p.name for p in paths.values())})")
-    _out.print(f"train with its settings (its competitors' names): leadscore train --data {Path(out)} --config {paths['settings']}")
+    what = "its competitors' names" + (", the declarations of its activity types" if vocabulary is CrmVocabulary.custom else "")
+    _out.print(f"train with its settings ({what}): leadscore train --data {Path(out)} --config {paths['settings']}")
 
 
 def print_crm_summary(crm) -> None:

@@ -42,11 +42,13 @@ def check_command(
         from leadscore.pipeline.catalog import engine_settings
         from leadscore.pipeline.crm_settings import fit_to_crm
 
-        cfg = fit_to_crm(cfg, open_engine(data, engine_settings(cfg)))
+        engine = open_engine(data, engine_settings(cfg))
+        cfg = fit_to_crm(cfg, engine)
     path = table if table is not None else cfg.points_table
     points = load_points_table(path)
     features = {f.name: f for f in all_features(cfg.for_features)}
-    problem = vocabulary_problem(points, features, produced_roles(cfg.for_features), packaged=path is None)
+    problem = vocabulary_problem(points, features, produced_roles(cfg.for_features), packaged=path is None,
+                                 data=None if data is None else str(engine.source))
     points = without_unbuilt_rules(points, features) if path is None else points
     check_against_registry(points, features)
     shown = Table(title=f"points table '{points.name}' v{points.version} ({points.source})")

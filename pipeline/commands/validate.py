@@ -13,9 +13,6 @@ from leadscore.pipeline.commands.train import ConfigOption
 from leadscore.pipeline.config import load_config
 from leadscore.pipeline.console import err, out
 
-_SHOWN_ROWS = 5
-
-
 def validate_command(
     data: Annotated[Path, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")],
     config: ConfigOption = None,
@@ -59,8 +56,8 @@ def _print_lifecycle(crm, cfg) -> None:
 def explain_vocabulary(crm, cfg) -> None:
     """Print every activity type with its rows and the meaning it got, a YAML section for the undeclared ones,
     and a warning naming the rows whose channel contradicts their type's declaration."""
-    from leadscore.features.validation import name_rows
     from leadscore.features.vocabulary import resolve, undeclared_snippet, with_present_types
+    from leadscore.pipeline.vocabulary import warn_channel_contradictions
 
     counts = crm.summary.get("activity_types", {})
     vocabulary = resolve(with_present_types(cfg.for_features, counts))
@@ -77,16 +74,7 @@ def explain_vocabulary(crm, cfg) -> None:
                   "its own as a custom implicit online type labelled with its raw name. To say what they mean, put this in "
                   "the file you pass with --config and edit it (a built-in role makes a type an alias of it):")
         out.print(escape(undeclared_snippet(vocabulary)), highlight=False, soft_wrap=True)
-    for t in vocabulary.types:
-        if t.origin != "declared" or t.raw not in counts:
-            continue
-        rows = crm.con.execute("SELECT _file, _row FROM typed_activities WHERE activity_type = ? AND channel IS NOT NULL "
-                               "AND channel <> ? ORDER BY _file, _row", [t.raw, t.channel]).fetchall()
-        if rows:
-            shown = ", ".join(name_rows(crm.con, "activities", rows[:_SHOWN_ROWS]))
-            err.print(f"[yellow]warning:[/] {escape(crm.source)}: column 'channel' contradicts the declared channel "
-                      f"'{t.channel}' of activity type '{escape(t.raw)}' in {len(rows):,} row{'s' if len(rows) > 1 else ''} "
-                      f"({shown}{', ...' if len(rows) > _SHOWN_ROWS else ''}); those rows keep the data's channel")
+    warn_channel_contradictions(crm, cfg)
 
 
 def _print_lead_columns(crm, cfg) -> None:

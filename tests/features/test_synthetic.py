@@ -131,3 +131,47 @@ def test_the_written_settings_name_the_competitors_so_is_competitor_finds_that_p
             assert (flagged.to_numpy() == (rivals.to_numpy() & has_company)).all() and flagged.sum() > 20
         else:  # the packaged default names no real company
             assert flagged.mean() == expected_share
+
+
+def test_the_custom_vocabulary_renames_the_same_crm_into_names_of_its_own_and_adds_kinds_of_its_own():
+    from leadscore.features.synthetic.vocabulary import EXTRA_RATES, OWN_NAMES
+
+    builtin, own = generate_crm(1500, seed=3, months=18), generate_crm(1500, seed=3, months=18, vocabulary="custom")
+    for name in ("leads", "opportunities", "truth"):  # one hidden truth: only the activities differ
+        pd.testing.assert_frame_equal(getattr(builtin, name), getattr(own, name))
+    types = set(own.activities["activity_type"])
+    assert len(types) >= 20 and not types & set(ACTIVITY_TYPES) and own.activities["channel"].isna().all()
+    # every built-in event is there under one of its type's own names, at the same moment
+    renamed = own.activities[~own.activities["activity_type"].isin(list(EXTRA_RATES))]
+    to_builtin = {name: builtin_type for builtin_type, names in OWN_NAMES.items() for name in names}
+    pd.testing.assert_series_equal(
+        renamed.assign(activity_type=renamed["activity_type"].map(to_builtin))
+        .sort_values(["lead_id", "occurred_at", "activity_type"])["activity_type"].reset_index(drop=True),
+        builtin.activities.sort_values(["lead_id", "occurred_at", "activity_type"])["activity_type"]
+        .astype(object).reset_index(drop=True), check_dtype=False, check_names=False)
+    # the split follows the hidden state: negotiation calls and credit checks only while an opportunity is open
+    runs = own.truth
+    for kind in ("Negotiation call", "Credit check"):
+        events = own.activities[own.activities["activity_type"] == kind]
+        assert len(events) > 0
+        matched = pd.merge_asof(events.sort_values("occurred_at"), runs.sort_values("valid_from"), left_on="occurred_at",
+                                right_on="valid_from", by="lead_id")
+        assert (matched["state"] == "opportunity").all(), kind
+
+
+def test_the_custom_vocabulary_writes_its_declarations_beside_the_tables(tmp_path, capsys):
+    from leadscore.features.vocabulary import resolve, with_present_types
+    from leadscore.pipeline.config import load_config
+
+    assert main(["generate", "--leads", "300", "--months", "6", "--seed", "1", "--out", str(tmp_path),
+                 "--vocabulary", "custom"]) == 0
+    assert f"--config {tmp_path / 'leadscore.yaml'}" in " ".join(capsys.readouterr().out.split())
+    present = pd.read_parquet(tmp_path / "activities.parquet")["activity_type"].unique()
+    config = load_config(tmp_path / "leadscore.yaml")
+    vocabulary = resolve(with_present_types(config.for_features, list(present)))
+    meaning = {t.raw: t for t in vocabulary.types}
+    assert all(meaning[raw].origin == "declared" for raw in present)
+    assert meaning["Mail opened"].role == "email_open" and meaning["Opted out"].family == "negative"
+    assert meaning["Follow-up call"].channel == "offline" and meaning["Follow-up call"].nouns == "follow-up calls"
+    assert meaning["Pricing page view"].value == "seconds"
+    assert config.features.competitor_markers  # the built-in CRM's settings are kept

@@ -317,4 +317,5 @@ def test_validate_lists_every_activity_type_with_its_rows_and_role_and_a_yaml_se
     assert section == {"features": {"activity_types": {"Documents sent": {
         "label": "Documents sent", "role": "custom", "family": "implicit", "channel": "online", "value": "none"}}}}
     warning = " ".join(captured.err.split())
-    assert "column 'channel' contradicts the declared channel 'offline' of activity type 'Follow-up call' in 2 rows (row 1, row 5)" in warning
+    assert ("activities.csv: column 'channel' contradicts the declared channel 'offline' of activity type 'Follow-up call' "
+            "in 2 rows (row 1, row 5)") in warning

@@ -98,11 +98,50 @@ def test_without_declarations_custom_types_have_features_and_no_email_feature_fi
     assert row["offline_count_90d"] == 0  # undeclared types are online
 
 
+def test_a_built_in_role_the_data_never_holds_counts_nothing_not_every_event():
+    crm = crm_from_frames(*_tables())
+    snaps = pd.DataFrame({"lead_id": ["P1"], "as_of": [AS_OF]})
+    row = build_features(crm, snaps, _settings()).iloc[0]
+    assert row["type_follow_up_call_2_count_all"] == 3  # the lead has events, of its own types only
+    for role in ("email_open", "web_visit", "sales_call", "demo_request"):
+        for window in ("7d", "30d", "90d", "all"):
+            assert row[f"{role}_count_{window}"] == 0, (role, window)
+
+
 def test_reasons_use_the_types_label_not_email_wording():
     features = {f.name: f for f in all_features(_settings(DECLARED))}
-    assert features["type_follow_up_call_count_30d"].explain(3) == "3 × follow-up call in the last 30 days"
+    assert features["type_follow_up_call_count_30d"].explain(3) == "had 3 follow-up calls in the last 30 days"
     assert features["type_back_office_check_count_all"].family == "negative"
     assert "email" not in features["type_documents_sent_count_30d"].explain(2)
+
+
+@pytest.mark.parametrize(("value", "count", "since", "seconds"), [
+    (0, "had 0 follow-up calls in the last 30 days", "last follow-up call 0 days ago", "0 seconds on follow-up calls"),
+    (1, "had 1 follow-up call in the last 30 days", "last follow-up call 1 day ago", "1 second on follow-up calls"),
+    (0.7, "had 1 follow-up call in the last 30 days", "last follow-up call 1 day ago", "1 second on follow-up calls"),
+    (12, "had 12 follow-up calls in the last 30 days", "last follow-up call 12 days ago", "12 seconds on follow-up calls"),
+])
+def test_custom_type_reasons_agree_in_number_with_the_value(value, count, since, seconds):
+    settings = _settings({"Follow-up call": {"label": "follow-up call", "value": "seconds"},
+                          "Fax": {"label": "fax"}, "Inquiry": {"label": "inquiry"}, "Person met": {"label": "person met",
+                                                                                                    "plural": "people met"}})
+    features = {f.name: f for f in all_features(settings)}
+    assert features["type_follow_up_call_count_30d"].explain(value) == count
+    assert features["days_since_last_type_follow_up_call"].explain(value) == since
+    assert features["type_follow_up_call_seconds_sum_30d"].explain(value) == f"{seconds} in the last 30 days"
+    many = value not in (1, 0.7)
+    assert features["type_fax_count_all"].explain(value).endswith("faxes in all" if many else "fax in all")
+    assert features["type_inquiry_count_7d"].explain(value).endswith(f"{'inquiries' if many else 'inquiry'} in the last 7 days")
+    assert features["type_person_met_count_7d"].explain(value).endswith(f"{'people met' if many else 'person met'} in the last 7 days")
+    # an undeclared type is named by its quoted raw name, which may be any phrase
+    assert features["type_documents_sent_count_90d"].explain(value) == (
+        f"had {round(value)} 'Documents sent' event{'s' if many else ''} in the last 90 days")
+
+
+def test_a_label_with_braces_colons_and_bars_reads_as_written():
+    features = {f.name: f for f in all_features(_settings({"Follow-up call": {"label": "call {a|b}: x"}}))}
+    assert features["type_follow_up_call_count_30d"].explain(1) == "had 1 call (a/b): x in the last 30 days"
+    assert features["days_since_last_type_follow_up_call"].explain(2) == "last call {a|b}: x 2 days ago"
 
 
 def test_the_vocabulary_says_where_each_meaning_came_from_and_what_a_model_has_not_seen():

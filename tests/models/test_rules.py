@@ -262,6 +262,9 @@ def test_the_packaged_table_says_which_rules_a_crm_of_its_own_vocabulary_cannot_
     for rule in activity_rules:
         assert f"{rule} ({table.rule(rule).feature})" in problem
     assert f"{len(activity_rules)} of {len(table.rules)} rules" in problem and "does not fit" in problem
+    assert ("column 'activity_type' holds no activity of the roles content_download, demo_request, email_bounce, "
+            "email_click, email_sent") in problem
+    assert "(none of its own types 'Documents sent', 'Follow-up call' is declared with one of them in features.activity_types)" in problem
     # a CRM that sends, opens and visits but holds no other built-in type: fewer rules miss, and it fits
     b2b = with_present_types(FeatureSettings(), ["email_sent", "email_open", "email_click", "web_visit", "form_submit",
                                                  "content_download", "unsubscribe"])
@@ -280,7 +283,9 @@ def test_rules_check_with_data_names_the_rules_the_crm_cannot_use(tmp_path, caps
     assert main(["rules", "--check", "--data", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "does not fit the CRM's activity vocabulary" in captured.out
-    assert "sales_call (sales_call_count_30d)" in " ".join(captured.err.split())
+    warned = " ".join(captured.err.split())
+    assert "sales_call (sales_call_count_30d)" in warned and f"features this CRM ({tmp_path}) does not produce" in warned
+    assert "none of its own types 'Follow-up call' is declared with one of them" in warned
 
 
 def test_the_packaged_table_leaves_out_the_rules_on_lead_columns_a_crm_lacks_and_names_them():

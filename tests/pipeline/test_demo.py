@@ -18,6 +18,9 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     for step in ("1/6 generated", "2/6 validated", "3/6 trained", "4/6 test ROC AUC", "5/6 scored", "6/6 monitored 4 scoring runs",
                  "verdict", "monitoring", "report:", "monitor:", "scores:", "MLflow UI:"):
         assert step in printed, step
+    # the open vocabulary on every run: a small CRM of 28 type names of its own, every one declared, trains apart
+    assert "and the open vocabulary: a 2,000-lead CRM with 28 activity types of its own (28 declared in" in " ".join(printed.split())
+    assert list((workdir / "own_vocabulary" / "models").glob("*/manifest.json"))
     reports = sorted(workdir.glob("reports/*/report.html"))
     scores = sorted(workdir.glob("scores/scores_*.parquet"))
     assert len(reports) == 1 and len(scores) == 4  # three past dates and the day after the data ends
@@ -27,7 +30,7 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     assert [r["matured"] for r in monitored["runs"]] == [True, True, False, False]
     # nothing is written outside the working folder
     assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "history", "mlflow.db", "mlartifacts",
-                                                   "cache", "tmp"}
+                                                   "cache", "tmp", "own_vocabulary"}
 
     # with the generated CRM's settings (its competitors), as the demo ran it
     assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval"),

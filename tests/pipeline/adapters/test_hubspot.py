@@ -97,9 +97,9 @@ def test_internal_property_names_of_an_api_dump_read_like_the_export_labels(expo
 
 
 @pytest.mark.parametrize(("file", "column", "value", "message"), [
-    (CONTACTS, "Number of Employees", "a few", "column 'Number of Employees' has 1 values that are not a number or a range"),
-    ("calls.csv", "Activity date", "31/01/2024", "calls.csv: column 'Activity date' has 1 values that are not timestamps"),
-    ("hubspot-crm-exports-all-deals-2024-05-01.csv", "Is Closed Won", "Yes please", "column 'Is Closed Won' has 1 values that are not true or false"),
+    (CONTACTS, "Number of Employees", "a few", "column 'Number of Employees' has 1 value that is not a number or a range"),
+    ("calls.csv", "Activity date", "31/01/2024", "calls.csv: column 'Activity date' has 1 value that is not timestamps"),
+    ("hubspot-crm-exports-all-deals-2024-05-01.csv", "Is Closed Won", "Yes please", "column 'Is Closed Won' has 1 value that is not true or false"),
 ])
 def test_a_bad_value_is_one_error_naming_the_file_column_and_distinct_values(export_copy, file, column, value, message):
     folder = export_copy("hubspot_export")
@@ -120,3 +120,15 @@ def test_times_without_an_offset_are_in_the_given_time_zone_and_bare_dates_stay_
     assert leads.loc["51", "created_at"] == ts("2024-01-10 13:15")
     assert leads.loc["53", "created_at"] == ts("2024-02-20 00:00")  # a date alone has no zone
     assert leads.loc["52", "created_at"] == ts("2024-02-04 00:00")  # an explicit offset wins
+
+
+def test_deals_closed_only_by_their_stage_name_the_stages_taken_as_open(export_copy):
+    """A pipeline whose closing stages were renamed would pass for open deals: the note lists every open stage."""
+    folder = export_copy("hubspot_export")
+    deals_file = folder / "hubspot-crm-exports-all-deals-2024-05-01.csv"
+    deals = pd.read_csv(deals_file, dtype=str, keep_default_na=False).drop(columns=["Is Closed Won", "Is Closed"])
+    deals.loc[0, "Deal Stage"] = "Signed"
+    deals.to_csv(deals_file, index=False)
+    notes = " ".join(from_hubspot(read_hubspot(folder)).notes)
+    assert "hubspot-crm-exports-all-deals-2024-05-01.csv: column 'Deal Stage': with no 'Is Closed Won' column" in notes
+    assert "'Signed' (1)" in notes and "'Appointment Scheduled' (1)" in notes

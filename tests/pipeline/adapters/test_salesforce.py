@@ -94,10 +94,10 @@ def test_a_closed_lost_opportunity_and_one_closed_the_day_it_opened(export_copy)
 
 
 @pytest.mark.parametrize(("file", "column", "value", "message"), [
-    ("Lead.csv", "CreatedDate", "yesterday", "Lead.csv: column 'CreatedDate' has 1 values that are not timestamps"),
-    ("Opportunity.csv", "IsWon", "maybe", "Opportunity.csv: column 'IsWon' has 1 values that are not true or false: 'maybe' (1)"),
-    ("Task.csv", "CallDurationInSeconds", "7 min", "Task.csv: column 'CallDurationInSeconds' has 1 values that are not numbers: '7 min' (1)"),
-    ("Lead.csv", "NumberOfEmployees", "12.5", "Lead.csv: column 'NumberOfEmployees' has 1 values that are not whole numbers: '12.5'"),
+    ("Lead.csv", "CreatedDate", "yesterday", "Lead.csv: column 'CreatedDate' has 1 value that is not timestamps"),
+    ("Opportunity.csv", "IsWon", "maybe", "Opportunity.csv: column 'IsWon' has 1 value that is not true or false: 'maybe' (1)"),
+    ("Task.csv", "CallDurationInSeconds", "7 min", "Task.csv: column 'CallDurationInSeconds' has 1 value that is not numbers: '7 min' (1)"),
+    ("Lead.csv", "NumberOfEmployees", "12.5", "Lead.csv: column 'NumberOfEmployees' has 1 value that is not whole numbers: '12.5' (1)"),
 ])
 def test_a_bad_value_is_one_error_naming_the_file_column_and_distinct_values(export_copy, file, column, value, message):
     folder = export_copy("salesforce_export")
