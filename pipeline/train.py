@@ -22,7 +22,8 @@ from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err
 from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
-from leadscore.pipeline.run_record import training_metrics, training_params
+from leadscore.pipeline.run_record import fold_metrics, training_metrics, training_params
+from leadscore.pipeline.evaluation.report import training_summary
 from leadscore.pipeline.scoring import rule_thresholds
 
 
@@ -42,6 +43,8 @@ class TrainResult:
     model_version: str | None = None
     promotion: object = None
     report_paths: dict = field(default_factory=dict)
+    core: object = None  # pipeline.core.CoreResult: family, backtest, the periods each model saw
+    training: dict = field(default_factory=dict)  # what the report says of it (evaluation.report.training_summary)
 
 
 def fit_models(crm: Crm, config: Config) -> TrainResult:
@@ -52,16 +55,19 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
+    for shift in fitted.core.shifts:
+        err.print(f"[yellow]warning:[/] drift: {escape(shift)}; calibration used the most recent period")
     trained_at = pd.Timestamp.now(tz="UTC")
     bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points,
-                         manifest=manifest_for(fitted, training, config, trained_at))
+                         manifest=manifest_for(fitted, training, config, trained_at), holdout=fitted.core.holdout.calibrated,
+                         holdout_points=fitted.core.holdout.points)
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
     return TrainResult(
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, core=fitted.core, training=training_summary(fitted.core, training.frame),
     )
 
 
@@ -77,12 +83,13 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
-    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points))
+    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points),
+                                  backtest=result.core.backtest, training=result.training)
     result.report_paths = write_report(evaluation, Catalog.of(config).report_dir(result.bundle_dir.name))
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),
-        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name})
+        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, steps=fold_metrics(result.core.backtest))
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
     return result

@@ -41,6 +41,8 @@ class Evaluation:
     verdict: list[str]
     window: dict
     targets: dict
+    backtest: pd.DataFrame | None = None  # one row per forward fold (pipeline.core)
+    training: dict = field(default_factory=dict)  # the family chosen, the periods each model saw, base-rate shifts
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -54,13 +56,17 @@ class Evaluation:
             "reliability": {k: frame(v) for k, v in self.reliability.items()},
             "segments": {k: frame(v) for k, v in self.segments.items()},
             "grades": frame(self.grades), "stages": frame(self.stages), "slices": frame(self.slices),
+            "backtest": [] if self.backtest is None else _clean(frame(self.backtest)), "training": _clean(self.training),
         }
 
 
-def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float]) -> Evaluation:
+def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
+                     backtest: pd.DataFrame | None = None, training: dict | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
 
-    `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}.
+    `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `backtest`
+    the per-fold figures and `training` what the training core decided (`training_summary`),
+    both shown beside the held-out figures when given.
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -84,16 +90,18 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     evaluation = Evaluation(
         metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
         grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
-        slices=slices, verdict=verdict(metrics, audits, top_share),
+        slices=slices, verdict=verdict(metrics, audits, top_share, (training or {}).get("base_rate_shifts", [])),
         window={"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
                 "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
                 "horizon_days": config.windows.horizon_days},
-        targets=config.targets.model_dump(),
+        targets=config.targets.model_dump(), backtest=backtest, training=training or {},
     )
     evaluation.images = {
         "reliability": plots.reliability_plot(curves), "gains": plots.gains_plot(gains),
         "lift": plots.lift_plot(gains), "segments": plots.segment_plot(segments, "model_segment"),
     }
+    if backtest is not None and len(backtest):
+        evaluation.images["backtest"] = plots.backtest_plot(backtest)
     return evaluation
 
 
@@ -119,6 +127,13 @@ def markdown_summary(e: Evaluation) -> str:
     lines += ["", "## Metrics", "", "| metric | model | points table |", "|---|---:|---:|"]
     for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
         lines.append(f"| {key} | {e.metrics['model'][key]:.4f} | {e.metrics['rule'][key]:.4f} |")
+    if e.backtest is not None and len(e.backtest):
+        lines += ["", "## Backtest (each fold scored by a model fitted on everything labelled before it)", "",
+                  "| fold | dates | rows | wins | model AUC | points AUC | model PR AUC | model Brier | model ECE | points ECE |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for f in e.backtest.itertuples():
+            lines.append(f"| {f.fold} | {f.first_as_of} to {f.last_as_of} | {f.rows:,} | {f.wins:,} | {f.model_roc_auc:.4f} | "
+                         f"{f.rule_roc_auc:.4f} | {f.model_pr_auc:.4f} | {f.model_brier:.4f} | {f.model_ece:.4f} | {f.rule_ece:.4f} |")
     lines += ["", "## Threshold audit", "", "| scorer | threshold | passed | conversion | wins captured | not ready | over-generous | recommended |",
               "|---|---|---:|---:|---:|---:|---|---|"]
     for a in e.audits:
@@ -126,6 +141,15 @@ def markdown_summary(e: Evaluation) -> str:
         lines.append(f"| {a.scorer} | {a.name} ≥ {a.threshold:.4g} {a.unit} | {a.share_passed:.1%} | {a.conversion:.1%} | "
                      f"{a.recall:.1%} | {a.not_ready:,} | {'**yes**: ' + '; '.join(a.problems) if a.over_generous else 'no'} | {rec} |")
     return "\n".join(lines) + "\n"
+
+
+def training_summary(core, frame: pd.DataFrame) -> dict:
+    """Return what the report says about training: the family chosen and why, and the periods each model saw."""
+    return {"family": core.candidate.family, "candidate": core.candidate.name,
+            "selection": core.selection.to_dict(orient="records"),
+            "deployed": core.deployed.window.describe(frame) | {"calibration_method": core.deployed.method},
+            "held_out": core.holdout.window.describe(frame) | {"calibration_method": core.holdout.method},
+            "base_rate_shifts": core.shifts}
 
 
 def _clean(value):
