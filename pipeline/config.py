@@ -74,6 +74,7 @@ class ModelConfig(_Strict):
     leakage_auc: float = Field(0.95, gt=0.5, le=1)  # a feature ranking wins this well alone is refused
     allow_features: tuple[str, ...] = ()  # leaky-looking features the user vouches for
     families: tuple[Literal["lightgbm", "logistic"], ...] = Field(("lightgbm", "logistic"), min_length=1)
+    selection_folds: int = Field(2, ge=1)  # forward folds over the calibration slice that rank the candidates
     logistic: LogisticConfig = LogisticConfig()
     negative_sampling: float = Field(1.0, gt=0, le=1)  # share of non-wins kept for fitting (1: all); calibration sees all
     base_rate_jump: float = Field(1.5, gt=1)  # a period's win rate this many times the previous one's (or 1/x) is drift

@@ -1,13 +1,16 @@
 """The training core both paths share: choose the family, judge it held out and by backtest, refit it to the data end.
 
-1. Every candidate (LightGBM; logistic regression at each configured C) is fitted on the
-   time split's fit rows and ranked by ROC AUC on its calibration slice, the labelled
-   period right after them and before the test slice: a time-ordered validation fold.
-2. The chosen candidate, calibrated on that slice, scores the test slice: the held-out figures.
+1. Every candidate (LightGBM; logistic regression at each configured C) is ranked by its
+   mean ROC AUC over `model.selection_folds` forward folds of the time split's calibration
+   slice (after the fit rows, before the test slice), each fold scored by the candidate
+   fitted on everything labelled before it: time-ordered validation folds.
+2. The chosen candidate, fitted on the fit rows and calibrated on that slice, scores the test
+   slice: the held-out figures.
 3. Rolling-origin backtest: the test period is cut into `backtest.folds` forward blocks;
    each block is scored by the candidate fitted on everything labelled before it and
    calibrated on the latest labelled period before it, as the deployed model is used when
-   it is retrained every period. Promotion reads the backtest's mean over folds.
+   it is retrained every period. Promotion reads
+   the backtest's mean over folds.
 4. The deployed model is the candidate refitted on all labelled history (labels that
    cannot be seen yet are censored before this) and calibrated on the latest labelled period.
 
@@ -31,7 +34,7 @@ from leadscore.models.lgbm import LeadScoringModel
 from leadscore.models.sampling import keep_for_training
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
-from leadscore.pipeline.windows import Window, window_at
+from leadscore.pipeline.windows import Window, shift_text, window_at
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece")
 """The per-fold figures of the backtest, for the model and the points table."""
@@ -94,22 +97,23 @@ class CoreResult:
 
 
 def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.ndarray, config: Config,
-               reach: pd.Timedelta, make_points: Callable[[], object], score: Callable) -> CoreResult:
+               reach: pd.Timedelta, make_points: Callable[[], object], score: Callable,
+               period_name: Callable | None = None) -> CoreResult:
     """Select, judge, backtest and refit on a labelled frame (`lead_id`, `as_of`, `label` and the features `names`).
 
     `holdout` is the time split's window before the test slice, `test` its mask; `make_points`
     returns an unfitted points scorer; `score(rows, calibrated, points)` returns rows scored
-    as the report reads them.
+    as the report reads them; `period_name` words an `as_of` in messages (default: its date).
     """
     X, y = frame[names], frame["label"].to_numpy()
-    chosen, selection, fits = _select(X, y, holdout, config)
-    model = fits[chosen]
+    periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
+    make_window = _window_maker(frame, periods, reach, config)
+    chosen, selection = _select(X, y, frame, holdout, make_window, config)
+    model = _fit(chosen, X, y, holdout, config, rounds=None)
     rounds = getattr(model, "best_iteration_", None)
     held = _calibrate(model, X, y, holdout, config, make_points)
     test_frame = score(frame.loc[test].reset_index(drop=True), held.calibrated, held.points)
 
-    periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
-    make_window = _window_maker(frame, periods, reach, config)
     rows, scored = [], []
     for i, (start, end) in enumerate(fold_bounds(frame.loc[test, "as_of"], config.backtest.folds), start=1):
         window = make_window(start)
@@ -119,7 +123,7 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
         scored.append(part)
         rows.append(_fold_row(i, part, window, frame, fitted.method))
     deployed = _fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
-    shifts = list(dict.fromkeys(deployed.window.shifts))
+    shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
     return CoreResult(chosen, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
                       deployed, shifts)
 
@@ -142,17 +146,27 @@ def backtest_means(backtest: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {scorer: {m: float(backtest[f"{scorer}_{m}"].mean()) for m in BACKTEST_METRICS} for scorer in ("model", "rule")}
 
 
-def _select(X, y, window: Window, config: Config) -> tuple[Candidate, pd.DataFrame, dict]:
-    fits, rows = {}, []
-    later = window.calibration
-    for candidate in candidates(config):
-        model = _fit(candidate, X, y, window, config, rounds=None)
-        fits[candidate] = model
-        auc = roc_auc_score(y[later], model.predict_proba(X[later])[:, 1]) if len(np.unique(y[later])) == 2 else float("nan")
-        rows.append({"candidate": candidate.name, "family": candidate.family, "validation_roc_auc": float(auc)})
-    table = pd.DataFrame(rows)
+def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Config) -> tuple[Candidate, pd.DataFrame]:
+    """Return the candidate with the best mean ROC AUC over forward folds of the calibration slice, and the table."""
+    options = candidates(config)
+    if len(options) == 1:
+        return options[0], pd.DataFrame([{"candidate": options[0].name, "family": options[0].family,
+                                          "validation_roc_auc": float("nan"), "folds": 0}])
+    as_of = frame["as_of"]
+    scores = {candidate: [] for candidate in options}
+    for start, end in fold_bounds(as_of[holdout.calibration], config.model.selection_folds):
+        window = holdout if start == holdout.calibration_start else make_window(start)
+        block = holdout.calibration & (as_of >= start).to_numpy() & ((as_of < end).to_numpy() if end is not None else True)
+        if len(np.unique(y[block])) < 2:
+            continue
+        for candidate in options:
+            model = _fit(candidate, X, y, window, config, rounds=None)
+            scores[candidate].append(roc_auc_score(y[block], model.predict_proba(X[block])[:, 1]))
+    table = pd.DataFrame([{"candidate": c.name, "family": c.family,
+                           "validation_roc_auc": float(np.mean(s)) if s else float("nan"), "folds": len(s)}
+                          for c, s in scores.items()])
     best = int(table["validation_roc_auc"].fillna(-1).to_numpy().argmax())
-    return list(fits)[best], table, fits
+    return options[best], table
 
 
 def _fit(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):

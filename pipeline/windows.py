@@ -30,7 +30,7 @@ class Window:
     validation: np.ndarray
     calibration: np.ndarray
     narrowed: bool = False  # calibration narrowed to the latest period because the win rate jumped
-    shifts: list[str] = field(default_factory=list)
+    shifts: list[tuple] = field(default_factory=list)  # (previous date, date, previous rate, rate), see base_rate_shifts
 
     @property
     def train(self) -> np.ndarray:
@@ -58,8 +58,8 @@ def window_at(frame: pd.DataFrame, origin: pd.Timestamp | None, calibration_peri
         raise InsufficientDataError(f"only {len(dates)} labelled snapshot dates before {_day(origin)}: too few to fit on "
                                     f"some and calibrate on the latest {calibration_periods}")
     calibration_start = pd.Timestamp(dates[len(dates) - calibration_periods])
-    rates = frame.loc[decided].groupby("as_of")["label"].mean()
-    shifts = base_rate_shifts(rates, base_rate_jump)
+    periods = frame.loc[decided].groupby("as_of")["label"].agg(rows="size", wins="sum")
+    shifts = base_rate_shifts(periods, base_rate_jump)
     narrowed = False
     jumps_inside = [s for s in shifts if s[1] > calibration_start]
     latest = pd.Timestamp(dates[-1])
@@ -73,37 +73,46 @@ def window_at(frame: pd.DataFrame, origin: pd.Timestamp | None, calibration_peri
     rng = np.random.default_rng(seed)
     held = set(rng.choice(leads, size=max(1, int(len(leads) * validation_share)), replace=False)) if len(leads) else set()
     validation = train & frame["lead_id"].isin(held).to_numpy()
-    return Window(origin, calibration_start, train & ~validation, validation, calibration, narrowed,
-                  [shift_text(*s) for s in shifts])
+    return Window(origin, calibration_start, train & ~validation, validation, calibration, narrowed, shifts)
 
 
-def base_rate_shifts(rates: pd.Series, factor: float) -> list[tuple[pd.Timestamp, pd.Timestamp, float, float]]:
+def base_rate_shifts(periods: pd.DataFrame, factor: float, significance: float = 0.01) -> list[tuple]:
     """Return (previous date, date, previous rate, rate) wherever the win rate moves by more than `factor`.
 
+    `periods` holds `rows` and `wins` per date. A move counts only if a chi-squared test on
+    the two periods' counts also rejects an unchanged rate at `significance`: a period of a
+    few dozen rows moves by 1.5x by chance.
+
     >>> dates = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"], utc=True)
-    >>> [(str(b.date()), r) for _, b, _, r in base_rate_shifts(pd.Series([0.05, 0.06, 0.15], index=dates), 1.5)]
+    >>> periods = pd.DataFrame({"rows": [2000, 2000, 2000], "wins": [100, 120, 300]}, index=dates)
+    >>> [(str(b.date()), r) for _, b, _, r in base_rate_shifts(periods, 1.5)]
     [('2024-03-01', 0.15)]
     """
+    from scipy.stats import chi2_contingency
+
     out = []
-    values, dates = rates.to_numpy(dtype=float), list(rates.index)
-    for i in range(1, len(values)):
-        before, now = values[i - 1], values[i]
-        if before > 0 and now > 0 and max(now / before, before / now) > factor:
-            out.append((pd.Timestamp(dates[i - 1]), pd.Timestamp(dates[i]), float(before), float(now)))
-        elif (before == 0) != (now == 0):
+    rows, wins, dates = periods["rows"].to_numpy(), periods["wins"].to_numpy(), list(periods.index)
+    for i in range(1, len(rows)):
+        before, now = wins[i - 1] / rows[i - 1], wins[i] / rows[i]
+        low, high = sorted((before, now))
+        if high == 0 or (low > 0 and high / low <= factor) or wins[i - 1] + wins[i] in (0, rows[i - 1] + rows[i]):
+            continue
+        table = [[wins[i - 1], rows[i - 1] - wins[i - 1]], [wins[i], rows[i] - wins[i]]]
+        if chi2_contingency(table)[1] < significance:
             out.append((pd.Timestamp(dates[i - 1]), pd.Timestamp(dates[i]), float(before), float(now)))
     return out
 
 
-def shift_text(before_date, date, before: float, now: float) -> str:
-    """Say a base-rate shift in plain words.
+def shift_text(before_date, date, before: float, now: float, name=None) -> str:
+    """Say a base-rate shift in plain words; `name` words a period (default: its date).
 
     >>> shift_text(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"), 0.05, 0.15)
     'the win rate moved from 5.0% (2024-01-01) to 15.0% (2024-02-01), 3.0 times as high'
     """
+    name = name or _day
     how = f"{now / before:.1f} times as high" if before and now >= before else \
         f"{before / now:.1f} times lower" if now else "to none"
-    return f"the win rate moved from {before:.1%} ({_day(before_date)}) to {now:.1%} ({_day(date)}), {how}"
+    return f"the win rate moved from {before:.1%} ({name(before_date)}) to {now:.1%} ({name(date)}), {how}"
 
 
 def _span(frame: pd.DataFrame, mask: np.ndarray) -> dict:
