@@ -108,8 +108,9 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
     X, y = frame[names], frame["label"].to_numpy()
     periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
     make_window = _window_maker(frame, periods, reach, config)
-    chosen, selection = _select(X, y, frame, holdout, make_window, config)
-    model = _fit(chosen, X, y, holdout, config, rounds=None)
+    chosen, selection, on_holdout = _select(X, y, frame, holdout, make_window, config)
+    # the first validation fold's window is the held-out one: its fit is reused, not repeated
+    model = on_holdout[chosen] if chosen in on_holdout else _fit(chosen, X, y, holdout, config, rounds=None)
     rounds = getattr(model, "best_iteration_", None)
     held = _calibrate(model, X, y, holdout, config, make_points)
     test_frame = score(frame.loc[test].reset_index(drop=True), held.calibrated, held.points)
@@ -146,14 +147,16 @@ def backtest_means(backtest: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {scorer: {m: float(backtest[f"{scorer}_{m}"].mean()) for m in BACKTEST_METRICS} for scorer in ("model", "rule")}
 
 
-def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Config) -> tuple[Candidate, pd.DataFrame]:
-    """Return the candidate with the best mean ROC AUC over forward folds of the calibration slice, and the table."""
+def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Config) -> tuple[Candidate, pd.DataFrame, dict]:
+    """Return the candidate with the best mean ROC AUC over forward folds of the calibration slice, the table,
+    and the candidates fitted on the held-out window (the first fold's)."""
     options = candidates(config)
     if len(options) == 1:
         return options[0], pd.DataFrame([{"candidate": options[0].name, "family": options[0].family,
-                                          "validation_roc_auc": float("nan"), "folds": 0}])
+                                          "validation_roc_auc": float("nan"), "folds": 0}]), {}
     as_of = frame["as_of"]
     scores = {candidate: [] for candidate in options}
+    on_holdout = {}
     for start, end in fold_bounds(as_of[holdout.calibration], config.model.selection_folds):
         window = holdout if start == holdout.calibration_start else make_window(start)
         block = holdout.calibration & (as_of >= start).to_numpy() & ((as_of < end).to_numpy() if end is not None else True)
@@ -161,12 +164,14 @@ def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Con
             continue
         for candidate in options:
             model = _fit(candidate, X, y, window, config, rounds=None)
+            if window is holdout:
+                on_holdout[candidate] = model
             scores[candidate].append(roc_auc_score(y[block], model.predict_proba(X[block])[:, 1]))
     table = pd.DataFrame([{"candidate": c.name, "family": c.family,
                            "validation_roc_auc": float(np.mean(s)) if s else float("nan"), "folds": len(s)}
                           for c, s in scores.items()])
     best = int(table["validation_roc_auc"].fillna(-1).to_numpy().argmax())
-    return options[best], table
+    return options[best], table, on_holdout
 
 
 def _fit(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
