@@ -202,7 +202,8 @@ def test_the_backtest_and_the_deployed_models_periods_are_in_every_output(tmp_pa
     paths = write_report(evaluation, tmp_path)
     html, summary = paths["html"].read_text(), paths["markdown"].read_text()
     assert "Rolling-origin backtest" in html and "logistic (C=1)" in html and "2024-01-01 to 2025-12-01" in html
-    assert html.count("<td>0.820</td>") == 1 and "## Backtest" in summary and "| 3 | 2026-03-01 to 2026-03-28 |" in summary
+    assert html.count("<td>0.830</td>") == 1 and html.count("<td>0.820</td>") == 2  # fold 2 and the mean over folds
+    assert "## Backtest" in summary and "| 3 | 2026-03-01 to 2026-03-28 |" in summary
     figures = json.loads(paths["json"].read_text())
     assert [f["model_roc_auc"] for f in figures["backtest"]] == [0.81, 0.82, 0.83]
     assert figures["training"]["deployed"]["fitted_on"]["last_as_of"] == "2025-12-01"
