@@ -33,12 +33,19 @@ before anything is unpickled."""
 
 @dataclass
 class ModelBundle:
-    """What a scoring run needs: calibrated model, raw model (for reasons), points scorer, manifest."""
+    """What a scoring run needs: calibrated model, raw model (for reasons), points scorer, manifest.
+
+    `holdout` and `holdout_points` are the calibrated model and points scorer fitted before the
+    test slice: the deployed ones are refitted on that slice too, so re-scoring the test slice
+    with them would grade the model on its own lessons.
+    """
 
     calibrated: object
     model: object
     points: object
     manifest: dict = field(default_factory=dict)
+    holdout: object = None
+    holdout_points: object = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -82,7 +89,9 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     folder = Path(folder)
     ensure_folder(folder)
     with atomic_path(folder / MODEL_FILE) as tmp:
-        joblib.dump({"calibrated": bundle.calibrated, "model": bundle.model, "points": bundle.points}, tmp, compress=3)
+        joblib.dump({"calibrated": bundle.calibrated, "model": bundle.model, "points": bundle.points, "holdout": bundle.holdout,
+                     "holdout_points": bundle.holdout_points},
+                    tmp, compress=3)
     manifest = {**bundle.manifest, "bundle_format": BUNDLE_FORMAT, "sha256": sha256_of(folder / MODEL_FILE),
                 "versions": library_versions()}
     bundle.manifest = manifest
@@ -116,7 +125,8 @@ def load_bundle(folder: str | Path, expected_sha256: str | None) -> ModelBundle:
         parts = joblib.load(folder / MODEL_FILE)
     except (ModuleNotFoundError, AttributeError) as exc:  # a class that moved or went: a class the file names is not in this version
         raise SchemaMismatchError(f"{folder / MODEL_FILE}: cannot be read by this leadscore ({exc}); retrain the model") from None
-    return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest)
+    return ModelBundle(parts["calibrated"], parts["model"], parts["points"], manifest, parts.get("holdout"),
+                       parts.get("holdout_points"))
 
 
 def read_manifest(folder: str | Path) -> dict:

@@ -15,25 +15,37 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
+from leadscore.models.sampling import corrected_probability, log_odds_shift
+
+
+def training_categories(X: pd.DataFrame) -> dict[str, list[str]]:
+    """Return the sorted categories of every column that is neither a number nor a flag (a manifest records them)."""
+    return {c: sorted(X[c].dropna().astype(str).unique().tolist())
+            for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))}
+
 
 class LeadScoringModel(ClassifierMixin, BaseEstimator):
     """LightGBM classifier over the registered features, with early stopping on `eval_set`."""
+
+    family = "lightgbm"
 
     def __init__(self, params: dict | None = None, early_stopping_rounds: int = 100, seed: int = 0):
         self.params = params
         self.early_stopping_rounds = early_stopping_rounds
         self.seed = seed
 
-    def fit(self, X: pd.DataFrame, y, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None) -> LeadScoringModel:
-        """Fit on X, y; stop early on `eval_set` (validation features, labels) when given."""
+    def fit(self, X: pd.DataFrame, y, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None,
+            negative_rate: float = 1.0) -> LeadScoringModel:
+        """Fit on X, y; stop early on `eval_set` (validation features, labels) when given.
+
+        `negative_rate` is the share of non-wins X keeps (models.sampling): predictions are
+        shifted back to the population's odds.
+        """
         y = np.asarray(y).astype(int)
         if len(np.unique(y)) < 2:
             raise ValueError("training labels hold a single class; a scorer needs wins and non-wins")
         self.feature_names_in_ = np.array(list(X.columns), dtype=object)
-        self.categories_ = {
-            c: sorted(X[c].dropna().astype(str).unique().tolist())
-            for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
-        }
+        self.categories_ = training_categories(X)
         params = {"random_state": self.seed, "n_jobs": 2, "verbose": -1, **(self.params or {})}
         self.booster_model_ = lgb.LGBMClassifier(**params)
         fit_args = {}
@@ -46,6 +58,7 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
             }
         self.booster_model_.fit(self.prepare(X), y, **fit_args)
         self.best_iteration_ = int(self.booster_model_.best_iteration_ or self.booster_model_.n_estimators_)
+        self.negative_rate_ = float(negative_rate)
         self.classes_ = np.array([0, 1])
         self.log_odds_for_calibration_ = True
         return self
@@ -69,8 +82,9 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         return pd.DataFrame(out, index=X.index)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Return uncalibrated (n, 2) probabilities."""
-        return self.booster_model_.predict_proba(self.prepare(X))
+        """Return uncalibrated (n, 2) probabilities (corrected for sampled non-wins)."""
+        p = corrected_probability(self.booster_model_.predict_proba(self.prepare(X))[:, 1], getattr(self, "negative_rate_", 1.0))
+        return np.column_stack([1 - p, p])
 
     @available_if(lambda self: getattr(self, "log_odds_for_calibration_", False))
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
@@ -81,7 +95,7 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         whose calibrator was fitted on probabilities must keep being read on that scale, so the
         method exists only where `fit` set `log_odds_for_calibration_`.
         """
-        return self.booster_model_.predict(self.prepare(X), raw_score=True)
+        return self.booster_model_.predict(self.prepare(X), raw_score=True) + log_odds_shift(getattr(self, "negative_rate_", 1.0))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return 1 where the uncalibrated probability is at least one half."""

@@ -15,15 +15,34 @@ from leadscore.pipeline.promotion import Decision, decide
 
 
 def promote_version(config: Config, version: str, metrics: dict[str, dict[str, float]]) -> Decision:
-    """Apply the promotion policy to `version` using its test metrics; set `champion` if it wins."""
+    """Apply the promotion policy to `version`; set `champion` if it wins.
+
+    With a backtest (`metrics["backtest"]`), the challenger, the points table and the champion
+    are compared on their backtest means, the champion's as its run logged it; without one, on
+    the test slice, the champion re-scored on the challenger's own test leads.
+    """
     from leadscore.pipeline import tracking
 
     metric = config.tracking.promotion_metric
     champion = tracking.alias_version(config, tracking.CHAMPION)
     if champion == version:
         return Decision(False, f"version {version} is already the champion")
+    backtest = metrics.get("backtest")
+    if backtest:
+        champion_score = None if champion is None else \
+            tracking.version_metrics(config, champion).get(f"backtest_{metric}")
+        if champion is not None and champion_score is None:
+            champion_score = champion_score_on(config, champion, version)
+        return _promote_if(decide(metric, config.tracking.promotion_margin, backtest["model"][metric], backtest["rule"][metric],
+                                  champion_score, basis="backtest mean"), config, version)
     champion_score = None if champion is None else champion_score_on(config, champion, version)
-    decision = decide(metric, config.tracking.promotion_margin, metrics["model"][metric], metrics["rule"][metric], champion_score)
+    return _promote_if(decide(metric, config.tracking.promotion_margin, metrics["model"][metric], metrics["rule"][metric],
+                              champion_score), config, version)
+
+
+def _promote_if(decision: Decision, config: Config, version: str) -> Decision:
+    from leadscore.pipeline import tracking
+
     if decision.promote:
         tracking.set_alias(config, tracking.CHAMPION, version)
     return decision
@@ -52,5 +71,7 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
         comparable = False
     if not comparable:
         return float(tracking.version_metrics(config, champion).get(f"test_{config.tracking.promotion_metric}", float("nan")))
-    proba = champion_bundle.calibrated.predict_proba(test[champion_bundle.feature_names])[:, 1]
+    # the held-out model, where the bundle keeps one: the deployed one was refitted on its own test slice
+    scorer = champion_bundle.holdout if champion_bundle.holdout is not None else champion_bundle.calibrated
+    proba = scorer.predict_proba(test[champion_bundle.feature_names])[:, 1]
     return classification_metrics(test["label"], proba)[config.tracking.promotion_metric]

@@ -42,8 +42,22 @@ class SplitConfig(_Strict):
     min_lost: int = Field(40, ge=1)
 
 
+class LogisticConfig(_Strict):
+    """The logistic-regression family: penalties to choose from on the validation fold, splines, rare categories."""
+
+    C: tuple[float, ...] = Field((0.1, 1.0), min_length=1)  # inverse L2 strength; each value is a candidate
+    spline_knots: int = Field(0, ge=0)  # 0: numbers enter as lines; >= 3: a spline basis beside the line
+    min_frequency: int = Field(20, ge=1)  # categories seen fewer times are pooled into one column
+
+    @model_validator(mode="after")
+    def _positive(self) -> LogisticConfig:
+        if any(c <= 0 for c in self.C):
+            raise ValueError(f"every C must be above 0, got {list(self.C)}")
+        return self
+
+
 class ModelConfig(_Strict):
-    """LightGBM parameters and calibration policy."""
+    """Model families, LightGBM parameters and calibration policy."""
 
     params: dict[str, Any] = Field(default_factory=lambda: {
         "n_estimators": 2000,
@@ -62,6 +76,11 @@ class ModelConfig(_Strict):
     seed: int = 0
     leakage_auc: float = Field(0.95, gt=0.5, le=1)  # a feature ranking wins this well alone is refused
     allow_features: tuple[str, ...] = ()  # leaky-looking features the user vouches for
+    families: tuple[Literal["lightgbm", "logistic"], ...] = Field(("lightgbm", "logistic"), min_length=1)
+    selection_folds: int = Field(2, ge=1)  # forward folds over the calibration slice that rank the candidates
+    logistic: LogisticConfig = LogisticConfig()
+    negative_sampling: float = Field(1.0, gt=0, le=1)  # share of non-wins kept for fitting (1: all); calibration sees all
+    base_rate_jump: float = Field(1.5, gt=1)  # a period's win rate this many times the previous one's (or 1/x) is drift
 
     @field_validator("params")
     @classmethod
@@ -70,6 +89,12 @@ class ModelConfig(_Strict):
 
         check_params(params)  # a bad value is a config error naming it, before any data is read
         return params
+
+
+class BacktestConfig(_Strict):
+    """Rolling-origin backtest: forward folds over the test period, each fitted on everything before it."""
+
+    folds: int = Field(4, ge=1)
 
 
 class TargetsConfig(_Strict):
@@ -162,6 +187,7 @@ class Config(_Strict):
     population: PopulationSettings = PopulationSettings()
     split: SplitConfig = SplitConfig()
     model: ModelConfig = ModelConfig()
+    backtest: BacktestConfig = BacktestConfig()
     targets: TargetsConfig = TargetsConfig()
     grades: GradeConfig = GradeConfig()
     tracking: TrackingConfig = TrackingConfig()

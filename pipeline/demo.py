@@ -83,8 +83,12 @@ def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 
     say(f"3/6 trained on {trained.split['fit']['rows']:,} snapshots, calibrated ({trained.calibration_method}) on "
         f"{trained.split['calibration']['rows']:,}, tested on {trained.split['test']['rows']:,} "
         f"({trained.split['test']['first_as_of']} to {trained.split['test']['last_as_of']}) ({time.perf_counter() - step:.0f} s)")
-    say(f"4/6 test ROC AUC: model {m['roc_auc']:.3f}, points table {r['roc_auc']:.3f}; model calibration error {m['ece']:.3f}; "
-        f"registered as {config.tracking.model_name} v{trained.model_version}: {trained.promotion.reason}")
+    b = trained.metrics["backtest"]
+    deployed = trained.training["deployed"]["fitted_on"]
+    say(f"4/6 test ROC AUC: model ({trained.core.candidate.name}) {m['roc_auc']:.3f}, points table {r['roc_auc']:.3f}; "
+        f"model calibration error {m['ece']:.3f}; backtest mean over {len(trained.core.backtest)} folds {b['model']['roc_auc']:.3f} "
+        f"vs {b['rule']['roc_auc']:.3f}; refitted on snapshots up to {deployed['last_as_of']} and registered as "
+        f"{config.tracking.model_name} v{trained.model_version}: {trained.promotion.reason}")
     step = time.perf_counter()
     today = scoring_date(None, crm.data_end, crm.source)
     past = [today - pd.Timedelta(days=days) for days in PAST_RUNS_DAYS]

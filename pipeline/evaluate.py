@@ -59,8 +59,10 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
         raise InsufficientDataError(f"{crm.source}: no snapshot falls in the model's test window "
                                     f"{window['test_start']} to {window['last_as_of']}")
     bundle.check_schema(test, f"features built from {crm.source}")
-    frame = score_frame(test, bundle.calibrated, bundle.points, config.grades)
-    evaluation = evaluate_scorers(frame, config, rule_thresholds(bundle.points), left_out)
+    # the held-out model: the deployed one was refitted on this test slice, so it would be graded on its own lessons
+    held_out = (bundle.holdout, bundle.holdout_points) if bundle.holdout is not None else (bundle.calibrated, bundle.points)
+    frame = score_frame(test, *held_out, config.grades)
+    evaluation = evaluate_scorers(frame, config, rule_thresholds(held_out[1]), left_out)
     evaluation.handoff = handoff_for(crm, frame, config)
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")

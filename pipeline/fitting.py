@@ -1,7 +1,8 @@
-"""Fit the LightGBM model and the points table on the time split, and describe them in a manifest (pure).
+"""Fit the model and the points table with the training core, and describe them in a manifest (pure).
 
-The rule baseline is fitted and scored on exactly the same slices, so every figure the
-report shows for the points table and the model comes from the same held-out leads.
+The time split gives the held-out figures; the core (`pipeline.core`) chooses the family,
+backtests it and refits it to the data end. The rule baseline is fitted and scored on exactly
+the same rows as the model in every window, so each figure compares both on the same leads.
 """
 
 from __future__ import annotations
@@ -14,25 +15,25 @@ from leadscore.features.dataset import TrainingSet
 from leadscore.features.registry import all_features
 from leadscore.features.snapshots import moment_text
 from leadscore.models.bundle import schema_of
-from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
-from leadscore.models.lgbm import LeadScoringModel
 from leadscore.features.vocabulary import produced_roles
 from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.models.rules.table import vocabulary_problem, without_unbuilt_rules
 from leadscore.pipeline.config import Config, feature_settings
+from leadscore.pipeline.core import CoreResult, backtest_means, train_core
 from leadscore.pipeline.drift import reference_from_training
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
 from leadscore.pipeline.rules_fitting import fit_table_on_split, should_fit
 from leadscore.pipeline.scoring import score_frame
 from leadscore.pipeline.split import split_by_time
+from leadscore.pipeline.windows import Window
 
 
 @dataclass
 class FittedScorers:
-    """Both scorers fitted on one training set, with the held-out test slice they were judged on."""
+    """Both scorers as deployed (refitted to the data end), with the held-out test slice and the backtest."""
 
-    model: LeadScoringModel
+    model: object
     calibrated: object
     points: PointsScorer
     calibration_method: str
@@ -41,36 +42,35 @@ class FittedScorers:
     test: pd.DataFrame
     test_frame: pd.DataFrame
     metrics: dict[str, dict[str, float]]
+    core: CoreResult
     vocabulary_problem: str | None = None  # rules naming features the CRM does not produce (`vocabulary_problem`)
     table_fit: object = None  # a points table fitted on the training slice (`rules_fitting`), when asked or needed
 
 
 def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
-    """Split by time, fit and calibrate the model, fit the points table, and score both on the test slice."""
+    """Split by time, run the training core, and score both scorers on the test slice and the backtest folds."""
     frame, names = training.frame, training.feature_names
     split = split_by_time(frame, config)
     X, y = frame[names], frame["label"].to_numpy()
     leakage = refuse_leaky_features(X[split.fit], y[split.fit], config.model.allow_features, config.model.leakage_auc)
-
-    model = LeadScoringModel(config.model.params, config.model.early_stopping_rounds, config.model.seed)
-    model.fit(X[split.fit], y[split.fit], eval_set=(X[split.validation], y[split.validation]))
-    method = choose_method(y[split.calibration], config.model.isotonic_min_positives)
-    calibrated = calibrate(model, X[split.calibration], y[split.calibration], method)
-    # the points table's probability mapping is learned on the same slice the model is calibrated on
     # checked against the features this config builds (its windows name features such as web_visit_count_14d)
     registry = {f.name: f for f in all_features(config.for_features)}
     table = load_points_table(config.points_table)
     packaged = config.points_table is None
     problem = vocabulary_problem(table, registry, produced_roles(config.for_features), packaged=packaged)
     table = without_unbuilt_rules(table, registry) if packaged else table
-    points = PointsScorer(table, features=registry).fit(X[split.calibration], y[split.calibration])
     table_fit = (fit_table_on_split(frame, names, split, config, registry, table)
                  if should_fit(config, table, registry, produced_roles(config.for_features), packaged) else None)
 
+    holdout = Window(split.test_start, split.calibration_start, split.fit, split.validation, split.calibration)
+    reach = pd.Timedelta(days=config.windows.gap_days + config.windows.horizon_days)
+    core = train_core(frame, names, holdout, split.test, config, reach, lambda: PointsScorer(table, features=registry),
+                      lambda rows, calibrated, points: score_frame(rows, calibrated, points, config.grades))
     test = frame.loc[split.test].reset_index(drop=True)
-    test_frame = score_frame(test, calibrated, points, config.grades)
-    return FittedScorers(model, calibrated, points, method, leakage, split, test, test_frame, side_by_side_metrics(test_frame),
-                         problem, table_fit)
+    metrics = {**side_by_side_metrics(core.test_frame), "backtest": backtest_means(core.backtest)}
+    deployed = core.deployed
+    return FittedScorers(deployed.model, deployed.calibrated, deployed.points, deployed.method, leakage, split, test,
+                         core.test_frame, metrics, core, problem, table_fit)
 
 
 def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, trained_at: pd.Timestamp) -> dict:
@@ -86,9 +86,10 @@ def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, t
             "calibration_start": moment_text(split.calibration_start), "test_start": moment_text(split.test_start),
             "horizon_days": config.windows.horizon_days, "gap_days": config.windows.gap_days,
         },
+        **core_manifest(fitted.core, training.frame),
         "calibration_method": fitted.calibration_method,
         "leakage_allowed": fitted.leakage.to_dict(orient="records"),
-        "best_iteration": fitted.model.best_iteration_,
+        "best_iteration": getattr(fitted.core.holdout.model, "best_iteration_", None),
         "metrics": fitted.metrics,
         "grades": config.grades.model_dump(),
         # drift is judged against the most recent population the model was evaluated on (the test slice):
@@ -97,3 +98,10 @@ def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, t
                                                    config.grades.hot, config.scoring.drift.bins).to_dict(),
         "trained_at": trained_at.isoformat(),
     }
+
+
+def core_manifest(core: CoreResult, frame: pd.DataFrame) -> dict:
+    """Return what the manifest records of the core: the family, why, the periods each model saw, the backtest."""
+    from leadscore.pipeline.evaluation.report import training_summary
+
+    return {**training_summary(core, frame), "backtest": core.backtest.to_dict(orient="records")}

@@ -1,8 +1,9 @@
 """Run the flat-table stage: train and evaluate on one row per lead with an outcome column, no activity history.
 
 Many teams only have such an export. The same machinery applies: a time-ordered split
-(by a date column, or by file order in consecutive periods), the leakage guard, LightGBM
-calibrated on a later slice, a points table over the flat columns, and the same report.
+(by a date column, or by file order in consecutive periods), the leakage guard, the training
+core (family choice, backtest, refit, calibration on the latest period), a points table over
+the flat columns, and the same report.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from leadscore.features.declarations import Feature
-from leadscore.models.calibration import calibrate, choose_method
 from leadscore.models.leakage import refuse_leaky_features
-from leadscore.models.lgbm import LeadScoringModel
 from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
+from leadscore.pipeline.core import train_core
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
+from leadscore.pipeline.windows import Window
 
 _PERIOD_ORIGIN = pd.Timestamp("2000-01-01", tz="UTC")
 
@@ -35,6 +36,7 @@ class FlatResult:
     report_paths: dict
     test_frame: pd.DataFrame
     drift: dict
+    core: object = None  # pipeline.core.CoreResult: the family chosen, the backtest and the deployed (refitted) model
 
 
 def read_flat_table(flat: FlatTableConfig, base: Path | None = None) -> pd.DataFrame:
@@ -85,9 +87,17 @@ def flat_registry(frame: pd.DataFrame, flat: FlatTableConfig) -> dict[str, Featu
 
 def train_flat(config: Config, base: Path | None = None, out: str | Path | None = None,
                config_dir: Path | None = None) -> FlatResult:
-    """Train, calibrate and evaluate model and points table on a flat export, split by time."""
+    """Choose, backtest and refit model and points table on a flat export with the training core, and report.
+
+    A flat export has no history per lead to rebuild, so its test figures are the rolling
+    backtest over the test period: each block of rows is scored by the model fitted on every
+    row before it and calibrated on the latest block before it, which is how the deployed
+    model is used when it is retrained as new outcomes arrive. The single time split's
+    figures (one model fitted before the whole test period) are kept beside them.
+    """
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
-    from leadscore.pipeline.grading import grade, segment
+    from leadscore.pipeline.evaluation.figures import side_by_side_metrics
+    from leadscore.pipeline.evaluation.report import training_summary
 
     flat = config.flat
     if flat is None:
@@ -113,34 +123,49 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     refuse_leaky_features(X[train], y[train], config.model.allow_features, config.model.leakage_auc)
     rng = np.random.default_rng(config.model.seed)
     validation = train & (rng.random(len(frame)) < config.model.validation_share)
-    fit = train & ~validation
-    model = LeadScoringModel(config.model.params, config.model.early_stopping_rounds, config.model.seed)
-    model.fit(X[fit], y[fit], eval_set=(X[validation], y[validation]))
-    method = choose_method(y[cal], config.model.isotonic_min_positives)
-    calibrated = calibrate(model, X[cal], y[cal], method)
+    holdout = Window(pd.Timestamp(test_start), pd.Timestamp(cal_start), train & ~validation, validation, cal)
     table_path = flat.points_table
     if table_path and not Path(table_path).is_absolute() and config_dir is not None and (config_dir / table_path).exists():
         table_path = str(config_dir / table_path)
-    points = PointsScorer(load_points_table(table_path), features=flat_registry(frame, flat)).fit(X[cal], y[cal])
+    table, registry = load_points_table(table_path), flat_registry(frame, flat)
+    rows = pd.concat([frame[["lead_id", "as_of", "label"]], X], axis=1)
+    core = train_core(rows, columns, holdout, test, config, pd.Timedelta(0), lambda: PointsScorer(table, features=registry),
+                      lambda part, calibrated, points: _scored(part, calibrated, points, config),
+                      period_name=None if flat.date_column else _period_name(flat.periods))
 
-    Xt = X[test]
-    model_proba = calibrated.predict_proba(Xt)[:, 1]
-    test_frame = pd.DataFrame({
-        "lead_id": frame.loc[test, "lead_id"].to_numpy(), "as_of": frame.loc[test, "as_of"].to_numpy(),
-        "label": y[test], "model_proba": model_proba,
-        "model_grade": np.asarray(grade(model_proba, config.grades)), "model_segment": np.asarray(segment(model_proba, config.grades)),
-        "rule_points": points.decision_function(Xt), "rule_proba": points.predict_proba(Xt)[:, 1],
-        "rule_stage": np.asarray(points.stage(Xt)), "rule_segment": np.asarray(points.segment(Xt)),
-    })
-    t = points.table_.thresholds
-    evaluation = evaluate_scorers(test_frame, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]})
+    scored = core.backtest_frame
+    t = core.holdout.points.table_.thresholds
+    evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
+                                  backtest=core.backtest, training=training_summary(core, rows))
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(
-        metrics=evaluation.metrics,
-        calibration_method=method,
+        metrics={**evaluation.metrics, "held_out": side_by_side_metrics(core.test_frame)},
+        calibration_method=core.deployed.method,
         split={"train_rows": int(train.sum()), "calibration_rows": int(cal.sum()), "test_rows": int(test.sum())},
-        report_paths=paths, test_frame=test_frame,
+        report_paths=paths, test_frame=scored,
         drift={"win_rate_train": rate(train), "win_rate_calibration": rate(cal), "win_rate_test": rate(test),
-               "mean_predicted_test": float(model_proba.mean())},
+               "mean_predicted_test": float(scored["model_proba"].mean())},
+        core=core,
     )
+
+
+def _scored(part: pd.DataFrame, calibrated, points, config: Config) -> pd.DataFrame:
+    """Return flat rows scored by both scorers, as the report reads them."""
+    from leadscore.pipeline.grading import grade, segment
+
+    proba = calibrated.predict_proba(part)[:, 1]
+    return pd.DataFrame({
+        "lead_id": part["lead_id"].to_numpy(), "as_of": part["as_of"].to_numpy(), "label": part["label"].to_numpy(),
+        "model_proba": proba, "model_grade": np.asarray(grade(proba, config.grades)),
+        "model_segment": np.asarray(segment(proba, config.grades)),
+        "rule_points": points.decision_function(part), "rule_proba": points.predict_proba(part)[:, 1],
+        "rule_stage": np.asarray(points.stage(part)), "rule_segment": np.asarray(points.segment(part)),
+    })
+
+
+def _period_name(periods: int):
+    """Word a stand-in date of file order as the block of rows it is ('block 3 of 20')."""
+    def name(when) -> str:
+        return f"block {(pd.Timestamp(when) - _PERIOD_ORIGIN).days // 7 + 1} of {periods} in file order"
+    return name

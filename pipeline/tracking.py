@@ -103,12 +103,13 @@ def experiment_id(config: Config) -> str:
 
 
 def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: dict[str, float], artifacts: list[Path],
-                     input_example, tags: dict[str, str], bundle) -> tuple[str, str]:
+                     input_example, tags: dict[str, str], bundle, steps: dict[str, list[float]] | None = None) -> tuple[str, str]:
     """Log a training run and register its model; return (run_id, model version).
 
     `bundle` is the one just saved to `bundle_dir`, still in memory: its sha256 is recorded as a
     tag of the run and of the registered version, the anchor every later load checks the file
-    against (`model_sha256`).
+    against (`model_sha256`). `steps` holds per-fold figures: each value list is logged with
+    step = fold number (1, 2, ...).
     """
     mlflow = _mlflow(config)
     from mlflow.models import infer_signature
@@ -127,6 +128,10 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     with mlflow.start_run(experiment_id=exp, tags=tags) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        for key, values in (steps or {}).items():
+            for step, value in enumerate(values, start=1):
+                if value == value:
+                    mlflow.log_metric(key, float(value), step=step)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
         info = mlflow.pyfunc.log_model(

@@ -23,8 +23,9 @@ from leadscore.pipeline.console import err
 from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.drift_reference import scoring_population_reference
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
+from leadscore.pipeline.evaluation.report import training_summary
 from leadscore.pipeline.rules_fitting import fitted_table_report, write_exports
-from leadscore.pipeline.run_record import training_metrics, training_params
+from leadscore.pipeline.run_record import fold_metrics, training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
 from leadscore.pipeline.split_checks import check_split
 from leadscore.pipeline.vocabulary import warn_channel_contradictions
@@ -49,6 +50,8 @@ class TrainResult:
     report_paths: dict = field(default_factory=dict)
     table_fit: object = None  # a fitted points table (`rules_fitting.fit_table_on_split`), when one was fitted
     fitted_table: dict | None = None  # its report section
+    core: object = None  # pipeline.core.CoreResult: family, backtest, the periods each model saw
+    training: dict = field(default_factory=dict)  # what the report says of it (evaluation.report.training_summary)
 
 
 def fit_models(crm: Crm, config: Config) -> TrainResult:
@@ -61,12 +64,15 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     fitted = fit_scorers(training, config)
     if fitted.vocabulary_problem:
         err.print(f"[yellow]warning:[/] {escape(fitted.vocabulary_problem)}")
+    for shift in fitted.core.shifts:
+        err.print(f"[yellow]warning:[/] drift: {escape(shift)}; calibration used the most recent period")
     trained_at = pd.Timestamp.now(tz="UTC")
     manifest = {**manifest_for(fitted, training, config, trained_at), "label": config.label.model_dump()}
     reference = scoring_population_reference(crm, config, fitted.calibrated, training.feature_names)
     if reference is not None:  # drift is judged against the leads this model will score, not its labelled past
         manifest["drift_reference"] = reference.to_dict()
-    bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points, manifest=manifest)
+    bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points, manifest=manifest,
+                         holdout=fitted.core.holdout.calibrated, holdout_points=fitted.core.holdout.points)
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
@@ -76,6 +82,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         seconds=time.perf_counter() - started, table_fit=fitted.table_fit,
         fitted_table=fitted_table_report(fitted, training.frame, config) if fitted.table_fit else None,
         left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
+        core=fitted.core, training=training_summary(fitted.core, training.frame),
     )
 
 
@@ -92,18 +99,20 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
     crm = crm or load_crm(data, engine_settings(config))
     result = fit_models(crm, config)
-    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.bundle.points), result.left_out_test)
+    evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points), result.left_out_test,
+                                  backtest=result.core.backtest, training=result.training)
     evaluation.fitted_table = result.fitted_table
+    evaluation.handoff = handoff_for(crm, result.test_frame, config)
+    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     report_dir = Catalog.of(config).report_dir(result.bundle_dir.name)
     result.report_paths = write_report(evaluation, report_dir)
     if result.table_fit is not None:  # the fitted table's YAML and CSV go to the report folder and the MLflow run beside it
         result.report_paths.update({f"fitted_points_{k}": v for k, v in write_exports(result.table_fit.table, report_dir / "points-fitted.yaml").items()})
-    evaluation.handoff = handoff_for(crm, result.test_frame, config)
-    evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     result.run_id, result.model_version = tracking.log_training_run(
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),
-        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, bundle=result.bundle)
+        tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, bundle=result.bundle,
+        steps=fold_metrics(result.core.backtest))
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
     return result

@@ -28,13 +28,15 @@ def promote_command(
     version = version or tracking.alias_version(cfg, tracking.CHALLENGER)
     if version is None:
         raise TrackingError(f"no challenger in {cfg.tracking_uri()}: train a model first (`leadscore train --data DIR`)")
-    # the version's own run logged its and the points table's scores on its test slice;
-    # promote_version scores the champion on that same slice
+    # the version's own run logged its and the points table's scores on its test slice and their
+    # backtest means; promote_version compares the backtest means (the test slice without one)
     logged = tracking.version_metrics(cfg, version)
     metric = cfg.tracking.promotion_metric
     if f"test_{metric}" not in logged:
         raise TrackingError(f"version {version} of {cfg.tracking.model_name} has no logged test_{metric}: "
                             "it was not registered by `leadscore train`")
     metrics = {"model": {metric: logged[f"test_{metric}"]}, "rule": {metric: logged[f"rule_test_{metric}"]}}
+    if f"backtest_{metric}" in logged and f"rule_backtest_{metric}" in logged:
+        metrics["backtest"] = {"model": {metric: logged[f"backtest_{metric}"]}, "rule": {metric: logged[f"rule_backtest_{metric}"]}}
     decision = promote_version(cfg, version, metrics)
     out.print(f"version {version}: {decision.reason}")

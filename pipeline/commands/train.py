@@ -80,12 +80,25 @@ def print_train_summary(result) -> None:
     if left_out:
         out.print(f"left out: {left_out:,} snapshots of leads already in Sales' pipeline (an open opportunity at as_of; "
                   f"{result.summary['in_sales_pipeline_left_out_wins']:,} of them won), population.open_opportunities: exclude")
-    metrics = Table(title=f"test metrics (calibration: {result.calibration_method}, best iteration {result.bundle.manifest['best_iteration']})")
+    metrics = Table(title=f"held-out test metrics (calibration of the deployed model: {result.calibration_method}, best iteration {result.bundle.manifest['best_iteration']})")
     for column in ("metric", "model", "points table"):
         metrics.add_column(column)
     for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
         metrics.add_row(key, f"{result.metrics['model'][key]:.4f}", f"{result.metrics['rule'][key]:.4f}")
     out.print(metrics)
+    if result.core is not None:
+        folds = Table(title=f"rolling-origin backtest ({result.core.candidate.name}; promotion reads the mean)")
+        for column in ("fold", "dates", "rows", "wins", "model AUC", "points AUC", "model ECE", "points ECE"):
+            folds.add_column(column)
+        for f in result.core.backtest.itertuples():
+            folds.add_row(str(f.fold), f"{f.first_as_of} to {f.last_as_of}", f"{f.rows:,}", f"{f.wins:,}", f"{f.model_roc_auc:.4f}",
+                          f"{f.rule_roc_auc:.4f}", f"{f.model_ece:.4f}", f"{f.rule_ece:.4f}")
+        out.print(folds)
+        deployed = result.training["deployed"]
+        fit, cal = deployed["fitted_on"], deployed["calibrated_on"]
+        out.print(f"deployed model: {result.core.candidate.name}, fitted on {fit['first_as_of']} to {fit['last_as_of']} "
+                  f"({fit['rows']:,} snapshots), calibrated ({deployed['calibration_method']}) on {cal['first_as_of']} to "
+                  f"{cal['last_as_of']} ({cal['rows']:,})")
     out.print(f"model bundle: {result.bundle_dir}")
     out.print(f"report: {result.report_paths.get('html')}")
     if result.run_id:

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 COLORS = {"model": "#1f6feb", "rule": "#d4731c"}
-LABELS = {"model": "Model (LightGBM, calibrated)", "rule": "Points table"}
+LABELS = {"model": "Model (calibrated)", "rule": "Points table"}
 
 
 def _png(fig) -> bytes:
@@ -79,4 +79,18 @@ def segment_plot(segments: dict[str, pd.DataFrame], column: str) -> bytes:
     ax.set_ylabel("conversion within horizon (%)")
     ax.set_title("Conversion by segment")
     ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def backtest_plot(backtest: pd.DataFrame) -> bytes:
+    """Plot ROC AUC and calibration error per backtest fold for both scorers."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.4))
+    for name in ("model", "rule"):
+        left.plot(backtest["fold"], backtest[f"{name}_roc_auc"], marker="o", color=COLORS[name], label=LABELS[name])
+        right.plot(backtest["fold"], backtest[f"{name}_ece"], marker="o", color=COLORS[name], label=LABELS[name])
+    for ax, title in ((left, "ROC AUC per fold (higher is better)"), (right, "calibration error per fold (lower is better)")):
+        ax.set_xticks(list(backtest["fold"]))
+        ax.set_xlabel("fold (forward in time)")
+        ax.set_title(title, fontsize=9)
+    left.legend(fontsize=8)
     return _png(fig)

@@ -43,6 +43,8 @@ class Evaluation:
     window: dict
     targets: dict
     population: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest: pd.DataFrame | None = None  # one row per forward fold (pipeline.core)
+    training: dict = field(default_factory=dict)  # the family chosen, the periods each model saw, base-rate shifts
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
     fitted_table: dict | None = None  # the fitted points table's section (`fitted_table.fitted_table_section`), when one was fitted
     handoff: object | None = None  # the handoff audit (`evaluation.handoff`) when the CRM has a lifecycle table
@@ -61,15 +63,19 @@ class Evaluation:
             "population": frame(self.population),
             **({"fitted_table": _clean(self.fitted_table)} if self.fitted_table else {}),
             **({"handoff": _clean(self.handoff.to_dict())} if self.handoff is not None else {}),
+            "backtest": [] if self.backtest is None else _clean(frame(self.backtest)), "training": _clean(self.training),
         }
 
 
 def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
-                     left_out: pd.DataFrame | None = None) -> Evaluation:
+                     left_out: pd.DataFrame | None = None, backtest: pd.DataFrame | None = None,
+                     training: dict | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
 
     `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `left_out`
-    the labelled snapshots of the same period the population rule left out (reported as a group).
+    the labelled snapshots of the same period the population rule left out (reported as a group);
+    `backtest` the per-fold figures and `training` what the training core decided
+    (`training_summary`), both shown beside the held-out figures when given.
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -94,16 +100,19 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     evaluation = Evaluation(
         metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
         grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
-        slices=slices, verdict=[*verdict(metrics, audits, top_share), population_line(population)], population=population,
+        slices=slices, verdict=[*verdict(metrics, audits, top_share, (training or {}).get("base_rate_shifts", [])),
+                                population_line(population)], population=population,
         window={"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
                 "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
                 "horizon_days": config.windows.horizon_days},
-        targets=config.targets.model_dump(),
+        targets=config.targets.model_dump(), backtest=backtest, training=training or {},
     )
     evaluation.images = {
         "reliability": plots.reliability_plot(curves), "gains": plots.gains_plot(gains),
         "lift": plots.lift_plot(gains), "segments": plots.segment_plot(segments, "model_segment"),
     }
+    if backtest is not None and len(backtest):
+        evaluation.images["backtest"] = plots.backtest_plot(backtest)
     return evaluation
 
 
@@ -132,6 +141,13 @@ def markdown_summary(e: Evaluation) -> str:
     lines += ["", "## Population", "", "| group | treatment | snapshots | wins | conversion |", "|---|---|---:|---:|---:|"]
     lines += [f"| {g.group} | {g.treatment} | {g.snapshots:,} | {g.wins:,} | {format(g.conversion, '.1%') if g.snapshots else '—'} |"
               for g in e.population.itertuples()]
+    if e.backtest is not None and len(e.backtest):
+        lines += ["", "## Backtest (each fold scored by a model fitted on everything labelled before it)", "",
+                  "| fold | dates | rows | wins | model AUC | points AUC | model PR AUC | model Brier | model ECE | points ECE |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for f in e.backtest.itertuples():
+            lines.append(f"| {f.fold} | {f.first_as_of} to {f.last_as_of} | {f.rows:,} | {f.wins:,} | {f.model_roc_auc:.4f} | "
+                         f"{f.rule_roc_auc:.4f} | {f.model_pr_auc:.4f} | {f.model_brier:.4f} | {f.model_ece:.4f} | {f.rule_ece:.4f} |")
     lines += ["", "## Threshold audit", "", "| scorer | threshold | passed | conversion | wins captured | not ready | over-generous | recommended |",
               "|---|---|---:|---:|---:|---:|---|---|"]
     for a in e.audits:
@@ -143,6 +159,15 @@ def markdown_summary(e: Evaluation) -> str:
 
         lines += markdown_lines(e.fitted_table)
     return "\n".join(lines) + "\n"
+
+
+def training_summary(core, frame: pd.DataFrame) -> dict:
+    """Return what the report says about training: the family chosen and why, and the periods each model saw."""
+    return {"family": core.candidate.family, "candidate": core.candidate.name,
+            "selection": core.selection.to_dict(orient="records"),
+            "deployed": core.deployed.window.describe(frame) | {"calibration_method": core.deployed.method},
+            "held_out": core.holdout.window.describe(frame) | {"calibration_method": core.holdout.method},
+            "base_rate_shifts": core.shifts}
 
 
 def _clean(value):

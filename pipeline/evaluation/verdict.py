@@ -36,8 +36,8 @@ def _fix_text(a: ThresholdAudit) -> str:
             f"converting at {a.recommended_conversion:.1%}, {wins}")
 
 
-def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float]) -> list[str]:
-    """Return the verdict as a few sentences, most important first."""
+def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float], shifts=()) -> list[str]:
+    """Return the verdict as a few sentences, most important first; base-rate `shifts` (in words) come last."""
     m, r = metrics["model"], metrics["rule"]
     lines = [
         _ranking_line(m, r, top_decile_share),
@@ -52,4 +52,7 @@ def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[
             lines.append(f"OK: {label} passes {a.share_passed:.1%} of leads converting at {a.conversion:.1%}.")
         if a.inflation:
             lines.append(f"Score inflation on the {label}: {a.inflation_detail}.")
+    if shifts:
+        lines.append(f"Drift: {'; '.join(shifts)}. Calibration used the most recent period; expect figures measured "
+                     "before a shift to hold less well after it, and retrain as new outcomes arrive.")
     return lines

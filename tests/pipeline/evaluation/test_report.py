@@ -203,3 +203,29 @@ def test_leads_with_an_open_opportunity_are_reported_as_their_own_group(rule):
     assert group["snapshots"] == len(pipeline) and group["wins"] == pipeline.sum()
     assert group["conversion"] == pytest.approx(pipeline.mean())
     assert f"converting at {pipeline.mean():.1%}" in evaluation.verdict[-1]
+
+
+def test_the_backtest_and_the_deployed_models_periods_are_in_every_output(tmp_path):
+    backtest = pd.DataFrame([{"fold": i, "first_as_of": f"2026-0{i}-01", "last_as_of": f"2026-0{i}-28", "rows": 100, "wins": 10,
+                              "fitted_to": f"2025-1{i - 1}-01", "calibrated_from": "2025-12-01", "calibration_method": "sigmoid",
+                              **{f"{s}_{m}": v for s, v0 in (("model", 0.8), ("rule", 0.7))
+                                 for m, v in (("roc_auc", v0 + i / 100), ("pr_auc", 0.3), ("brier", 0.08), ("ece", 0.01 * i))}}
+                             for i in (1, 2, 3)])
+    span = {"rows": 500, "wins": 40, "first_as_of": "2024-01-01", "last_as_of": "2025-12-01"}
+    training = {"family": "logistic", "candidate": "logistic (C=1)",
+                "selection": [{"candidate": "lightgbm", "family": "lightgbm", "validation_roc_auc": 0.71},
+                              {"candidate": "logistic (C=1)", "family": "logistic", "validation_roc_auc": 0.74}],
+                "deployed": {"fitted_on": span, "calibrated_on": span, "calibration_method": "isotonic"},
+                "held_out": {"fitted_on": span, "calibrated_on": span, "calibration_method": "sigmoid"},
+                "base_rate_shifts": ["the win rate moved from 5.0% (2026-01-01) to 15.0% (2026-02-01), 3.0 times as high"]}
+    evaluation = evaluate_scorers(tiny_frame(), load_config(), THRESHOLDS, backtest=backtest, training=training)
+    assert any(line.startswith("Drift: the win rate moved from 5.0%") for line in evaluation.verdict)
+    paths = write_report(evaluation, tmp_path)
+    html, summary = paths["html"].read_text(), paths["markdown"].read_text()
+    assert "Rolling-origin backtest" in html and "logistic (C=1)" in html and "2024-01-01 to 2025-12-01" in html
+    assert html.count("<td>0.830</td>") == 1 and html.count("<td>0.820</td>") == 2  # fold 2 and the mean over folds
+    assert "## Backtest" in summary and "| 3 | 2026-03-01 to 2026-03-28 |" in summary
+    figures = json.loads(paths["json"].read_text())
+    assert [f["model_roc_auc"] for f in figures["backtest"]] == [0.81, 0.82, 0.83]
+    assert figures["training"]["deployed"]["fitted_on"]["last_as_of"] == "2025-12-01"
+    assert figures["metrics"]["model"]["roc_auc"] == pytest.approx(evaluation.metrics["model"]["roc_auc"])

@@ -1,0 +1,219 @@
+"""The training core both paths share: choose the family, judge it held out and by backtest, refit it to the data end.
+
+1. Every candidate (LightGBM; logistic regression at each configured C) is ranked by its
+   mean ROC AUC over `model.selection_folds` forward folds of the time split's calibration
+   slice (after the fit rows, before the test slice), each fold scored by the candidate
+   fitted on everything labelled before it: time-ordered validation folds.
+2. The chosen candidate, fitted on the fit rows and calibrated on that slice, scores the test
+   slice: the held-out figures.
+3. Rolling-origin backtest: the test period is cut into `backtest.folds` forward blocks;
+   each block is scored by the candidate fitted on everything labelled before it and
+   calibrated on the latest labelled period before it, as the deployed model is used when
+   it is retrained every period. Promotion reads
+   the backtest's mean over folds.
+4. The deployed model is the candidate refitted on all labelled history (labels that
+   cannot be seen yet are censored before this) and calibrated on the latest labelled period.
+
+LightGBM's later fits reuse the number of rounds early stopping chose on the held-out fit.
+Non-wins may be sampled for fitting (`model.negative_sampling`); calibration always sees
+every row. Pure: frames in, fitted objects out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from leadscore.models.calibration import calibrate, choose_method
+from leadscore.models.linear import LinearLeadModel
+from leadscore.models.lgbm import LeadScoringModel
+from leadscore.models.sampling import keep_for_training
+from leadscore.pipeline.config import Config
+from leadscore.pipeline.evaluation.figures import side_by_side_metrics
+from leadscore.pipeline.windows import Window, shift_text, window_at
+
+BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "ece")
+"""The per-fold figures of the backtest, for the model and the points table."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model family with its settings, as the selection names it."""
+
+    family: str
+    C: float | None = None
+
+    @property
+    def name(self) -> str:
+        """Return the candidate's name, e.g. 'logistic (C=0.1)'."""
+        return self.family if self.C is None else f"{self.family} (C={self.C:g})"
+
+    def make(self, config: Config, rounds: int | None = None):
+        """Return an unfitted model of this candidate (LightGBM with `rounds` fixed rounds when given)."""
+        if self.family == "logistic":
+            lr = config.model.logistic
+            return LinearLeadModel(C=self.C, spline_knots=lr.spline_knots, min_frequency=lr.min_frequency)
+        params = dict(config.model.params)
+        if rounds is not None:
+            params["n_estimators"] = rounds
+        return LeadScoringModel(params, config.model.early_stopping_rounds, config.model.seed)
+
+
+def candidates(config: Config) -> list[Candidate]:
+    """Return the configured candidates, in config order (the first wins a tie)."""
+    out = []
+    for family in config.model.families:
+        out += [Candidate("logistic", c) for c in config.model.logistic.C] if family == "logistic" else [Candidate(family)]
+    return out
+
+
+@dataclass
+class Fitted:
+    """One fitted and calibrated model with its points table and the window it learned from."""
+
+    model: object
+    calibrated: object
+    points: object
+    method: str
+    window: Window
+
+
+@dataclass
+class CoreResult:
+    """Everything the training core decided and fitted."""
+
+    candidate: Candidate
+    selection: pd.DataFrame  # candidate, validation ROC AUC
+    holdout: Fitted  # fitted before the test slice: the held-out figures
+    test_frame: pd.DataFrame  # the test slice scored by `holdout`
+    backtest: pd.DataFrame  # one row per fold: dates, rows, wins, model_* and rule_* figures
+    backtest_frame: pd.DataFrame  # the test period scored fold by fold (column `fold`)
+    deployed: Fitted  # refitted on everything labelled: the model that is registered and scores
+    shifts: list[str] = field(default_factory=list)  # base-rate jumps, in words
+
+
+def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.ndarray, config: Config,
+               reach: pd.Timedelta, make_points: Callable[[], object], score: Callable,
+               period_name: Callable | None = None) -> CoreResult:
+    """Select, judge, backtest and refit on a labelled frame (`lead_id`, `as_of`, `label` and the features `names`).
+
+    `holdout` is the time split's window before the test slice, `test` its mask; `make_points`
+    returns an unfitted points scorer; `score(rows, calibrated, points)` returns rows scored
+    as the report reads them; `period_name` words an `as_of` in messages (default: its date).
+    """
+    X, y = frame[names], frame["label"].to_numpy()
+    periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
+    make_window = _window_maker(frame, periods, reach, config)
+    chosen, selection, on_holdout = _select(X, y, frame, holdout, make_window, config)
+    # the first validation fold's window is the held-out one: its fit is reused, not repeated
+    model = on_holdout[chosen] if chosen in on_holdout else _fit(chosen, X, y, holdout, config, rounds=None)
+    rounds = getattr(model, "best_iteration_", None)
+    held = _calibrate(model, X, y, holdout, config, make_points)
+    test_frame = score(frame.loc[test].reset_index(drop=True), held.calibrated, held.points)
+
+    rows, scored = [], []
+    for i, (start, end) in enumerate(fold_bounds(frame.loc[test, "as_of"], config.backtest.folds), start=1):
+        window = make_window(start)
+        fitted = _fit_calibrated(chosen, X, y, window, config, rounds, make_points)
+        block = ((frame["as_of"] >= start) & (frame["as_of"] < end if end is not None else True)).to_numpy() & test
+        part = score(frame.loc[block].reset_index(drop=True), fitted.calibrated, fitted.points).assign(fold=i)
+        scored.append(part)
+        rows.append(_fold_row(i, part, window, frame, fitted.method))
+    deployed = _fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
+    shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
+    return CoreResult(chosen, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
+                      deployed, shifts)
+
+
+def fold_bounds(test_dates: pd.Series, folds: int) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:
+    """Return each fold's (first date, first date of the next fold or None): the test dates cut into forward blocks.
+
+    >>> d = pd.Series(pd.date_range("2024-01-01", periods=5, freq="MS", tz="UTC"))
+    >>> [(str(a.date()), b if b is None else str(b.date())) for a, b in fold_bounds(d, 2)]
+    [('2024-01-01', '2024-04-01'), ('2024-04-01', None)]
+    """
+    dates = np.array(sorted(pd.Series(test_dates).unique()))
+    blocks = [b for b in np.array_split(dates, min(folds, len(dates))) if len(b)]
+    starts = [pd.Timestamp(b[0]) for b in blocks]
+    return list(zip(starts, starts[1:] + [None]))
+
+
+def backtest_means(backtest: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Return the mean over folds of each backtest figure, per scorer (NaN folds left out)."""
+    return {scorer: {m: float(backtest[f"{scorer}_{m}"].mean()) for m in BACKTEST_METRICS} for scorer in ("model", "rule")}
+
+
+def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Config) -> tuple[Candidate, pd.DataFrame, dict]:
+    """Return the candidate with the best mean ROC AUC over forward folds of the calibration slice, the table,
+    and the candidates fitted on the held-out window (the first fold's)."""
+    options = candidates(config)
+    if len(options) == 1:
+        return options[0], pd.DataFrame([{"candidate": options[0].name, "family": options[0].family,
+                                          "validation_roc_auc": float("nan"), "folds": 0}]), {}
+    as_of = frame["as_of"]
+    scores = {candidate: [] for candidate in options}
+    on_holdout = {}
+    for start, end in fold_bounds(as_of[holdout.calibration], config.model.selection_folds):
+        window = holdout if start == holdout.calibration_start else make_window(start)
+        block = holdout.calibration & (as_of >= start).to_numpy() & ((as_of < end).to_numpy() if end is not None else True)
+        if len(np.unique(y[block])) < 2:
+            continue
+        for candidate in options:
+            model = _fit(candidate, X, y, window, config, rounds=None)
+            if window is holdout:
+                on_holdout[candidate] = model
+            scores[candidate].append(roc_auc_score(y[block], model.predict_proba(X[block])[:, 1]))
+    table = pd.DataFrame([{"candidate": c.name, "family": c.family,
+                           "validation_roc_auc": float(np.mean(s)) if s else float("nan"), "folds": len(s)}
+                          for c, s in scores.items()])
+    best = int(table["validation_roc_auc"].fillna(-1).to_numpy().argmax())
+    return options[best], table, on_holdout
+
+
+def _fit(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
+    """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None."""
+    rate, seed = config.model.negative_sampling, config.model.seed
+    fit = np.flatnonzero(window.fit if rounds is None else window.train)
+    fit = fit[keep_for_training(y[fit], rate, seed)]
+    model = candidate.make(config, rounds)
+    if rounds is None and candidate.family == "lightgbm":
+        validation = np.flatnonzero(window.validation)
+        validation = validation[keep_for_training(y[validation], rate, seed + 1)]
+        return model.fit(X.iloc[fit], y[fit], eval_set=(X.iloc[validation], y[validation]), negative_rate=rate)
+    return model.fit(X.iloc[fit], y[fit], negative_rate=rate)
+
+
+def _calibrate(model, X, y, window: Window, config: Config, make_points) -> Fitted:
+    cal = window.calibration
+    method = choose_method(y[cal], config.model.isotonic_min_positives)
+    calibrated = calibrate(model, X[cal], y[cal], method)
+    # the points table's probability mapping is learned on the same rows the model is calibrated on
+    points = make_points().fit(X[cal], y[cal])
+    return Fitted(model, calibrated, points, method, window)
+
+
+def _fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points) -> Fitted:
+    return _calibrate(_fit(candidate, X, y, window, config, rounds), X, y, window, config, make_points)
+
+
+def _window_maker(frame: pd.DataFrame, periods: int, reach: pd.Timedelta, config: Config):
+    def make(origin):
+        return window_at(frame, origin, max(periods, 1), reach, config.model.validation_share, config.model.seed,
+                         config.split.min_won, config.split.min_lost, config.model.base_rate_jump)
+    return make
+
+
+def _fold_row(fold: int, part: pd.DataFrame, window: Window, frame: pd.DataFrame, method: str) -> dict:
+    metrics = side_by_side_metrics(part)
+    described = window.describe(frame)
+    row = {"fold": fold, "first_as_of": str(pd.Timestamp(part["as_of"].min()).date()),
+           "last_as_of": str(pd.Timestamp(part["as_of"].max()).date()), "rows": int(len(part)), "wins": int(part["label"].sum()),
+           "fitted_to": described["fitted_on"]["last_as_of"], "calibrated_from": described["calibrated_on"]["first_as_of"],
+           "calibration_method": method}
+    for scorer in ("model", "rule"):
+        row.update({f"{scorer}_{m}": metrics[scorer][m] for m in BACKTEST_METRICS})
+    return row
