@@ -116,7 +116,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
     params = {"n_leads": n_leads, "seed": seed, "start": str(t0.date()), "months": months, "end": str(end.date()),
               "vocabulary": vocabulary}
     settings = SETTINGS if vocabulary == "built-in" else _merged(SETTINGS, DECLARATIONS)
-    return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params, settings)
+    return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params, settings=settings)
 
 
 def write_crm(crm: SyntheticCrm, out_dir: str | Path, fmt: str = "parquet") -> dict[str, Path]:
