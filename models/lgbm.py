@@ -18,6 +18,18 @@ from sklearn.utils.metaestimators import available_if
 from leadscore.models.sampling import corrected_probability, log_odds_shift
 
 
+def require_columns(X: pd.DataFrame, names) -> None:
+    """Raise KeyError listing the training columns `X` lacks (both model families read columns by name)."""
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise KeyError(f"missing feature columns: {missing}")
+
+
+def as_numbers(values: pd.Series) -> pd.Series:
+    """Return a numeric or flag column as floats (text that is no number becomes NaN), as both families read numbers."""
+    return pd.to_numeric(values.astype(float) if pd.api.types.is_bool_dtype(values) else values, errors="coerce").astype(float)
+
+
 def training_categories(X: pd.DataFrame) -> dict[str, list[str]]:
     """Return the sorted categories of every column that is neither a number nor a flag (a manifest records them)."""
     return {c: sorted(X[c].dropna().astype(str).unique().tolist())
@@ -65,9 +77,7 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return X with the training columns in order, categoricals coded with the training categories."""
-        missing = [c for c in self.feature_names_in_ if c not in X.columns]
-        if missing:
-            raise KeyError(f"missing feature columns: {missing}")
+        require_columns(X, self.feature_names_in_)
         out = {}
         for column in self.feature_names_in_:
             values = X[column]
@@ -75,10 +85,8 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
                 known = values.astype("string")
                 known = known.where(known.isin(self.categories_[column]))  # unseen category -> missing
                 out[column] = pd.Categorical(known.astype(object).where(known.notna(), None), categories=self.categories_[column])
-            elif pd.api.types.is_bool_dtype(values):
-                out[column] = values.astype(float)
             else:
-                out[column] = pd.to_numeric(values, errors="coerce").astype(float)
+                out[column] = as_numbers(values)
         return pd.DataFrame(out, index=X.index)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
 
-from leadscore.models.lgbm import training_categories
+from leadscore.models.lgbm import as_numbers, require_columns, training_categories
 from leadscore.models.sampling import log_odds_shift
 
 _MISSING = "(missing)"
@@ -72,9 +72,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return X with the training columns in order: numbers as floats, categories as text (unseen ones kept)."""
-        missing = [c for c in self.feature_names_in_ if c not in X.columns]
-        if missing:
-            raise KeyError(f"missing feature columns: {missing}")
+        require_columns(X, self.feature_names_in_)
         out = {}
         for column in self.feature_names_in_:
             values = X[column]
@@ -82,8 +80,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
                 text = values.astype("string")
                 out[column] = text.astype(object).where(text.notna(), np.nan)
             else:
-                out[column] = pd.to_numeric(values.astype(float) if pd.api.types.is_bool_dtype(values) else values,
-                                            errors="coerce").astype(float)
+                out[column] = as_numbers(values)
         return pd.DataFrame(out, index=X.index)
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
