@@ -11,6 +11,7 @@ next night compares like with like, and a real change in who the leads are shows
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from leadscore.features.snapshots import scoring_snapshots
 from leadscore.pipeline.config import Config
@@ -22,12 +23,17 @@ REFERENCE_SAMPLE = 50_000
 from a million, and the feature build stays a second or two."""
 
 
-def scoring_population_reference(crm, config: Config, calibrated, feature_names: list[str]) -> DriftReference | None:
-    """Return the drift reference of the leads open the day after `crm`'s data ends (None when there are none)."""
+def scoring_population_reference(crm, config: Config, calibrated, feature_names: list[str],
+                                 test: pd.DataFrame, test_proba: np.ndarray) -> DriftReference:
+    """Return the drift reference of the leads open the day after `crm`'s data ends.
+
+    A CRM with no such lead falls back to the held-out `test` slice (features and calibrated
+    probabilities `test_proba`), the latest labelled population.
+    """
     as_of = scoring_date(None, crm.data_end, crm.source)
     snapshots, _ = population_to_score(scoring_snapshots(crm, as_of), config.population)
     if snapshots.empty:
-        return None
+        return reference_from_training(test[feature_names], test_proba, config.grades.hot, config.scoring.drift.bins)
     if len(snapshots) > REFERENCE_SAMPLE:
         rows = np.random.default_rng(config.model.seed).choice(len(snapshots), REFERENCE_SAMPLE, replace=False)
         snapshots = snapshots.iloc[np.sort(rows)]

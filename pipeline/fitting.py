@@ -21,7 +21,7 @@ from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.models.rules.table import vocabulary_problem, without_unbuilt_rules
 from leadscore.pipeline.config import Config, feature_settings
 from leadscore.pipeline.core import CoreResult, backtest_means, train_core
-from leadscore.pipeline.drift import reference_from_training
+from leadscore.pipeline.drift import DriftReference
 from leadscore.pipeline.evaluation.figures import side_by_side_metrics
 from leadscore.pipeline.rules_fitting import fit_table_on_split, should_fit
 from leadscore.pipeline.scoring import score_frame
@@ -73,7 +73,8 @@ def fit_scorers(training: TrainingSet, config: Config) -> FittedScorers:
                          core.test_frame, metrics, core, problem, table_fit)
 
 
-def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, trained_at: pd.Timestamp) -> dict:
+def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, trained_at: pd.Timestamp,
+                 drift_reference: DriftReference) -> dict:
     """Return the bundle manifest: feature schema and settings, points table, window, calibration, metrics, drift reference."""
     names, split = training.feature_names, fitted.split
     return {
@@ -92,10 +93,7 @@ def manifest_for(fitted: FittedScorers, training: TrainingSet, config: Config, t
         "best_iteration": getattr(fitted.core.holdout.model, "best_iteration_", None),
         "metrics": fitted.metrics,
         "grades": config.grades.model_dump(),
-        # drift is judged against the most recent population the model was evaluated on (the test slice):
-        # features such as lead age and all-time counts grow with time, so older slices would always look drifted
-        "drift_reference": reference_from_training(fitted.test[names], fitted.test_frame["model_proba"].to_numpy(),
-                                                   config.grades.hot, config.scoring.drift.bins).to_dict(),
+        "drift_reference": drift_reference.to_dict(),  # what scoring's drift check compares with (`pipeline.drift_reference`)
         "trained_at": trained_at.isoformat(),
     }
 

@@ -67,10 +67,10 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     for shift in fitted.core.shifts:
         err.print(f"[yellow]warning:[/] drift: {escape(shift)}; calibration used the most recent period")
     trained_at = pd.Timestamp.now(tz="UTC")
-    manifest = {**manifest_for(fitted, training, config, trained_at), "label": config.label.model_dump()}
-    reference = scoring_population_reference(crm, config, fitted.calibrated, training.feature_names)
-    if reference is not None:  # drift is judged against the leads this model will score, not its labelled past
-        manifest["drift_reference"] = reference.to_dict()
+    # drift is judged against the leads this model will score, not its labelled past
+    reference = scoring_population_reference(crm, config, fitted.calibrated, training.feature_names,
+                                             fitted.test, fitted.test_frame["model_proba"].to_numpy())
+    manifest = {**manifest_for(fitted, training, config, trained_at, reference), "label": config.label.model_dump()}
     bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points, manifest=manifest,
                          holdout=fitted.core.holdout.calibrated, holdout_points=fitted.core.holdout.points)
     folder = Catalog.of(config).new_bundle_dir(trained_at)
