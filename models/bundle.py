@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -46,6 +46,37 @@ class ModelBundle:
     manifest: dict = field(default_factory=dict)
     holdout: object = None
     holdout_points: object = None
+
+    def held_out(self) -> ModelBundle:
+        """Return this bundle scoring with the models fitted before the test slice.
+
+        Scoring past dates (a backfill for monitoring) with the deployed model grades it on
+        outcomes it learned from; the held-out model had not seen them.
+        """
+        if self.holdout is None:
+            raise SchemaMismatchError(f"model {self.manifest.get('name')} keeps no held-out model; retrain to score with one")
+        raw = self.holdout.calibrated_classifiers_[0].estimator.estimator  # CalibratedClassifierCV(FrozenEstimator(model))
+        return replace(self, calibrated=self.holdout, model=raw, points=self.holdout_points,
+                       manifest={**self.manifest, "scorer": "held-out"})
+
+    @property
+    def scorer(self) -> str:
+        """Return which of the bundle's models scores: 'deployed' or 'held-out'."""
+        return self.manifest.get("scorer", "deployed")
+
+    def outcomes_seen_until(self) -> pd.Timestamp | None:
+        """Return the end of the last outcome window the scoring model learned from (fit or calibration).
+
+        A lead scored before this date has its outcome among the model's training labels, so
+        judging those scores against what happened next measures memory, not skill.
+        """
+        periods = self.manifest.get("held_out" if self.scorer == "held-out" else "deployed") or {}
+        window = self.manifest.get("window") or {}
+        last = [p["last_as_of"] for p in (periods.get("fitted_on"), periods.get("calibrated_on")) if p and p.get("last_as_of")]
+        if not last:
+            return None
+        reach = pd.Timedelta(days=int(window.get("gap_days", 0)) + int(window.get("horizon_days", 0)))
+        return pd.Timestamp(max(last), tz="UTC") + reach
 
     @property
     def feature_names(self) -> list[str]:

@@ -92,17 +92,20 @@ def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 
     step = time.perf_counter()
     today = scoring_date(None, crm.data_end, crm.source)
     past = [today - pd.Timedelta(days=days) for days in PAST_RUNS_DAYS]
-    for as_of in past:
-        score(None, as_of, config, crm=crm, show_progress=False)
+    for as_of in past:  # a backfill: the deployed model learned these dates' outcomes, the held-out one had not
+        score(None, as_of, config, crm=crm, show_progress=False, held_out=True)
     scored = score(None, None, config, crm=crm)
     say(f"5/6 scored {scored.counts['leads']:,} open leads as of {scored.frame['as_of'].iloc[0]:%Y-%m-%d} with the champion "
         f"({scored.counts.get('segment_hot', 0):,} hot, {scored.counts.get('segment_nurture', 0):,} nurture), and at "
-        f"{', '.join(f'{d:%Y-%m-%d}' for d in past)} ({time.perf_counter() - step:.0f} s)")
+        f"{', '.join(f'{d:%Y-%m-%d}' for d in past)} with the held-out model ({time.perf_counter() - step:.0f} s)")
     step = time.perf_counter()
     watched, paths, _ = run_monitor(None, config, since=past[0], crm=crm, raise_on_alert=False)
-    matured = watched.runs[watched.runs["matured"]]
-    say(f"6/6 monitored {len(watched.runs)} scoring runs against what happened next: {len(matured)} matured, predicted "
-        f"{matured['predicted'].mean():.1%} and realized {matured['realized'].mean():.1%} conversion, "
+    runs = watched.runs
+    matured = runs[runs["matured"] & ~runs["in_sample"]]
+    set_aside = f" ({int(runs['in_sample'].sum())} in-sample, set aside)" if runs["in_sample"].any() else ""
+    judged = (f"predicted {matured['predicted'].mean():.1%} and realized {matured['realized'].mean():.1%} conversion"
+              if len(matured) else "none to judge yet")
+    say(f"6/6 monitored {len(runs)} scoring runs against what happened next: {len(matured)} matured{set_aside}, {judged}, "
         f"{len(watched.alerts)} alert{'s' if len(watched.alerts) != 1 else ''} ({time.perf_counter() - step:.0f} s)")
     own = run_own_vocabulary(config, seed=seed, say=say)
     return DemoResult(data_dir, trained, scored, time.perf_counter() - started, watched, paths, own)

@@ -23,6 +23,10 @@ HISTORY_COLUMNS = ("lead_id", "as_of", "model_name", "model_version", "probabili
                    "rule_points", "rule_segment")
 """What the history keeps of a scores file: the numbers, not the reasons (they are in the scores file)."""
 
+PROVENANCE_COLUMNS = ("scorer", "outcomes_seen_until")
+"""Which of the bundle's models scored ('deployed' or 'held-out') and the end of the last outcome
+window it learned from: monitoring sets aside scores of earlier dates (`ModelBundle.outcomes_seen_until`)."""
+
 TRENDS = ("up", "down", "steady", "new")
 
 _PARTITION = re.compile(r"as_of=(\d{4}-\d{2}-\d{2})$")
@@ -32,15 +36,21 @@ def _lock(catalog: Catalog):
     return exclusive(catalog.score_history / "history")
 
 
-def record_scores(frame: pd.DataFrame, catalog: Catalog, retention_days: int | None) -> None:
+def record_scores(frame: pd.DataFrame, catalog: Catalog, retention_days: int | None, scorer: str = "deployed",
+                  outcomes_seen_until: pd.Timestamp | None = None) -> None:
     """Write one run's scores into the history (replacing a rerun's), then drop partitions older than the retention.
 
     Retention counts back from the latest as_of in the history, not from today, so a
-    backfill of past dates keeps what it wrote.
+    backfill of past dates keeps what it wrote. `scorer` and `outcomes_seen_until` say which
+    model scored and what it had learned from (`PROVENANCE_COLUMNS`).
     """
     rows = frame[list(HISTORY_COLUMNS)].drop_duplicates("lead_id", keep="last").sort_values("lead_id", ignore_index=True)
+    rows = rows.assign(scorer=scorer, outcomes_seen_until=pd.Timestamp(outcomes_seen_until) if outcomes_seen_until is not None
+                       else pd.NaT)
+    rows["outcomes_seen_until"] = pd.to_datetime(rows["outcomes_seen_until"], utc=True)
     as_of = pd.Timestamp(rows["as_of"].iloc[0])
-    target = catalog.history_file(as_of, str(rows["model_name"].iloc[0]), str(rows["model_version"].iloc[0]))
+    version = str(rows["model_version"].iloc[0]) + ("" if scorer == "deployed" else f"-{scorer}")
+    target = catalog.history_file(as_of, str(rows["model_name"].iloc[0]), version)
     with _lock(catalog):
         write_frame(rows, target)
         if retention_days is not None:
@@ -70,11 +80,23 @@ def read_history(catalog: Catalog, since: pd.Timestamp | None = None, before: pd
         parts = [pd.read_parquet(path) for date, folder in sorted(_partitions(catalog).items())
                  if (since is None or date >= since) and (before is None or date < before)
                  for path in sorted(folder.glob("*.parquet"))]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(HISTORY_COLUMNS + PROVENANCE_COLUMNS))
+    frame = with_provenance(frame)
     if model_name is not None:
         frame = frame[frame["model_name"] == model_name]
     frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
     return frame.reset_index(drop=True)
+
+
+def with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` with `PROVENANCE_COLUMNS`; scores recorded without them count as the deployed model's, what it saw unknown."""
+    if "scorer" not in frame:
+        frame = frame.assign(scorer="deployed")
+    if "outcomes_seen_until" not in frame:
+        frame = frame.assign(outcomes_seen_until=pd.NaT)
+    frame = frame.assign(scorer=frame["scorer"].fillna("deployed"))
+    frame["outcomes_seen_until"] = pd.to_datetime(frame["outcomes_seen_until"], utc=True)
+    return frame
 
 
 def previous_run(catalog: Catalog, as_of: pd.Timestamp, model_name: str) -> pd.DataFrame:

@@ -14,6 +14,10 @@ A threshold is over-generous when even the upper end of the confidence interval 
 realized conversion (Clopper-Pearson, scipy) is below the conversion target; calibration has
 drifted when a matured date's ECE exceeds `monitor.max_ece`. Either is an alert (exit code 4).
 With a lifecycle table, it also counts how many of the leads called hot Sales recycled.
+
+A run scored at a date before the end of the outcomes its model learned from (the history's
+`outcomes_seen_until`: a backfill with the deployed, refitted model) is *in-sample*: its leads'
+outcomes were training labels. It is reported, flagged, but never judged or alerted on.
 This module computes; `pipeline.monitor_report` writes HTML and JSON.
 """
 
@@ -29,6 +33,7 @@ from sklearn.metrics import roc_auc_score
 from leadscore.models.calibration import expected_calibration_error
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.drift import distribution_psi
+from leadscore.pipeline.history import with_provenance
 
 WON_AFTER_SQL = """
     SELECT h.lead_id, h.as_of, min(o.closed_at) AS won_at
@@ -88,7 +93,7 @@ def outcomes(history: pd.DataFrame, crm, config: Config) -> pd.DataFrame:
 def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, hot_points: float,
             lifecycle: pd.DataFrame | None = None) -> Monitoring:
     """Return the monitoring of the scores in `history` against the CRM's outcomes (and its lifecycle entries)."""
-    frame = outcomes(history, crm, config)
+    frame = outcomes(with_provenance(history), crm, config)
     if lifecycle is not None:
         frame = _with_sales_verdicts(frame, lifecycle, crm.data_end, config)
     target = config.targets.min_conversion_rate
@@ -100,11 +105,13 @@ def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, ho
         thresholds.append(("actual handoffs (entered MQL)", f"within {config.lifecycle.accept_within_days} days",
                            frame["handed_over"]))
     first_of_version = {}
-    for (as_of, version), run in frame.groupby(["as_of", "model_version"], sort=True):
+    for (as_of, version, scorer), run in frame.groupby(["as_of", "model_version", "scorer"], sort=True):
         matured = bool(run["matured"].all())
-        reference = first_of_version.setdefault(version, run["probability"])
-        row = {"as_of": as_of, "model_version": str(version), "model_name": str(run["model_name"].iloc[0]), "leads": len(run),
-               "matured": matured, "days_elapsed": int((crm.data_end - as_of).days),
+        seen_until = run["outcomes_seen_until"].max()
+        reference = first_of_version.setdefault((version, scorer), run["probability"])
+        row = {"as_of": as_of, "model_version": str(version), "scorer": scorer, "model_name": str(run["model_name"].iloc[0]),
+               "leads": len(run), "matured": matured, "in_sample": bool(pd.notna(seen_until) and as_of < seen_until),
+               "outcomes_seen_until": seen_until, "days_elapsed": int((crm.data_end - as_of).days),
                "predicted": float(run["probability"].mean()), "realized": _mean(run["label"]) if matured else np.nan,
                "wins_so_far": int(run["won_so_far"].sum()),
                "ece": expected_calibration_error(run["label"], run["probability"]) if matured else np.nan,
@@ -118,23 +125,28 @@ def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, ho
         runs.append(row)
         for column, kind in GROUPS:
             for value, part in run.groupby(column, sort=True):
-                groups.append({"as_of": as_of, "model_version": str(version), "kind": kind, "group": str(value),
+                groups.append({"as_of": as_of, "model_version": str(version), "scorer": scorer, "in_sample": row["in_sample"],
+                               "kind": kind, "group": str(value),
                                **_conversion(part, matured, config.monitor.confidence)})
         for name, rule, passed in thresholds:
             part = run[passed.loc[run.index]]
-            audit = {"as_of": as_of, "model_version": str(version), "threshold": name, "rule": rule,
+            audit = {"as_of": as_of, "model_version": str(version), "scorer": scorer, "in_sample": row["in_sample"],
+                     "threshold": name, "rule": rule,
                      "passed": len(part), "share_passed": len(part) / len(run), "target": target,
                      **_conversion(part, matured, config.monitor.confidence)}
-            audit["over_generous"] = bool(matured and len(part) and audit["high"] < target)
+            audit["over_generous"] = bool(matured and not row["in_sample"] and len(part) and audit["high"] < target)
             if "recycled" in part:
                 audit["recycled_share"] = _mean(part["recycled"].astype(float)) if len(part) else np.nan
             audits.append(audit)
     runs, groups, audits = pd.DataFrame(runs), pd.DataFrame(groups), pd.DataFrame(audits)
     alerts = _alerts(runs, audits, config)
-    mature = frame[frame["matured"]]
+    judged = runs.loc[runs["matured"] & ~runs["in_sample"], ["as_of", "model_version", "scorer"]]
+    mature = frame.merge(judged.assign(model_version=judged["model_version"].astype(str)),
+                         on=["as_of", "model_version", "scorer"]) if len(judged) else frame.iloc[:0]
     curves = {str(v): _reliability(part) for v, part in mature.groupby("model_version") if part["label"].nunique() == 2}
     window = {"first_as_of": str(frame["as_of"].min().date()), "last_as_of": str(frame["as_of"].max().date()),
-              "runs": len(runs), "matured_runs": int(runs["matured"].sum()), "data_end": str(crm.data_end.date()),
+              "runs": len(runs), "matured_runs": int(runs["matured"].sum()), "in_sample_runs": int(runs["in_sample"].sum()),
+              "data_end": str(crm.data_end.date()),
               "horizon_days": config.windows.horizon_days, "target": target, "max_ece": config.monitor.max_ece,
               "confidence": config.monitor.confidence, "lifecycle": lifecycle is not None}
     return Monitoring(runs, groups, audits, curves, alerts, _recommendation(runs, alerts, config), window)
@@ -184,9 +196,10 @@ def _reliability(part: pd.DataFrame) -> pd.DataFrame:
 def _alerts(runs: pd.DataFrame, audits: pd.DataFrame, config: Config) -> list[str]:
     """Return one plain sentence per over-generous threshold and per matured date whose calibration drifted."""
     alerts = []
-    judged = runs[runs["matured"] & (runs["leads"] >= config.monitor.min_leads)]
+    judged = runs[runs["matured"] & ~runs["in_sample"] & (runs["leads"] >= config.monitor.min_leads)]
     for _, a in audits[audits["over_generous"]].iterrows():
-        if not ((judged["as_of"] == a["as_of"]) & (judged["model_version"] == a["model_version"])).any():
+        if not ((judged["as_of"] == a["as_of"]) & (judged["model_version"] == a["model_version"])
+                & (judged["scorer"] == a["scorer"])).any():
             continue
         alerts.append(f"Over-generous: the {a['threshold']} ({a['rule']}) passed {a['passed']:,} leads on {a['as_of']:%Y-%m-%d} "
                       f"(v{a['model_version']}) that converted at {a['realized']:.1%} ({config.monitor.confidence:.0%} CI {a['low']:.1%}–{a['high']:.1%}), "
@@ -200,7 +213,8 @@ def _alerts(runs: pd.DataFrame, audits: pd.DataFrame, config: Config) -> list[st
 
 def _recommendation(runs: pd.DataFrame, alerts: list[str], config: Config) -> str:
     """Return the plain-words advice: retrain or not, and why."""
-    matured = runs[runs["matured"]]
+    matured = runs[runs["matured"] & ~runs["in_sample"]]
+    set_aside = int((runs["matured"] & runs["in_sample"]).sum())
     model_alerts = [a for a in alerts if a.startswith("Calibration drift") or "model hot threshold" in a]
     if model_alerts:
         return (f"Retrain: {len(model_alerts)} alert{'s' if len(model_alerts) > 1 else ''} on the model's matured scoring dates "
@@ -210,6 +224,10 @@ def _recommendation(runs: pd.DataFrame, alerts: list[str], config: Config) -> st
         return ("The model holds, the points table does not: its handoffs convert below the target (below). Retraining "
                 "the model will not change them; raise the points table's thresholds (the evaluation report names the "
                 "threshold that meets the target) or hand Sales the model's hot leads instead.")
+    if matured.empty and set_aside:
+        return (f"Nothing to judge yet: the {set_aside} matured scoring date{'s' if set_aside > 1 else ''} were scored by a model "
+                "that had learned their leads' outcomes (in-sample, set aside). Score later dates, or backfill past dates "
+                "with `leadscore score --held-out`, to judge the model.")
     if matured.empty:
         return (f"Too early to judge: no scoring date's {config.windows.horizon_days}-day horizon has passed yet. The "
                 "expected conversion shown for each date is an estimate from the calibrated probabilities, not a result.")

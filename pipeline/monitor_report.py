@@ -20,8 +20,12 @@ def conversion_plot(runs: pd.DataFrame) -> bytes:
     fig, ax = plots.plt.subplots(figsize=(6.5, 4))
     for version, part in runs.groupby("model_version"):
         ax.plot(part["as_of"], part["predicted"], marker=".", linestyle="--", label=f"v{version} predicted (mean probability)")
-        done = part[part["matured"]]
+        done = part[part["matured"] & ~part["in_sample"]]
         ax.plot(done["as_of"], done["realized"], marker="o", label=f"v{version} realized")
+        seen = part[part["matured"] & part["in_sample"]]
+        if len(seen):
+            ax.plot(seen["as_of"], seen["realized"], marker="x", linestyle="none", color="grey",
+                    label=f"v{version} realized, in-sample (not judged)")
         pending = part[~part["matured"]]
         if len(pending):
             ax.plot(pending["as_of"], pending["predicted"], marker="s", linestyle="none", fillstyle="none",

@@ -57,8 +57,11 @@ class ScoreResult:
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
           crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True,
-          history: bool = True) -> ScoreResult:
+          history: bool = True, held_out: bool = False) -> ScoreResult:
     """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
+
+    `held_out` scores with the bundle's model fitted before its test slice, for backfilling
+    past dates whose outcomes the deployed model learned from (`warn_if_in_sample`).
 
     Each lead gets its trend against the model's previous run before `as_of`, and the run is
     recorded in the working folder's score history (`pipeline.history`), which monitoring reads;
@@ -76,8 +79,11 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     sink = open_sink(db_url, db_table)
     try:
         bundle, model_name, model_version, config = resolve_model(config, model)
+        bundle = bundle.held_out() if held_out else bundle
         crm = crm or load_crm(data, engine_settings(config))
         as_of = scoring_date(as_of, crm.data_end, crm.source)
+        seen_until = bundle.outcomes_seen_until()
+        warn_if_in_sample(as_of, seen_until, bundle.scorer)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):
             # under the lock, as every query of the CRM's one connection: a second run for this output waits here
@@ -90,7 +96,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             exceeded = drifted(drift)
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
             if history:
-                record_scores(frame, catalog, config.scoring.history_days)
+                record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until)
     finally:
         if sink is not None:
             sink.close()
@@ -101,6 +107,20 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     if log_to_mlflow:
         result.run_id = _log_scoring_run(result, as_of, config)
     return result
+
+
+def warn_if_in_sample(as_of: pd.Timestamp, seen_until: pd.Timestamp | None, scorer: str) -> None:
+    """Say so when `as_of` is earlier than the end of the outcomes the scoring model learned from.
+
+    Such scores are fine to look at but say nothing of the model's skill: their leads' outcomes
+    were among its training labels. Monitoring sets them aside.
+    """
+    if seen_until is None or as_of >= seen_until:
+        return
+    other = (" or score with --held-out (the model fitted before its test slice)" if scorer == "deployed" else "")
+    err.print(f"[yellow]warning:[/] scoring {as_of:%Y-%m-%d} with the {scorer} model, which learned the outcomes of leads up to "
+              f"{seen_until:%Y-%m-%d}: these scores are in-sample and monitoring sets them aside; score a later date{other} "
+              "to judge the model on them")
 
 
 def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool):

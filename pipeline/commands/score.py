@@ -38,6 +38,7 @@ def score_command(
     db_table: Annotated[str, typer.Option("--db-table", help="Table for --db-url.")] = "lead_scores",
     fail_on_drift: Annotated[bool, typer.Option("--fail-on-drift", help="Exit 4 without replacing the output when inputs drifted beyond the PSI limit.")] = False,
     engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark: Spark writes Parquet partitioned by as_of to --out (a folder), without reasons.")] = None,
+    held_out: Annotated[bool, typer.Option("--held-out", help="Score with the model fitted before its test slice: for backfilling past dates the deployed model learned from, so monitoring can judge them.")] = False,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
@@ -55,6 +56,7 @@ def score_command(
         from leadscore.pipeline.spark_score import score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
+        bundle = bundle.held_out() if held_out else bundle
         crm = open_engine(data, engine_settings(cfg))
         cfg = fit_to_crm(cfg, crm, model=f"{name} v{version}")
         when = scoring_date(when, crm.data_end, crm.source)
@@ -65,7 +67,8 @@ def score_command(
         score_spark(crm, bundle, snapshots, cfg, target)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
-    result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift)
+    result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,
+                   held_out=held_out)
     print_score_summary(result)
 
 

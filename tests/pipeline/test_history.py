@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from leadscore.pipeline.catalog import Catalog
-from leadscore.pipeline.history import HISTORY_COLUMNS, previous_run, read_history, record_scores, with_trend
+from leadscore.pipeline.history import (HISTORY_COLUMNS, PROVENANCE_COLUMNS, previous_run, read_history, record_scores,
+                                        with_trend)
 
 
 def _run(as_of: str, version: str = "1", leads: int = 50, seed: int = 0) -> pd.DataFrame:
@@ -38,7 +39,26 @@ def test_a_rerun_replaces_its_own_rows_and_other_dates_and_versions_are_kept(tmp
     history = read_history(catalog)
     rerun = history[(history["as_of"] == pd.Timestamp("2026-01-01", tz="UTC")) & (history["model_version"] == "1")]
     assert np.allclose(rerun.sort_values("lead_id")["probability"], _run("2026-01-01", seed=1)["probability"])
-    assert list(history.columns) == list(HISTORY_COLUMNS)
+    assert list(history.columns) == list(HISTORY_COLUMNS + PROVENANCE_COLUMNS)
+
+
+def test_a_held_out_backfill_keeps_its_provenance_beside_the_deployed_run_of_the_same_date(tmp_path):
+    catalog = Catalog(tmp_path)
+    seen = pd.Timestamp("2025-12-01", tz="UTC")
+    record_scores(_run("2026-01-01"), catalog, None, "deployed", pd.Timestamp("2026-06-30", tz="UTC"))
+    record_scores(_run("2026-01-01", seed=1), catalog, None, "held-out", seen)
+    history = read_history(catalog)
+    assert sorted(history["scorer"].unique()) == ["deployed", "held-out"] and len(history) == 2 * 50
+    assert (history.loc[history["scorer"] == "held-out", "outcomes_seen_until"] == seen).all()
+
+
+def test_history_files_without_provenance_read_as_the_deployed_models_with_nothing_known_of_what_it_saw(tmp_path):
+    catalog = Catalog(tmp_path)
+    target = catalog.history_file(pd.Timestamp("2026-01-01", tz="UTC"), "leadscore", "1")
+    target.parent.mkdir(parents=True)
+    _run("2026-01-01").to_parquet(target)
+    history = read_history(catalog)
+    assert (history["scorer"] == "deployed").all() and history["outcomes_seen_until"].isna().all()
 
 
 _WRITER = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,17 +93,25 @@ def test_a_threshold_converting_below_target_with_confidence_exits_4_naming_it(t
 
 # --- on the synthetic CRM: several scoring runs at past dates, then monitor --------------------------------------------
 
+PAST_DATES = ("2025-09-01", "2025-11-01", "2026-01-01", "2026-03-01", "2026-06-01")
+
+
+def _own_workdir(config, tmp_path_factory, name):
+    workdir = tmp_path_factory.mktemp(name)
+    return config.model_copy(update={"workdir": str(workdir),
+                                     "tracking": config.tracking.model_copy(update={"uri": config.tracking_uri()})})
+
+
 @pytest.fixture(scope="module")
-def scored_history(trained, trained_crm, tmp_path_factory):
-    """The shared model scoring at four past dates into a working folder of this module's own."""
+def scored_history(trained, tmp_path_factory):
+    """The shared model's held-out fit scoring at five past dates (a backfill) into a working folder of this module's own."""
     from leadscore.pipeline.score import score
 
     config, crm, _ = trained
-    workdir = tmp_path_factory.mktemp("monitor")
-    own = config.model_copy(update={"workdir": str(workdir),
-                                    "tracking": config.tracking.model_copy(update={"uri": config.tracking_uri()})})
-    for as_of in ("2025-09-01", "2025-11-01", "2026-01-01", "2026-03-01", "2026-06-01"):
-        score(None, as_of, own, crm=crm, out=workdir / f"scores_{as_of}.parquet", show_progress=False, log_to_mlflow=False)
+    own = _own_workdir(config, tmp_path_factory, "monitor")
+    for as_of in PAST_DATES:
+        score(None, as_of, own, crm=crm, out=Path(own.workdir) / f"scores_{as_of}.parquet", show_progress=False,
+              log_to_mlflow=False, held_out=True)
     return own, crm
 
 
@@ -115,8 +124,13 @@ def test_monitor_reproduces_the_conversion_the_generators_truth_implies_per_grad
     assert result.runs["matured"].tolist() == [True, True, True, True, False]
     assert paths["html"].exists() and "estimate" in paths["html"].read_text()
     history = read_history(Catalog.of(config))
+    seen_until = history["outcomes_seen_until"].iloc[0]
+    assert (history["scorer"] == "held-out").all() and pd.notna(seen_until)
+    assert result.runs["in_sample"].tolist() == [ts(d) < seen_until for d in PAST_DATES]
+    judged = result.runs[result.runs["matured"] & ~result.runs["in_sample"]]
+    assert len(judged) >= 2, "the trained fixture's test slice should leave matured dates the held-out model never saw"
     truth = history.assign(p_true=true_probability(trained_crm.truth, history, config.windows.horizon_days))
-    grades = result.groups[(result.groups["kind"] == "model grade") & ~result.groups["estimate"]]
+    grades = result.groups[(result.groups["kind"] == "model grade") & ~result.groups["estimate"] & ~result.groups["in_sample"]]
     for grade, part in grades.groupby("group"):
         realized_wins = (part["realized"] * part["leads"]).sum()
         rows = truth[truth["grade"] == grade].merge(part[["as_of"]], on="as_of")
@@ -125,6 +139,23 @@ def test_monitor_reproduces_the_conversion_the_generators_truth_implies_per_grad
     young = result.runs.iloc[-1]
     young_truth = truth.loc[truth["as_of"] == young["as_of"], "p_true"].mean()
     assert abs(young["predicted"] - young_truth) < 0.5 * young_truth  # the estimate: calibrated probabilities
+
+
+def test_past_dates_scored_by_the_refitted_model_are_flagged_in_sample_and_never_alerted_on(trained, tmp_path_factory, capsys):
+    """The deployed model learned every labelled outcome: backfilling with it measures memory, so monitoring sets it aside."""
+    from leadscore.pipeline.score import score
+
+    config, crm, _ = trained
+    own = _own_workdir(config, tmp_path_factory, "in-sample")
+    own = own.model_copy(update={"grades": own.grades.model_copy(update={"hot": 0.02, "nurture": 0.01}),
+                                 "targets": own.targets.model_copy(update={"min_conversion_rate": 0.99})})
+    score(None, "2025-11-01", own, crm=crm, out=Path(own.workdir) / "past.parquet", show_progress=False, log_to_mlflow=False)
+    assert "these scores are in-sample" in capsys.readouterr().err
+    result, paths, _ = run_monitor(None, own, crm=crm)  # a target no threshold meets, yet no alert: nothing is judged
+    run = result.runs.iloc[0]
+    assert run["matured"] and run["in_sample"] and run["scorer"] == "deployed" and not result.alerts
+    assert not result.audits["over_generous"].any() and result.reliability == {}
+    assert "in-sample" in result.recommendation and "in-sample" in paths["html"].read_text()
 
 
 def test_a_constructed_over_generous_model_threshold_exits_4_naming_it(scored_history):
