@@ -64,6 +64,11 @@ class ModelBundle:
         """Return which of the bundle's models scores: 'deployed' or 'held-out'."""
         return self.manifest.get("scorer", "deployed")
 
+    @property
+    def label(self) -> str:
+        """Return what the model's probability is of: 'won' (within the horizon) or the lifecycle stage it was trained to reach."""
+        return (self.manifest.get("label") or {}).get("stage") or "won"
+
     def outcomes_seen_until(self) -> pd.Timestamp | None:
         """Return the end of the last outcome window the scoring model learned from (fit or calibration).
 

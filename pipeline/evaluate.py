@@ -38,7 +38,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
 
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
-    from leadscore.pipeline.evaluation.handoff import handoff_for
+    from leadscore.pipeline.evaluation.handoff import handoff_for, threshold_candidates
     from leadscore.pipeline.catalog import Catalog, engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
     from leadscore.pipeline.model_source import resolve_model
@@ -63,7 +63,7 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     held_out = (bundle.holdout, bundle.holdout_points) if bundle.holdout is not None else (bundle.calibrated, bundle.points)
     frame = score_frame(test, *held_out, config.grades)
     evaluation = evaluate_scorers(frame, config, rule_thresholds(held_out[1]), left_out)
-    evaluation.handoff = handoff_for(crm, frame, config)
+    evaluation.handoff = handoff_for(crm, frame, config, threshold_candidates(frame, config, rule_thresholds(held_out[1])))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

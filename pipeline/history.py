@@ -23,9 +23,10 @@ HISTORY_COLUMNS = ("lead_id", "as_of", "model_name", "model_version", "probabili
                    "rule_points", "rule_segment")
 """What the history keeps of a scores file: the numbers, not the reasons (they are in the scores file)."""
 
-PROVENANCE_COLUMNS = ("scorer", "outcomes_seen_until")
-"""Which of the bundle's models scored ('deployed' or 'held-out') and the end of the last outcome
-window it learned from: monitoring sets aside scores of earlier dates (`ModelBundle.outcomes_seen_until`)."""
+PROVENANCE_COLUMNS = ("scorer", "outcomes_seen_until", "predicts")
+"""Which of the bundle's models scored ('deployed' or 'held-out'), the end of the last outcome
+window it learned from (monitoring sets aside scores of earlier dates, `ModelBundle.outcomes_seen_until`)
+and what its probability is of (`predicts`): 'won' or the lifecycle stage of `label.stage` (monitoring judges it on that)."""
 
 TRENDS = ("up", "down", "steady", "new")
 
@@ -37,16 +38,16 @@ def _lock(catalog: Catalog):
 
 
 def record_scores(frame: pd.DataFrame, catalog: Catalog, retention_days: int | None, scorer: str = "deployed",
-                  outcomes_seen_until: pd.Timestamp | None = None) -> None:
+                  outcomes_seen_until: pd.Timestamp | None = None, predicts: str = "won") -> None:
     """Write one run's scores into the history (replacing a rerun's), then drop partitions older than the retention.
 
     Retention counts back from the latest as_of in the history, not from today, so a
-    backfill of past dates keeps what it wrote. `scorer` and `outcomes_seen_until` say which
-    model scored and what it had learned from (`PROVENANCE_COLUMNS`).
+    backfill of past dates keeps what it wrote. `scorer`, `outcomes_seen_until` and `predicts` say
+    which model scored, what it had learned from and what it predicts (`PROVENANCE_COLUMNS`).
     """
     rows = frame[list(HISTORY_COLUMNS)].drop_duplicates("lead_id", keep="last").sort_values("lead_id", ignore_index=True)
     rows = rows.assign(scorer=scorer, outcomes_seen_until=pd.Timestamp(outcomes_seen_until) if outcomes_seen_until is not None
-                       else pd.NaT)
+                       else pd.NaT, predicts=predicts)
     rows["outcomes_seen_until"] = pd.to_datetime(rows["outcomes_seen_until"], utc=True)
     as_of = pd.Timestamp(rows["as_of"].iloc[0])
     version = str(rows["model_version"].iloc[0]) + ("" if scorer == "deployed" else f"-{scorer}")
@@ -89,12 +90,12 @@ def read_history(catalog: Catalog, since: pd.Timestamp | None = None, before: pd
 
 
 def with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` with `PROVENANCE_COLUMNS`; scores recorded without them count as the deployed model's, what it saw unknown."""
-    if "scorer" not in frame:
-        frame = frame.assign(scorer="deployed")
-    if "outcomes_seen_until" not in frame:
-        frame = frame.assign(outcomes_seen_until=pd.NaT)
-    frame = frame.assign(scorer=frame["scorer"].fillna("deployed"))
+    """Return `frame` with `PROVENANCE_COLUMNS`; scores recorded without them count as the deployed model's
+    probability of a win, what it saw unknown."""
+    for column, default in (("scorer", "deployed"), ("outcomes_seen_until", pd.NaT), ("predicts", "won")):
+        if column not in frame:
+            frame = frame.assign(**{column: default})
+    frame = frame.assign(scorer=frame["scorer"].fillna("deployed"), predicts=frame["predicts"].fillna("won"))
     frame["outcomes_seen_until"] = pd.to_datetime(frame["outcomes_seen_until"], utc=True)
     return frame
 

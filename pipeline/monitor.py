@@ -74,8 +74,13 @@ class Monitoring:
                 "reliability": {k: rows(v) for k, v in self.reliability.items()}}
 
 
-def outcomes(history: pd.DataFrame, crm, config: Config) -> pd.DataFrame:
-    """Return `history` with `matured`, `label` (won within the horizon; NaN until matured) and `won_so_far`."""
+def outcomes(history: pd.DataFrame, crm, config: Config, lifecycle: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return `history` with `matured`, `label` (its model's event within the horizon; NaN until matured) and `won_so_far`.
+
+    A row's event is what its model predicts (the history's `predicts`): a win, or for a model
+    trained on `label.stage` the lead's first entry into that stage or a later one, read from
+    `lifecycle` (`features.lifecycle.lifecycle_events`). `won_at` holds the event's time.
+    """
     w = config.windows
     keys = history[["lead_id", "as_of"]].drop_duplicates()
     won = crm.query(WON_AFTER_SQL.format(scores="monitor_scores_tmp", gap=int(w.gap_days)), {"monitor_scores_tmp": keys})
@@ -83,6 +88,10 @@ def outcomes(history: pd.DataFrame, crm, config: Config) -> pd.DataFrame:
     won["as_of"] = pd.to_datetime(won["as_of"], utc=True)
     won["won_at"] = pd.to_datetime(won["won_at"], utc=True)
     frame = history.assign(lead_id=history["lead_id"].astype(str)).merge(won, on=["lead_id", "as_of"], how="left")
+    for stage in sorted(set(frame["predicts"]) - {"won"}):
+        rows = frame["predicts"] == stage
+        frame.loc[rows, "won_at"] = _stage_reached_at(frame.loc[rows, ["lead_id", "as_of"]], stage, lifecycle, crm.source,
+                                                      pd.Timedelta(days=w.gap_days))
     horizon_end = frame["as_of"] + pd.Timedelta(days=w.gap_days + w.horizon_days)
     frame["matured"] = horizon_end <= crm.data_end
     frame["won_so_far"] = frame["won_at"].notna() & (frame["won_at"] <= horizon_end)
@@ -93,7 +102,7 @@ def outcomes(history: pd.DataFrame, crm, config: Config) -> pd.DataFrame:
 def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, hot_points: float,
             lifecycle: pd.DataFrame | None = None) -> Monitoring:
     """Return the monitoring of the scores in `history` against the CRM's outcomes (and its lifecycle entries)."""
-    frame = outcomes(with_provenance(history), crm, config)
+    frame = outcomes(with_provenance(history), crm, config, lifecycle)
     if lifecycle is not None:
         frame = _with_sales_verdicts(frame, lifecycle, crm.data_end, config)
     target = config.targets.min_conversion_rate
@@ -110,6 +119,7 @@ def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, ho
         seen_until = run["outcomes_seen_until"].max()
         reference = first_of_version.setdefault((version, scorer), run["probability"])
         row = {"as_of": as_of, "model_version": str(version), "scorer": scorer, "model_name": str(run["model_name"].iloc[0]),
+               "predicts": str(run["predicts"].iloc[0]),
                "leads": len(run), "matured": matured, "in_sample": bool(pd.notna(seen_until) and as_of < seen_until),
                "outcomes_seen_until": seen_until, "days_elapsed": int((crm.data_end - as_of).days),
                "predicted": float(run["probability"].mean()), "realized": _mean(run["label"]) if matured else np.nan,
@@ -150,6 +160,22 @@ def monitor(history: pd.DataFrame, crm, config: Config, mql_threshold: float, ho
               "horizon_days": config.windows.horizon_days, "target": target, "max_ece": config.monitor.max_ece,
               "confidence": config.monitor.confidence, "lifecycle": lifecycle is not None}
     return Monitoring(runs, groups, audits, curves, alerts, _recommendation(runs, alerts, config), window)
+
+
+def _stage_reached_at(keys: pd.DataFrame, stage: str, lifecycle: pd.DataFrame | None, source: str, gap: pd.Timedelta) -> pd.Series:
+    """Return, per (lead_id, as_of) row of `keys`, the lead's first entry into `stage` or a later funnel stage after as_of + gap."""
+    from leadscore.features.contract import FUNNEL_ROLES
+    from leadscore.pipeline.errors import BadInputError
+
+    if lifecycle is None:
+        raise BadInputError(f"{source}: the score history holds scores of a model trained to reach the stage {stage!r} "
+                            "(label.stage), but the CRM has no lifecycle table to judge them on (lifecycle.csv or .parquet)")
+    rank = {role: i for i, role in enumerate(FUNNEL_ROLES)}
+    reached = lifecycle[lifecycle["role"].map(rank).fillna(-1) >= rank[stage]][["lead_id", "entered_at"]]
+    joined = keys.reset_index().merge(reached.assign(lead_id=reached["lead_id"].astype(str)), on="lead_id")
+    joined = joined[joined["entered_at"] > joined["as_of"] + gap]
+    first = joined.groupby("index")["entered_at"].min()
+    return pd.to_datetime(first.reindex(keys.index), utc=True)
 
 
 def _with_sales_verdicts(frame: pd.DataFrame, lifecycle: pd.DataFrame, data_end: pd.Timestamp, config: Config) -> pd.DataFrame:

@@ -75,10 +75,14 @@ def write_exports(table: PointsTable, out: str | Path) -> dict[str, Path]:
     return {"yaml": write_text(table_to_yaml(table), out), "csv": write_text(table_to_csv(table), out.with_suffix(".csv"))}
 
 
-def fitted_table_report(fitted, frame: pd.DataFrame, config: Config) -> dict:
-    """Return the report section comparing the current table, the fitted one and the model on the test slice of `fitted`."""
+def fitted_table_report(fitted, scorer: PointsScorer, config: Config) -> dict:
+    """Return the report section comparing the current table, the fitted one (`scorer`) and the model on the test slice of `fitted`."""
     from leadscore.pipeline.evaluation.fitted_table import fitted_table_section
 
-    calibration = frame.loc[fitted.split.calibration]
-    scorer = PointsScorer(fitted.table_fit.table, features=fitted.points.features).fit(calibration, calibration["label"].to_numpy())
     return fitted_table_section(fitted.test, fitted.test_frame["model_proba"].to_numpy(), fitted.points, scorer, fitted.table_fit, config)
+
+
+def fitted_table_scorer(fitted, frame: pd.DataFrame) -> PointsScorer:
+    """Return the fitted points table as a scorer, its probability mapping learned on the calibration slice."""
+    calibration = frame.loc[fitted.split.calibration]
+    return PointsScorer(fitted.table_fit.table, features=fitted.points.features).fit(calibration, calibration["label"].to_numpy())

@@ -96,7 +96,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             exceeded = drifted(drift)
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
             if history:
-                record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until)
+                record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until, bundle.label)
     finally:
         if sink is not None:
             sink.close()

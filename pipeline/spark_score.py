@@ -57,3 +57,25 @@ def score_spark(crm, bundle: ModelBundle, snapshots: pd.DataFrame, config: Confi
     scored = crm.feature_dataframe(snapshots, config.for_features).mapInPandas(score_batches, schema)
     scored.write.mode("overwrite").partitionBy("as_of").parquet(str(out))
     return Path(out)
+
+
+def record_spark_history(out: str | Path, as_of: pd.Timestamp, bundle: ModelBundle, model_name: str, model_version: str,
+                         config: Config) -> int:
+    """Add the scores Spark wrote to `out` (one as_of) to the working folder's score history; return how many leads.
+
+    Monitoring judges Spark runs as it judges embedded ones, so they keep the same history.
+    The history keeps one row per lead and model version: a few columns per open lead, read
+    back by the driver once the executors have written them.
+    """
+    from leadscore.pipeline.catalog import Catalog
+    from leadscore.pipeline.history import record_scores
+    from leadscore.pipeline.grading import score_0_100
+
+    written = pd.read_parquet(out, columns=[c for c in SPARK_COLUMNS if c != "as_of"])
+    if written.empty:
+        return 0
+    frame = written.assign(as_of=as_of, model_name=model_name, model_version=model_version,
+                           score=score_0_100(written["probability"].to_numpy()))
+    record_scores(frame, Catalog.of(config), config.scoring.history_days, bundle.scorer, bundle.outcomes_seen_until(),
+                  bundle.label)
+    return len(frame)

@@ -24,7 +24,7 @@ from leadscore.pipeline.crm_settings import fit_to_crm
 from leadscore.pipeline.drift_reference import scoring_population_reference
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.evaluation.report import training_summary
-from leadscore.pipeline.rules_fitting import fitted_table_report, write_exports
+from leadscore.pipeline.rules_fitting import fitted_table_report, fitted_table_scorer, write_exports
 from leadscore.pipeline.run_record import fold_metrics, training_metrics, training_params
 from leadscore.pipeline.scoring import rule_thresholds
 from leadscore.pipeline.split_checks import check_split
@@ -50,6 +50,7 @@ class TrainResult:
     report_paths: dict = field(default_factory=dict)
     table_fit: object = None  # a fitted points table (`rules_fitting.fit_table_on_split`), when one was fitted
     fitted_table: dict | None = None  # its report section
+    fitted_table_on_test: tuple | None = None  # the fitted table's points per test row and its MQL cut, for the handoff audit
     core: object = None  # pipeline.core.CoreResult: family, backtest, the periods each model saw
     training: dict = field(default_factory=dict)  # what the report says of it (evaluation.report.training_summary)
 
@@ -73,6 +74,7 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     manifest = {**manifest_for(fitted, training, config, trained_at, reference), "label": config.label.model_dump()}
     bundle = ModelBundle(calibrated=fitted.calibrated, model=fitted.model, points=fitted.points, manifest=manifest,
                          holdout=fitted.core.holdout.calibrated, holdout_points=fitted.core.holdout.points)
+    table_scorer = fitted_table_scorer(fitted, training.frame) if fitted.table_fit else None
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
@@ -80,7 +82,9 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
         seconds=time.perf_counter() - started, table_fit=fitted.table_fit,
-        fitted_table=fitted_table_report(fitted, training.frame, config) if fitted.table_fit else None,
+        fitted_table=fitted_table_report(fitted, table_scorer, config) if table_scorer else None,
+        fitted_table_on_test=(table_scorer.decision_function(fitted.test), table_scorer.table_.thresholds.stages["MQL"])
+        if table_scorer else None,
         left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
         core=fitted.core, training=training_summary(fitted.core, training.frame),
     )
@@ -102,7 +106,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points), result.left_out_test,
                                   backtest=result.core.backtest, training=result.training)
     evaluation.fitted_table = result.fitted_table
-    evaluation.handoff = handoff_for(crm, result.test_frame, config)
+    evaluation.handoff = handoff_for(crm, result.test_frame, config, handoff_candidates(result, config))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     report_dir = Catalog.of(config).report_dir(result.bundle_dir.name)
     result.report_paths = write_report(evaluation, report_dir)
@@ -116,6 +120,14 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
     return result
+
+
+def handoff_candidates(result: TrainResult, config: Config) -> list:
+    """Return the thresholds the handoff audit sets beside what Sales was handed: the model's, the points table's, the fitted table's."""
+    from leadscore.pipeline.evaluation.handoff import threshold_candidates
+
+    fitted = result.fitted_table_on_test or (None, None)
+    return threshold_candidates(result.test_frame, config, rule_thresholds(result.core.holdout.points), *fitted)
 
 
 def build_sample(result: TrainResult) -> pd.DataFrame:

@@ -103,6 +103,13 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     embedded = embedded.sort_values(["lead_id", "probability"], ignore_index=True)
     assert len(on_spark) == len(embedded)
     assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
+    from leadscore.pipeline.catalog import Catalog
+    from leadscore.pipeline.history import read_history
+
+    recorded = read_history(Catalog.of(config), since=pd.Timestamp(when, tz="UTC"), before=pd.Timestamp(when, tz="UTC") + pd.Timedelta(days=1))
+    recorded = recorded[recorded["model_version"] == f"local:{result.bundle_dir.name}"].sort_values("lead_id", ignore_index=True)
+    assert recorded["lead_id"].tolist() == on_spark["lead_id"].tolist()  # monitoring sees Spark runs as it sees embedded ones
+    assert np.allclose(recorded["probability"], on_spark["probability"]) and recorded["score"].between(0, 100).all()
     assert np.allclose(on_spark["rule_points"], embedded["rule_points"])
     assert on_spark["segment"].tolist() == embedded["segment"].astype(str).tolist()
     assert on_spark["grade"].tolist() == embedded["grade"].astype(str).tolist()

@@ -53,7 +53,8 @@ def score_command(
         from leadscore.pipeline.crm_settings import fit_to_crm
         from leadscore.pipeline.model_source import resolve_model
         from leadscore.pipeline.scoring import population_to_score, scoring_date
-        from leadscore.pipeline.spark_score import score_spark
+        from leadscore.pipeline.score import warn_if_in_sample
+        from leadscore.pipeline.spark_score import record_spark_history, score_spark
 
         bundle, name, version, cfg = resolve_model(cfg, model)
         bundle = bundle.held_out() if held_out else bundle
@@ -64,7 +65,9 @@ def score_command(
         snapshots, why = population_to_score(scoring_snapshots(crm, when), cfg.population)
         if why:
             err.print(why)
+        warn_if_in_sample(when, bundle.outcomes_seen_until(), bundle.scorer)
         score_spark(crm, bundle, snapshots, cfg, target)
+        record_spark_history(target, when, bundle, name, version, cfg)
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,

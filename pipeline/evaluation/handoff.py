@@ -28,13 +28,15 @@ class HandoffAudit:
     bands: pd.DataFrame
     flags: list[str]
     summary: dict = field(default_factory=dict)
+    instead: pd.DataFrame = field(default_factory=pd.DataFrame)  # what other thresholds would have handed over (`handed_over_instead`)
 
     def to_dict(self) -> dict:
         """Return the figures as JSON-ready values."""
         def rows(frame):
             return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
                     for r in frame.to_dict("records")]
-        return {"periods": rows(self.periods), "bands": rows(self.bands), "flags": self.flags, "summary": self.summary}
+        return {"periods": rows(self.periods), "bands": rows(self.bands), "flags": self.flags, "summary": self.summary,
+                "instead": rows(self.instead)}
 
 
 def handoffs(lifecycle: pd.DataFrame, within_days: int) -> pd.DataFrame:
@@ -99,6 +101,35 @@ def handoff_audit(lifecycle: pd.DataFrame, wins: pd.DataFrame, scored: pd.DataFr
     return HandoffAudit(periods, bands, flags, summary)
 
 
+def handed_over_instead(scored: pd.DataFrame, handed: pd.DataFrame, candidates: list[tuple[str, str, np.ndarray]],
+                        within_days: int) -> pd.DataFrame:
+    """Return, per threshold, the lead-snapshots it would have handed to Sales beside the handoffs that happened.
+
+    `scored` holds the held-out snapshots (lead_id, as_of, label: a win within the horizon);
+    `handed` the handoffs (`handoffs`); each candidate is (name, rule, mask over `scored`). A
+    snapshot was *actually handed over* when its lead entered MQL within `within_days` after its
+    as_of. Each row: how many the threshold passes, their conversion and wins, the share Sales
+    actually got and, of those, the share Sales accepted; the first row is the actual handoffs.
+    """
+    within = pd.Timedelta(days=within_days)
+    keys = scored[["lead_id", "as_of"]].assign(lead_id=scored["lead_id"].astype(str), as_of=pd.to_datetime(scored["as_of"], utc=True))
+    joined = keys.reset_index().merge(handed[["lead_id", "handed_at", "decision"]], on="lead_id")
+    joined = joined[(joined["handed_at"] > joined["as_of"]) & (joined["handed_at"] <= joined["as_of"] + within)]
+    first = joined.sort_values("handed_at").drop_duplicates("index")
+    was_handed = keys.index.isin(first["index"])
+    accepted = keys.index.isin(first.loc[first["decision"] == "accepted", "index"])
+    label = scored["label"].to_numpy(dtype=float)
+    rows = []
+    for name, rule, mask in [("actual handoffs (entered MQL)", f"within {within_days} days", was_handed), *candidates]:
+        mask = np.asarray(mask, dtype=bool)
+        n, seen = int(mask.sum()), int((mask & was_handed).sum())
+        rows.append({"threshold": name, "rule": rule, "passed": n, "leads": int(scored.loc[mask, "lead_id"].nunique()),
+                     "conversion": float(label[mask].mean()) if n else np.nan, "wins": int(label[mask].sum()),
+                     "actually_handed_share": seen / n if n else np.nan,
+                     "accepted_share": float(accepted[mask & was_handed].sum() / seen) if seen else np.nan})
+    return pd.DataFrame(rows)
+
+
 def _band_at_handoff(frame: pd.DataFrame, scored: pd.DataFrame | None) -> pd.Series:
     if scored is None or scored.empty or frame.empty:
         return pd.Series("unscored", index=frame.index)
@@ -146,8 +177,11 @@ def _flags(frame: pd.DataFrame, config) -> list[str]:
     return flags
 
 
-def handoff_for(crm, scored: pd.DataFrame, config) -> HandoffAudit | None:
-    """Return the handoff audit of the CRM's lifecycle table over the scored snapshots' dates, or None without one."""
+def handoff_for(crm, scored: pd.DataFrame, config, candidates: list[tuple[str, str, np.ndarray]] = ()) -> HandoffAudit | None:
+    """Return the handoff audit of the CRM's lifecycle table over the scored snapshots' dates, or None without one.
+
+    `candidates` are the thresholds to set beside the actual handoffs (`handed_over_instead`).
+    """
     from leadscore.features.lifecycle import has_lifecycle, lifecycle_events
 
     if not has_lifecycle(crm):
@@ -156,5 +190,20 @@ def handoff_for(crm, scored: pd.DataFrame, config) -> HandoffAudit | None:
     wins = crm.query("SELECT lead_id, closed_at FROM opportunities WHERE outcome = 'won'")
     wins["closed_at"] = pd.to_datetime(wins["closed_at"], utc=True)
     as_of = pd.to_datetime(scored["as_of"], utc=True)
-    return handoff_audit(events, wins, scored, crm.data_end, config, start=as_of.min(),
-                         end=as_of.max() + pd.Timedelta(days=config.windows.slide_days))
+    audit = handoff_audit(events, wins, scored, crm.data_end, config, start=as_of.min(),
+                          end=as_of.max() + pd.Timedelta(days=config.windows.slide_days))
+    if candidates and "label" in scored:
+        audit.instead = handed_over_instead(scored, handoffs(events, config.lifecycle.accept_within_days), list(candidates),
+                                            config.lifecycle.accept_within_days)
+    return audit
+
+
+def threshold_candidates(scored: pd.DataFrame, config, rule_cuts: dict[str, float],
+                         fitted_points: np.ndarray | None = None, fitted_mql: float | None = None) -> list[tuple[str, str, np.ndarray]]:
+    """Return the thresholds the handoff audit sets beside the actual handoffs: the model's hot grade, the points
+    table's MQL and, when one was fitted, the fitted table's MQL."""
+    found = [("model hot threshold", f"≥ {config.grades.hot:g} probability", scored["model_proba"].to_numpy() >= config.grades.hot),
+             ("points table MQL threshold", f"≥ {rule_cuts['MQL']:g} points", scored["rule_points"].to_numpy() >= rule_cuts["MQL"])]
+    if fitted_points is not None and fitted_mql is not None:
+        found.append(("fitted table MQL threshold", f"≥ {fitted_mql:g} points", np.asarray(fitted_points) >= fitted_mql))
+    return found

@@ -71,6 +71,21 @@ def test_a_matured_date_counts_wins_within_the_horizon_and_a_young_one_is_an_est
     assert "estimate" in result.recommendation or "No retraining" in result.recommendation or result.alerts
 
 
+def test_a_model_trained_on_a_stage_is_judged_on_reaching_it_not_on_wins(tmp_path):
+    from leadscore.features.lifecycle import lifecycle_events
+
+    crm = _tiny()
+    events, _ = lifecycle_events(crm)
+    by_stage = _history("2024-03-01", [0.9, 0.8, 0.7, 0.6, 0.1, 0.1]).assign(predicts="sql")
+    result = monitor(by_stage, crm, _config(tmp_path), mql_threshold=50, hot_points=60, lifecycle=events)
+    run = result.runs.iloc[0]
+    assert run["predicts"] == "sql" and run["realized"] == pytest.approx(1 / 6)  # only L5 entered SQL; L1 and L2 won without one
+    by_wins = monitor(by_stage.drop(columns="predicts"), crm, _config(tmp_path), mql_threshold=50, hot_points=60, lifecycle=events)
+    assert by_wins.runs.iloc[0]["realized"] == pytest.approx(2 / 6)
+    with pytest.raises(BadInputError, match="trained to reach the stage 'sql'.*no lifecycle table"):
+        monitor(by_stage, crm, _config(tmp_path), mql_threshold=50, hot_points=60, lifecycle=None)
+
+
 def test_monitor_without_history_is_bad_input_naming_the_folder(tmp_path):
     with pytest.raises(BadInputError, match=r"no score history since 2024-01-01; every leadscore score run records"):
         run_monitor(None, _config(tmp_path), since=ts("2024-01-01"), crm=_tiny())

@@ -72,3 +72,31 @@ def test_the_report_block_renders_the_audit():
     env = Environment(loader=PackageLoader("leadscore.pipeline", "templates"), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("handoff.html.j2").render(e=SimpleNamespace(handoff=_audit(lifecycle={"min_acceptance_rate": 0.95})))
     assert "Handoff audit" in html and "2024-02" in html and "Over-generous by acceptance" in html and "33.3%" in html
+
+
+HELD_OUT = pd.DataFrame({  # held-out lead-snapshots: who a threshold passes, against who Sales was handed (ROWS)
+    "lead_id": ["A", "B", "C", "D", "E", "F"],
+    "as_of": [t("2023-12-20"), t("2024-01-05"), t("2023-11-01"), t("2024-02-01"), t("2024-02-01"), t("2024-02-01")],
+    "label": [1, 0, 0, 0, 0, 1],
+    "model_proba": [0.5, 0.1, 0.4, 0.3, 0.05, 0.6],
+    "rule_points": [60, 70, 10, 80, 90, 0],
+})
+
+
+def test_what_other_thresholds_would_have_handed_over_matches_a_hand_count():
+    from leadscore.pipeline.evaluation.handoff import handed_over_instead, threshold_candidates
+
+    config = load_config(windows={"horizon_days": 90}, grades={"hot": 0.25})
+    candidates = threshold_candidates(HELD_OUT, config, {"MQL": 50, "hot": 80}, fitted_points=[1, 0, 1, 1, 0, 1], fitted_mql=1)
+    table = handed_over_instead(HELD_OUT, handoffs(LIFECYCLE, 30), candidates, 30).set_index("threshold")
+    # handed over within 30 days of as_of: A (MQL 01-01, accepted), B (01-10, recycled), D (02-02, recycled);
+    # C's handoff comes 80 days after its snapshot, E's 9 days after (no decision), F is never handed over
+    actual = table.loc["actual handoffs (entered MQL)"]
+    assert actual[["passed", "wins"]].tolist() == [4, 1] and actual["accepted_share"] == pytest.approx(1 / 4)
+    model = table.loc["model hot threshold"]  # A, C, D, F
+    assert model[["passed", "leads", "wins"]].tolist() == [4, 4, 2] and model["actually_handed_share"] == pytest.approx(2 / 4)
+    assert model["accepted_share"] == pytest.approx(1 / 2)
+    points = table.loc["points table MQL threshold"]  # A, B, D, E: all handed over, 1 win
+    assert points[["passed", "wins"]].tolist() == [4, 1] and points["actually_handed_share"] == 1.0
+    fitted = table.loc["fitted table MQL threshold"]  # A, C, D, F
+    assert fitted["conversion"] == pytest.approx(0.5) and fitted["rule"] == "≥ 1 points"
