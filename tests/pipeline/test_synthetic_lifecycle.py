@@ -106,3 +106,25 @@ def test_a_stage_label_trains_on_sql_within_the_horizon_with_the_features_of_the
     names = by_stage.feature_names
     pd.testing.assert_frame_equal(common[names].reset_index(drop=True),
                                   common[[f"{n}_wins" for n in names]].set_axis(names, axis=1).reset_index(drop=True))
+
+
+@pytest.mark.slow
+def test_training_on_a_crm_with_lifecycle_sets_other_thresholds_handoffs_beside_the_actual_ones(tmp_path):
+    import json
+
+    from leadscore.pipeline.config import load_config, with_settings
+    from leadscore.pipeline.train import train
+
+    world = with_lifecycle(generate_crm(3000, seed=8, months=24), sync_days=SYNC)
+    write_crm(world, tmp_path / "crm")
+    config = with_settings(load_config(workdir=str(tmp_path / "work"), rules={"fit": True}), SETTINGS)
+    result = train(tmp_path / "crm", config)
+    report = result.report_paths["html"].read_text()
+    assert "Handoff audit" in report and "What other thresholds would have handed over instead" in report
+    instead = json.loads(result.report_paths["html"].with_name("metrics.json").read_text())["handoff"]["instead"]
+    assert [r["threshold"] for r in instead] == ["actual handoffs (entered MQL)", "model hot threshold",
+                                                "points table MQL threshold", "fitted table MQL threshold"]
+    actual = instead[0]
+    assert actual["passed"] > 0 and actual["actually_handed_share"] == 1.0
+    assert instead[1]["passed"] == int((result.test_frame["model_proba"] >= config.grades.hot).sum())  # the held-out leads
+    assert all(0 <= r["conversion"] <= 1 for r in instead if r["passed"])
