@@ -117,6 +117,20 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
         raw = self.booster_model_.booster_.predict(self.prepare(X), pred_contrib=True)
         return pd.DataFrame(raw[:, :-1], columns=list(self.feature_names_in_), index=X.index)
 
+    def path_contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Return each feature's contribution to each lead's log-odds along its trees' paths (`models.paths`).
+
+        The cost of one prediction; the same sum as `contributions`, shared out split by split.
+        """
+        from leadscore.models.paths import path_contributions, path_table
+
+        booster = self.booster_model_.booster_
+        table = getattr(self, "path_table_", None)
+        if table is None:
+            table = self.path_table_ = path_table(booster)
+        leaves = booster.predict(self.prepare(X), pred_leaf=True)
+        return pd.DataFrame(path_contributions(table, leaves), columns=list(self.feature_names_in_), index=X.index)
+
     def feature_importance(self) -> pd.Series:
         """Return total gain per feature, largest first."""
         booster = self.booster_model_.booster_
