@@ -1,0 +1,111 @@
+"""Give each row of a flat export the period it belongs to, the order the training core splits and backtests in.
+
+The core cuts its periods into train, calibration and test, and backtests over the last
+ones, each scored by a model fitted on the periods before it. A flat export's periods are:
+
+- `date`: the date column's day (checked to be a date: an integer column is not read as
+  nanoseconds since 1970);
+- `order`: consecutive blocks of rows in file order, `ascending` (oldest first) or
+  `descending` (newest first: the blocks are counted from the end of the file);
+- `random`: blocks drawn at random, each with the export's share of wins (stratified);
+- `group`: blocks drawn at random by a group column (an account), so no group is on both sides.
+
+Stand-in periods (every way but `date`) are dates a week apart from 2000-01-01, and are
+worded as the blocks they are ("block 3 of 20 in file order"), never as dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from leadscore.pipeline.config import FlatTableConfig
+from leadscore.pipeline.errors import BadInputError
+
+PERIOD_ORIGIN = pd.Timestamp("2000-01-01", tz="UTC")
+"""The first stand-in date of a split by blocks of rows."""
+
+
+@dataclass(frozen=True)
+class FlatSplitChoice:
+    """How the rows were ordered into periods, why, and how a period is worded."""
+
+    by: str
+    why: str
+    period_name: Callable | None  # words an `as_of`; None: it is a date, worded as one
+
+
+def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, path: Path,
+                seed: int = 0) -> tuple[pd.Series, FlatSplitChoice]:
+    """Return each row's period (`as_of`, UTC) and the split choice that gave it."""
+    split = flat.split
+    by = split.by or ("date" if flat.date_column else "order")
+    if by == "date":
+        return _dates(frame, flat, path), FlatSplitChoice(
+            "date", f"by the date column '{flat.date_column}': trained on the past, tested on the latest rows", None)
+    n, periods = len(frame), flat.periods
+    if by == "order":
+        position = np.arange(n) if split.order == "ascending" else np.arange(n)[::-1]
+        block = position * periods // max(n, 1)
+        newest = "last" if split.order == "ascending" else "first"
+        why = (f"by row order ({split.order}: the newest rows are {newest} in the file), in {periods} blocks"
+               + ("" if flat.split.by else "; there is no date column, so file order is taken as time order "
+                  "(flat.split.order: descending if the newest rows come first, flat.split.by: random if rows have no order)"))
+        words = "in file order" if split.order == "ascending" else "counted from the end of the file"
+    elif by == "random":
+        block = _folds(StratifiedKFold(periods, shuffle=True, random_state=seed).split(np.zeros(n), labels), n)
+        why = (f"at random in {periods} blocks, each with the export's share of wins (flat.split.by: random): rows are taken "
+               "as exchangeable, so the figures hold only if the population does not change over time")
+        words = "drawn at random"
+    else:
+        column = split.group_column
+        if column not in frame.columns:
+            raise BadInputError(f"{path}: flat.split.group_column '{column}' is not a column; found: {', '.join(frame.columns)}")
+        groups = frame[column].astype("string").fillna(pd.Series([f"<row {i}>" for i in range(n)], index=frame.index))
+        block = _folds(StratifiedGroupKFold(periods, shuffle=True, random_state=seed).split(np.zeros(n), labels, groups), n)
+        why = (f"at random by '{column}' in {periods} blocks (flat.split.by: group): all rows of one {column} fall in one "
+               "block, so none is both learned from and tested on")
+        words = f"drawn at random by {column}"
+    as_of = pd.Series(PERIOD_ORIGIN + pd.to_timedelta(np.asarray(block) * 7, unit="D"), index=frame.index)
+    return as_of, FlatSplitChoice(by, why, _block_name(periods, words))
+
+
+def describe_period(when, choice: FlatSplitChoice) -> str:
+    """Word a period as the choice words it: its date, or its block."""
+    return choice.period_name(when) if choice.period_name else str(pd.Timestamp(when).date())
+
+
+def _dates(frame: pd.DataFrame, flat: FlatTableConfig, path: Path) -> pd.Series:
+    column = flat.date_column
+    if not column:
+        raise BadInputError(f"{path}: flat.split.by is 'date' but flat.date_column is not set")
+    values = frame[column]
+    filled = values.dropna()
+    if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
+        raise BadInputError(f"{path}: column '{column}' (flat.date_column) holds numbers ({', '.join(filled.head(3))}), not dates; "
+                            "name a column of dates such as 2024-03-01, or, if the numbers give the row order, "
+                            "use flat.split.by: order")
+    as_of = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = as_of.isna()
+    if bad.any():
+        rows = ", ".join(f"{values.iloc[i]!r} (row {i + 1})" for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise BadInputError(f"{path}: column '{column}' has {int(bad.sum())} values that are not dates: {rows}")
+    return as_of.dt.normalize()
+
+
+def _folds(splits, n: int) -> np.ndarray:
+    block = np.zeros(n, dtype=int)
+    for fold, (_, rows) in enumerate(splits):
+        block[rows] = fold
+    return block
+
+
+def _block_name(periods: int, words: str):
+    def name(when) -> str:
+        return f"block {(pd.Timestamp(when) - PERIOD_ORIGIN).days // 7 + 1} of {periods} {words}"
+    return name
