@@ -21,7 +21,7 @@ from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
 from leadscore.pipeline.core import backtest_means, train_core
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
-from leadscore.pipeline.flat_split import FlatSplitChoice, describe_period, row_periods
+from leadscore.pipeline.flat_split import FlatSplitChoice, describe_period, row_periods, word_periods
 from leadscore.pipeline.flat_table import (export_path, flat_registry, infer_kinds, lead_ids, outcome_labels, read_export,
                                            typed_features)
 from leadscore.pipeline.windows import Window
@@ -44,6 +44,7 @@ class FlatResult:
     masks: dict = field(default_factory=dict)  # train / calibration / test row masks over `rows`
     choice: FlatSplitChoice | None = None
     verdict: list = field(default_factory=list)  # the report's verdict, sentence by sentence
+    training: dict = field(default_factory=dict)  # what the report says of training, its periods worded as the split words them
 
 
 def read_flat_table(flat: FlatTableConfig, base: Path | None = None, seed: int = 0) -> pd.DataFrame:
@@ -127,8 +128,10 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
 
     scored = core.backtest_frame
     t = core.holdout.points.table_.thresholds
+    training = word_periods(training_summary(core, rows), choice)
+    words = {"split": choice.why, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
-                                  backtest=core.backtest, training=training_summary(core, rows))
+                                  backtest=word_periods(core.backtest, choice), training=training, flat=words)
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(
@@ -141,7 +144,7 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
         drift={"win_rate_train": rate(train), "win_rate_calibration": rate(cal), "win_rate_test": rate(test),
                "mean_predicted_test": float(scored["model_proba"].mean())},
         core=core, leakage=leakage, kinds=kinds, rows=rows, masks={"train": train, "calibration": cal, "test": test},
-        choice=choice, verdict=list(evaluation.verdict),
+        choice=choice, verdict=list(evaluation.verdict), training=training,
     )
 
 

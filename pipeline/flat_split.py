@@ -80,6 +80,30 @@ def describe_period(when, choice: FlatSplitChoice) -> str:
     return choice.period_name(when) if choice.period_name else str(pd.Timestamp(when).date())
 
 
+PERIOD_KEYS = frozenset({"first_as_of", "last_as_of", "fitted_to", "calibrated_from"})
+"""The keys of the core's summaries and backtest rows that hold a period, as a date."""
+
+
+def word_periods(value, choice: FlatSplitChoice):
+    """Return `value` (a dict, list or frame of the core's summaries) with its stand-in dates worded as blocks.
+
+    The core words every period as a date; a split by blocks of rows has none to show.
+    """
+    if choice.period_name is None:
+        return value
+    if isinstance(value, pd.DataFrame):
+        return value.assign(**{k: value[k].map(lambda v: _worded(v, choice)) for k in PERIOD_KEYS if k in value.columns})
+    if isinstance(value, dict):
+        return {k: _worded(v, choice) if k in PERIOD_KEYS else word_periods(v, choice) for k, v in value.items()}
+    if isinstance(value, list):
+        return [word_periods(v, choice) for v in value]
+    return value
+
+
+def _worded(value, choice: FlatSplitChoice):
+    return choice.period_name(pd.Timestamp(value, tz="UTC")) if isinstance(value, str) and value[:2] == "20" else value
+
+
 def _dates(frame: pd.DataFrame, flat: FlatTableConfig, path: Path) -> pd.Series:
     column = flat.date_column
     if not column:

@@ -73,7 +73,7 @@ def train_flat_model(config: Config, base: Path | None = None, config_dir: Path 
 
 def _manifest(result: FlatResult, config: Config, trained_at: pd.Timestamp) -> dict:
     """Return the bundle manifest: how to read the export, the feature schema, the points table, the figures."""
-    from leadscore.pipeline.fitting import core_manifest
+    from leadscore.pipeline.flat_split import word_periods
 
     flat, core = config.flat, result.core
     names = list(result.kinds)
@@ -84,7 +84,7 @@ def _manifest(result: FlatResult, config: Config, trained_at: pd.Timestamp) -> d
         "features": schema_of(result.rows[names], core.deployed.model.categories_),
         "points_table": core.deployed.points.table_.model_dump(mode="json"),
         "split": result.split,
-        **core_manifest(core, result.rows),
+        **result.training, "backtest": word_periods(core.backtest, result.choice).to_dict(orient="records"),
         "calibration_method": result.calibration_method,
         "leakage": result.leakage.to_dict(orient="records"),
         "best_iteration": getattr(core.holdout.model, "best_iteration_", None),

@@ -46,8 +46,8 @@ ROUGH_ECE = 0.05
 def calibration_line(model_ece: float, rule_ece: float) -> str:
     """Say what the model's probabilities can be read as, chosen by its measured expected calibration error.
 
-    >>> calibration_line(0.01, 0.02).split(":")[1]
-    ' a model score of p means about p of such leads win (expected calibration error 0.010'
+    >>> calibration_line(0.01, 0.02).split(" (")[0]
+    'Calibration: a model score of p means about p of such leads win'
     >>> "a ranking" in calibration_line(0.198, 0.09)
     True
     """
