@@ -82,3 +82,36 @@ def test_the_cli_trains_prints_the_leakage_table_and_verdict_then_scores(trained
     out = tmp_path / "scores.parquet"
     assert main(["flat", "score", "--config", str(config_file), "--data", str(new_path), "--out", str(out)]) == 0
     assert len(pd.read_parquet(out)) == 300
+
+
+def test_training_on_an_export_with_leaks_prints_the_table_and_refuses_naming_the_key(tmp_path, capsys):
+    """A winner-only sparse deal column and a sales-status column ranking wins at ~0.92: the guard stops both."""
+    import numpy as np
+    import yaml
+
+    export = lead_export(n=2400)
+    rng = np.random.default_rng(3)
+    won = (export["outcome"] == "won").to_numpy()
+    deal = np.full(len(export), np.nan)
+    deal[rng.choice(np.flatnonzero(won), 25, replace=False)] = 5000.0
+    says_won = won == (rng.random(len(export)) < 0.92)
+    export = export.assign(deal_amount=deal, lead_status=np.where(says_won, "Closed by Horizon", "Will revert after reading the email"))
+    path, table = write_export(tmp_path, export)
+    config_file = tmp_path / "flat.yaml"
+    section = flat_section(path, table)
+    section["behaviour"] = ["visits", "deal_amount", "lead_status"]
+    config_file.write_text(yaml.safe_dump({"workdir": str(tmp_path / "work"), "flat": section}))
+    assert main(["flat", "train", "--config", str(config_file)]) == 2
+    captured = capsys.readouterr()
+    assert "leakage guard" in captured.out and "lead_status" in captured.out and "refuse" in captured.out
+    message = " ".join(captured.err.split())
+    import re
+
+    assert re.search(r"refusing to train on columns that look like label leakage: 'deal_amount': filled on \d+ rows, "
+                     r"every one a winner", message)
+    assert "'lead_status': alone it ranks wins with AUC 0.9" in message and "allow_features: [deal_amount, lead_status]" in message
+
+
+def test_flat_without_a_config_is_a_usage_error(capsys):
+    assert main(["flat"]) == 2
+    assert "--config is required" in capsys.readouterr().err
