@@ -1,9 +1,11 @@
 """Run the flat-table stage: train and evaluate on one row per lead with an outcome column, no activity history.
 
-Many teams only have such an export. The same machinery applies: a time-ordered split
-(by a date column, or by file order in consecutive periods), the leakage guard, the training
-core (family choice, backtest, refit, calibration on the latest period), a points table over
-the flat columns, and the same report.
+Many teams only have such an export. The same machinery applies: a split into periods (by a
+date column, by row order, at random stratified by outcome, or at random by group:
+`pipeline.flat_split`), the leakage guard over every column (`models.leakage_table`), the
+training core (family choice, backtest, refit, calibration on the latest period), a points
+table over the flat columns, and the same report, worded for rows rather than snapshots.
+Reading the file is `pipeline.flat_table`; saving and registering the model `pipeline.flat_train`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from rich.markup import escape
+
 from leadscore.models.leakage_table import leakage_table, refuse_leaks
 from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
+from leadscore.pipeline.console import err
 from leadscore.pipeline.core import backtest_means, train_core
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
 from leadscore.pipeline.flat_split import FlatSplitChoice, describe_period, row_periods, word_periods
@@ -85,6 +90,8 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     if flat is None:
         raise BadInputError("the config has no 'flat' section: see pipeline/conf/examples/bank_marketing.yaml")
     frame, path, choice = _read(flat, base, config.model.seed)
+    for warning in choice.warnings:  # said before minutes of training, as the CRM path says its own
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     frame = frame.sort_values("as_of", kind="stable", ignore_index=True)
     kinds = infer_kinds(frame, flat)
     columns = list(kinds)

@@ -38,6 +38,7 @@ class FlatSplitChoice:
     by: str
     why: str
     period_name: Callable | None  # words an `as_of`; None: it is a date, worded as one
+    warnings: tuple[str, ...] = ()  # what the file suggests about its order that the split does not follow
 
 
 def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, path: Path,
@@ -49,6 +50,7 @@ def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, 
         return _dates(frame, flat, path), FlatSplitChoice(
             "date", f"by the date column '{flat.date_column}': trained on the past, tested on the latest rows", None)
     n, periods = len(frame), flat.periods
+    warnings: tuple[str, ...] = ()
     if by == "order":
         position = np.arange(n) if split.order == "ascending" else np.arange(n)[::-1]
         block = position * periods // max(n, 1)
@@ -57,6 +59,7 @@ def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, 
                + ("" if flat.split.by else "; there is no date column, so file order is taken as time order "
                   "(flat.split.order: descending if the newest rows come first, flat.split.by: random if rows have no order)"))
         words = "in file order" if split.order == "ascending" else "counted from the end of the file"
+        warnings = _order_warning(frame, flat)
     elif by == "random":
         block = _folds(StratifiedKFold(periods, shuffle=True, random_state=seed).split(np.zeros(n), labels), n)
         why = (f"at random in {periods} blocks, each with the export's share of wins (flat.split.by: random): rows are taken "
@@ -72,7 +75,7 @@ def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, 
                "block, so none is both learned from and tested on")
         words = f"drawn at random by {column}"
     as_of = pd.Series(PERIOD_ORIGIN + pd.to_timedelta(np.asarray(block) * 7, unit="D"), index=frame.index)
-    return as_of, FlatSplitChoice(by, why, _block_name(periods, words))
+    return as_of, FlatSplitChoice(by, why, _block_name(periods, words), warnings)
 
 
 def describe_period(when, choice: FlatSplitChoice) -> str:
@@ -120,6 +123,30 @@ def _dates(frame: pd.DataFrame, flat: FlatTableConfig, path: Path) -> pd.Series:
         rows = ", ".join(f"{values.iloc[i]!r} (row {i + 1})" for i in np.flatnonzero(bad.to_numpy())[:5])
         raise BadInputError(f"{path}: column '{column}' has {int(bad.sum())} values that are not dates: {rows}")
     return as_of.dt.normalize()
+
+
+def _order_warning(frame: pd.DataFrame, flat: FlatTableConfig) -> tuple[str, ...]:
+    """Say so when numeric ids run against the declared row order: ids usually grow with time.
+
+    A file sorted newest first and split as if oldest first trains on the newest rows and tests
+    on the oldest; the ids are the one clue the file itself gives.
+    """
+    if not flat.id_column or flat.split.by:  # an order declared outright is the user's word
+        return ()
+    ids = pd.to_numeric(frame[flat.id_column], errors="coerce")
+    if ids.isna().any() or len(ids) < 3:
+        return ()
+    rank = ids.rank().to_numpy()
+    trend = float(np.corrcoef(rank, np.arange(len(rank)))[0, 1])  # Spearman's rho of id against position
+    falling = flat.split.order == "ascending" and trend < -0.9
+    rising = flat.split.order == "descending" and trend > 0.9
+    if not (falling or rising):
+        return ()
+    way = "fall" if falling else "rise"
+    other = "descending" if falling else "ascending"
+    return (f"the ids in '{flat.id_column}' {way} down the file while flat.split.order is {flat.split.order}: if ids grow "
+            f"with time, the newest rows are {'first' if falling else 'last'} and the split trains on them; set "
+            f"flat.split.order: {other} (or flat.split.by: order to keep the order as declared)",)
 
 
 def _folds(splits, n: int) -> np.ndarray:

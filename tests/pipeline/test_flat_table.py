@@ -115,3 +115,15 @@ def test_a_missing_points_table_says_a_flat_export_needs_its_own(tmp_path):
     config = load_config(workdir=str(tmp_path / "w"), flat={**flat_section(path, path), "points_table": None})
     with pytest.raises(BadInputError, match="flat.points_table is not set: a flat export needs its own points table"):
         train_flat(config)
+
+
+def test_ids_falling_down_a_file_split_in_ascending_order_are_warned_of():
+    frame = lead_export(n=200).assign(lead=lambda f: np.arange(len(f))[::-1] + 1)
+    config = load_config(flat={"path": "x.csv", "outcome_column": "outcome", "id_column": "lead"})
+    labels = (frame["outcome"] == "won").to_numpy().astype(int)
+    _, choice = row_periods(frame, labels, config.flat, Path("x.csv"))
+    assert len(choice.warnings) == 1 and "'lead' fall down the file" in choice.warnings[0]
+    assert "flat.split.order: descending" in choice.warnings[0]
+    declared = load_config(flat={"path": "x.csv", "outcome_column": "outcome", "id_column": "lead",
+                                 "split": {"by": "order", "order": "descending"}})
+    assert row_periods(frame, labels, declared.flat, Path("x.csv"))[1].warnings == ()
