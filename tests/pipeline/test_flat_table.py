@@ -127,3 +127,10 @@ def test_ids_falling_down_a_file_split_in_ascending_order_are_warned_of():
     declared = load_config(flat={"path": "x.csv", "outcome_column": "outcome", "id_column": "lead",
                                  "split": {"by": "order", "order": "descending"}})
     assert row_periods(frame, labels, declared.flat, Path("x.csv"))[1].warnings == ()
+
+
+def test_a_ragged_row_is_an_error_naming_the_file_and_line(tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text("lead,age,job,visits,outcome\nL1,30,admin,2,won\nL2,41,admin,1,3,lost\n")
+    with pytest.raises(BadInputError, match=r"leads.csv: cannot be read as a ','-separated table: .*Expected 5 fields in line 3, saw 6"):
+        read_export(path, ",", (), ["age"])
