@@ -75,6 +75,8 @@ class ModelConfig(_Strict):
     isotonic_min_positives: int = Field(200, ge=1)  # isotonic needs enough wins to be smooth; sigmoid below
     seed: int = 0
     leakage_auc: float = Field(0.95, gt=0.5, le=1)  # a feature ranking wins this well alone is refused
+    leakage_warn_auc: float = Field(0.85, gt=0.5, le=1)  # from here up to leakage_auc a feature is warned of
+    leakage_min_winner_only: int = Field(10, ge=1)  # a column filled on at least this many rows, all winners, is refused
     allow_features: tuple[str, ...] = ()  # leaky-looking features the user vouches for
     families: tuple[Literal["lightgbm", "logistic"], ...] = Field(("lightgbm", "logistic"), min_length=1)
     selection_folds: int = Field(2, ge=1)  # forward folds over the calibration slice that rank the candidates
@@ -161,6 +163,26 @@ class MonitorConfig(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)  # a threshold is over-generous when its conversion's upper bound misses the target
 
 
+class FlatSplit(_Strict):
+    """How a flat export is cut into train, calibration and test rows.
+
+    `by`: `date` (the date column orders the rows), `order` (the file's row order, `order`
+    ascending or descending, is time order), `random` (stratified by outcome: only when rows
+    are exchangeable, e.g. no time order is known), `group` (random by `group_column`, so one
+    account's rows never sit on both sides). Without `by`, a date column means `date`, else `order`.
+    """
+
+    by: Literal["date", "order", "random", "group"] | None = None
+    order: Literal["ascending", "descending"] = "ascending"  # descending: the newest row is first in the file
+    group_column: str | None = None
+
+    @model_validator(mode="after")
+    def _group_needs_column(self) -> FlatSplit:
+        if self.by == "group" and not self.group_column:
+            raise ValueError("split.by 'group' needs split.group_column (e.g. the account id)")
+        return self
+
+
 class FlatTableConfig(_Strict):
     """A flat lead export: one row per lead with an outcome column and no activity history."""
 
@@ -170,11 +192,32 @@ class FlatTableConfig(_Strict):
     outcome_column: str
     positive_values: tuple[str, ...] = ("yes", "1", "true", "won")
     date_column: str | None = None  # orders the rows for the time split; without it, file order is time order
-    periods: int = Field(20, ge=5)  # without a date column: consecutive blocks of rows standing in for dates
+    periods: int = Field(20, ge=5)  # consecutive blocks of rows the split and the backtest cut the rows into
+    split: FlatSplit = FlatSplit()
     explicit: tuple[str, ...] = ()  # who the lead is
     behaviour: tuple[str, ...] = ()  # pre-aggregated behaviour known before the outcome
     drop: tuple[str, ...] = ()  # columns never to use (e.g. known only after the outcome)
+    na_values: tuple[str, ...] = ()  # cell values that mean blank (a form's "Select", "N/A"), besides empty cells
+    numeric: tuple[str, ...] = ()  # feature columns to read as numbers (a value that is not one is an error)
+    categorical: tuple[str, ...] = ()  # feature columns to read as categories even when they hold numbers (codes, ids)
     points_table: str | None = None
+    model_name: str = "leadscore-flat"  # the registered model: apart from the CRM model, whose features differ
+
+    @model_validator(mode="after")
+    def _columns_listed_once(self) -> FlatTableConfig:
+        problems = []
+        for left, right in (("explicit", "behaviour"), ("explicit", "drop"), ("behaviour", "drop"), ("numeric", "categorical")):
+            both = sorted(set(getattr(self, left)) & set(getattr(self, right)))
+            if both:
+                problems.append(f"{', '.join(both)} listed under both flat.{left} and flat.{right}; list each column once")
+        features = set(self.explicit) | set(self.behaviour)
+        typed = [c for c in (*self.numeric, *self.categorical) if c not in features]
+        if typed:
+            problems.append(f"flat.numeric / flat.categorical name {', '.join(typed)}, which are not listed under "
+                            "flat.explicit or flat.behaviour")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Config(_Strict):

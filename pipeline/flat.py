@@ -1,29 +1,35 @@
 """Run the flat-table stage: train and evaluate on one row per lead with an outcome column, no activity history.
 
-Many teams only have such an export. The same machinery applies: a time-ordered split
-(by a date column, or by file order in consecutive periods), the leakage guard, the training
-core (family choice, backtest, refit, calibration on the latest period), a points table over
-the flat columns, and the same report.
+Many teams only have such an export. The same machinery applies: a split into periods (by a
+date column, by row order, at random stratified by outcome, or at random by group:
+`pipeline.flat_split`), the leakage guard over every column (`models.leakage_table`), the
+training core (family choice, backtest, refit, calibration on the latest period), a points
+table over the flat columns, and the same report, worded for rows rather than snapshots.
+Reading the file is `pipeline.flat_table`; saving and registering the model `pipeline.flat_train`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from leadscore.features.declarations import Feature
-from leadscore.models.leakage import refuse_leaky_features
+from rich.markup import escape
+
+from leadscore.models.leakage_table import leakage_table, refuse_leaks
 from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
-from leadscore.pipeline.core import train_core
+from leadscore.pipeline.console import err
+from leadscore.pipeline.core import backtest_means, train_core
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
+from leadscore.pipeline.flat_split import FlatSplitChoice, describe_period, row_periods, word_periods
+from leadscore.pipeline.flat_table import (export_path, flat_registry, infer_kinds, lead_ids, outcome_labels, read_export,
+                                           typed_features)
 from leadscore.pipeline.windows import Window
-
-_PERIOD_ORIGIN = pd.Timestamp("2000-01-01", tz="UTC")
 
 
 @dataclass
@@ -37,56 +43,35 @@ class FlatResult:
     test_frame: pd.DataFrame
     drift: dict
     core: object = None  # pipeline.core.CoreResult: the family chosen, the backtest and the deployed (refitted) model
+    leakage: pd.DataFrame = field(default_factory=pd.DataFrame)  # models.leakage_table: one row per feature column
+    kinds: dict = field(default_factory=dict)  # feature column -> number or category, as scoring must read it
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # lead_id, as_of, label and the typed feature columns
+    masks: dict = field(default_factory=dict)  # train / calibration / test row masks over `rows`
+    choice: FlatSplitChoice | None = None
+    verdict: list = field(default_factory=list)  # the report's verdict, sentence by sentence
+    training: dict = field(default_factory=dict)  # what the report says of training, its periods worded as the split words them
 
 
-def read_flat_table(flat: FlatTableConfig, base: Path | None = None) -> pd.DataFrame:
-    """Read the export and check the configured columns; errors name the file and the column."""
-    path = Path(flat.path) if base is None or Path(flat.path).is_absolute() else base / flat.path
-    try:
-        frame = pd.read_csv(path, sep=flat.delimiter, low_memory=False)
-    except FileNotFoundError:
-        raise BadInputError(f"{path}: flat lead table not found") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise BadInputError(f"{path}: cannot be read as a {flat.delimiter!r}-separated table: {exc}") from None
-    needed = [flat.outcome_column, *flat.explicit, *flat.behaviour] + [c for c in (flat.id_column, flat.date_column) if c]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise BadInputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-                            f"found: {', '.join(frame.columns)}")
-    overlap = set(flat.drop) & set(flat.explicit + flat.behaviour)
-    if overlap:
-        raise BadInputError(f"{path}: columns listed both as features and under drop: {', '.join(sorted(overlap))}")
-    outcome = frame[flat.outcome_column].astype(str).str.strip().str.lower()
-    if outcome.nunique() < 2:
-        raise InsufficientDataError(f"{path}: column '{flat.outcome_column}' holds a single value ({outcome.iloc[0]!r}); "
-                                    "a scorer needs wins and losses")
-    frame = frame.assign(label=outcome.isin([v.lower() for v in flat.positive_values]).astype(int))
-    if flat.date_column:
-        as_of = pd.to_datetime(frame[flat.date_column], utc=True, errors="coerce")
-        bad = as_of.isna()
-        if bad.any():
-            rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
-            raise BadInputError(f"{path}: column '{flat.date_column}' has {int(bad.sum())} values that are not dates, first at rows {rows}")
-    else:
-        period = np.arange(len(frame)) * flat.periods // max(len(frame), 1)
-        as_of = _PERIOD_ORIGIN + pd.to_timedelta(period * 7, unit="D")
-    frame["as_of"] = as_of
-    frame["lead_id"] = frame[flat.id_column].astype(str) if flat.id_column else np.arange(1, len(frame) + 1).astype(str)
+def read_flat_table(flat: FlatTableConfig, base: Path | None = None, seed: int = 0) -> pd.DataFrame:
+    """Read the export and check the configured columns; errors name the file and the column.
+
+    Returns the export's columns as read (blank tokens blanked) with `label`, `lead_id` and `as_of`.
+    """
+    frame, _, _ = _read(flat, base, seed)
     return frame
 
 
-def flat_registry(frame: pd.DataFrame, flat: FlatTableConfig) -> dict[str, Feature]:
-    """Describe the flat columns as features, so a points table can be checked against them."""
-    registry = {}
-    for family, columns in (("explicit", flat.explicit), ("implicit", flat.behaviour)):
-        for name in columns:
-            dtype = "float" if pd.api.types.is_numeric_dtype(frame[name]) else "category"
-            registry[name] = Feature(name, family, f"{name} (from the flat table)", "lead", name, dtype, f"{name}: {{value}}")
-    return registry
+def _read(flat: FlatTableConfig, base: Path | None, seed: int) -> tuple[pd.DataFrame, Path, FlatSplitChoice]:
+    path = export_path(flat, base)
+    needed = [flat.outcome_column, *flat.explicit, *flat.behaviour] + [c for c in (flat.id_column, flat.date_column) if c]
+    frame = read_export(path, flat.delimiter, flat.na_values, needed)
+    frame = frame.assign(label=outcome_labels(frame, flat, path))
+    as_of, choice = row_periods(frame, frame["label"].to_numpy(), flat, path, seed)
+    return frame.assign(as_of=as_of, lead_id=lead_ids(frame, flat.id_column, path)), path, choice
 
 
 def train_flat(config: Config, base: Path | None = None, out: str | Path | None = None,
-               config_dir: Path | None = None) -> FlatResult:
+               config_dir: Path | None = None, on_leakage: Callable[[pd.DataFrame], None] | None = None) -> FlatResult:
     """Choose, backtest and refit model and points table on a flat export with the training core, and report.
 
     A flat export has no history per lead to rebuild, so its test figures are the rolling
@@ -94,6 +79,8 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     row before it and calibrated on the latest block before it, which is how the deployed
     model is used when it is retrained as new outcomes arrive. The single time split's
     figures (one model fitted before the whole test period) are kept beside them.
+    `on_leakage` receives the leakage table of every feature column before a refusal is
+    raised, so the user sees the evidence beside the error.
     """
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
     from leadscore.pipeline.evaluation.figures import side_by_side_metrics
@@ -102,51 +89,69 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     flat = config.flat
     if flat is None:
         raise BadInputError("the config has no 'flat' section: see pipeline/conf/examples/bank_marketing.yaml")
-    frame = read_flat_table(flat, base).sort_values("as_of", kind="stable", ignore_index=True)
-    columns = list(flat.explicit) + list(flat.behaviour)
-    X = frame[columns].copy()
-    for name in columns:
-        if not pd.api.types.is_numeric_dtype(X[name]):
-            X[name] = X[name].astype("string")
+    frame, path, choice = _read(flat, base, config.model.seed)
+    for warning in choice.warnings:  # said before minutes of training, as the CRM path says its own
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    frame = frame.sort_values("as_of", kind="stable", ignore_index=True)
+    kinds = infer_kinds(frame, flat)
+    columns = list(kinds)
+    X = typed_features(frame, kinds, path)
     y = frame["label"].to_numpy()
     dates = np.array(sorted(frame["as_of"].unique()))
     n_test = max(1, round(len(dates) * config.split.test_share))
     n_cal = max(1, round(len(dates) * config.split.calibration_share))
+    if len(dates) < n_test + n_cal + 1:
+        raise InsufficientDataError(f"{path}: the rows fall in {len(dates)} periods ({choice.why}); at least "
+                                    f"{n_test + n_cal + 1} are needed to train, calibrate and test on different ones")
     test_start, cal_start = dates[len(dates) - n_test], dates[len(dates) - n_test - n_cal]
     train = (frame["as_of"] < cal_start).to_numpy()
     cal = ((frame["as_of"] >= cal_start) & (frame["as_of"] < test_start)).to_numpy()
     test = (frame["as_of"] >= test_start).to_numpy()
     for name, mask in (("train", train), ("calibration", cal), ("test", test)):
         if y[mask].sum() < config.split.min_won or (y[mask] == 0).sum() < config.split.min_lost:
-            raise InsufficientDataError(f"{flat.path}: the {name} slice has {int(y[mask].sum())} wins and "
-                                        f"{int((y[mask] == 0).sum())} losses; at least {config.split.min_won} of each are needed")
-    refuse_leaky_features(X[train], y[train], config.model.allow_features, config.model.leakage_auc)
+            raise InsufficientDataError(f"{path}: the {name} rows hold {int(y[mask].sum())} wins and "
+                                        f"{int((y[mask] == 0).sum())} losses; at least {config.split.min_won} wins and "
+                                        f"{config.split.min_lost} losses are needed (split.min_won, split.min_lost)")
+    m = config.model
+    leakage = leakage_table(X[train], y[train], m.leakage_warn_auc, m.leakage_auc, m.leakage_min_winner_only,
+                            m.allow_features, m.seed)
+    if on_leakage is not None:
+        on_leakage(leakage)
+    refuse_leaks(leakage, str(path))
     rng = np.random.default_rng(config.model.seed)
     validation = train & (rng.random(len(frame)) < config.model.validation_share)
     holdout = Window(pd.Timestamp(test_start), pd.Timestamp(cal_start), train & ~validation, validation, cal)
     table_path = flat.points_table
     if table_path and not Path(table_path).is_absolute() and config_dir is not None and (config_dir / table_path).exists():
         table_path = str(config_dir / table_path)
-    table, registry = load_points_table(table_path), flat_registry(frame, flat)
+    if table_path is None:
+        raise BadInputError("flat.points_table is not set: a flat export needs its own points table over its columns "
+                            "(see pipeline/conf/examples/bank_marketing_points.yaml); the packaged table scores CRM features")
+    table, registry = load_points_table(table_path), flat_registry(kinds, flat.explicit)
     rows = pd.concat([frame[["lead_id", "as_of", "label"]], X], axis=1)
     core = train_core(rows, columns, holdout, test, config, pd.Timedelta(0), lambda: PointsScorer(table, features=registry),
                       lambda part, calibrated, points: _scored(part, calibrated, points, config),
-                      period_name=None if flat.date_column else _period_name(flat.periods))
+                      period_name=choice.period_name)
 
     scored = core.backtest_frame
     t = core.holdout.points.table_.thresholds
+    training = word_periods(training_summary(core, rows), choice)
+    words = {"split": choice.why, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
-                                  backtest=core.backtest, training=training_summary(core, rows))
+                                  backtest=word_periods(core.backtest, choice), training=training, flat=words)
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(
-        metrics={**evaluation.metrics, "held_out": side_by_side_metrics(core.test_frame)},
+        metrics={**evaluation.metrics, "held_out": side_by_side_metrics(core.test_frame), "backtest": backtest_means(core.backtest)},
         calibration_method=core.deployed.method,
-        split={"train_rows": int(train.sum()), "calibration_rows": int(cal.sum()), "test_rows": int(test.sum())},
+        split={"train_rows": int(train.sum()), "calibration_rows": int(cal.sum()), "test_rows": int(test.sum()),
+               "by": choice.by, "why": choice.why, "calibration_from": describe_period(cal_start, choice),
+               "test_from": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)},
         report_paths=paths, test_frame=scored,
         drift={"win_rate_train": rate(train), "win_rate_calibration": rate(cal), "win_rate_test": rate(test),
                "mean_predicted_test": float(scored["model_proba"].mean())},
-        core=core,
+        core=core, leakage=leakage, kinds=kinds, rows=rows, masks={"train": train, "calibration": cal, "test": test},
+        choice=choice, verdict=list(evaluation.verdict), training=training,
     )
 
 
@@ -162,10 +167,3 @@ def _scored(part: pd.DataFrame, calibrated, points, config: Config) -> pd.DataFr
         "rule_points": points.decision_function(part), "rule_proba": points.predict_proba(part)[:, 1],
         "rule_stage": np.asarray(points.stage(part)), "rule_segment": np.asarray(points.segment(part)),
     })
-
-
-def _period_name(periods: int):
-    """Word a stand-in date of file order as the block of rows it is ('block 3 of 20')."""
-    def name(when) -> str:
-        return f"block {(pd.Timestamp(when) - _PERIOD_ORIGIN).days // 7 + 1} of {periods} in file order"
-    return name

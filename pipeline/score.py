@@ -24,7 +24,7 @@ from leadscore.pipeline.catalog import Catalog, engine_settings
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err, progress_bar
 from leadscore.pipeline.drift import DriftReference, DriftTally, drifted
-from leadscore.pipeline.errors import BadInputError
+from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.history import previous_run, record_scores, with_trend
 from leadscore.pipeline.io import check_frame_target
 from leadscore.pipeline.locking import exclusive
@@ -79,6 +79,9 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     sink = open_sink(db_url, db_table)
     try:
         bundle, model_name, model_version, config = resolve_model(config, model)
+        if bundle.manifest.get("flat"):
+            raise SchemaMismatchError(f"model {model_name} v{model_version} was trained on a flat export, not a CRM history; "
+                                      "score its rows with `leadscore flat score`")
         bundle = bundle.held_out() if held_out else bundle
         crm = crm or load_crm(data, engine_settings(config))
         as_of = scoring_date(as_of, crm.data_end, crm.source)

@@ -69,8 +69,12 @@ class Evaluation:
 
 def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
                      left_out: pd.DataFrame | None = None, backtest: pd.DataFrame | None = None,
-                     training: dict | None = None) -> Evaluation:
+                     training: dict | None = None, flat: dict | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
+
+    `flat` words a flat export's held-out rows instead (`split`: how and why the rows were
+    split, `first` and `last`: the first and last period tested): rows, not snapshots, with
+    no population of open opportunities and no dates where the periods are blocks of rows.
 
     `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `left_out`
     the labelled snapshots of the same period the population rule left out (reported as a group);
@@ -88,10 +92,11 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     gains = {name: gains_by_decile(frame["label"], frame[col]) for name, col in (("model", "model_proba"), ("rule", "rule_points"))}
     curves = {name: reliability(frame["label"], frame[col]) for name, col in (("model", "model_proba"), ("rule", "rule_proba"))}
     segments = {"model": conversion_by(frame, "model_segment", list(SEGMENTS)), "rule": conversion_by(frame, "rule_segment", list(SEGMENTS))}
+    leads = "leads" if flat else "open leads"
     audits = [
-        audit_threshold(frame, "rule", "MQL", "rule_points", rule_thresholds["MQL"], "points", config),
-        audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config),
-        audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config),
+        audit_threshold(frame, "rule", "MQL", "rule_points", rule_thresholds["MQL"], "points", config, leads),
+        audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config, leads),
+        audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config, leads),
     ]
     by = [c for c in (*SLICE_COLUMNS, PIPELINE_FLAG) if c in frame.columns]
     slices = pd.concat([slice_quality(frame, c) for c in by] or [slice_quality(frame.assign(all="all"), "all")], ignore_index=True)
@@ -101,10 +106,11 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
         metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
         grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
         slices=slices, verdict=[*verdict(metrics, audits, top_share, (training or {}).get("base_rate_shifts", [])),
-                                population_line(population)], population=population,
-        window={"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
-                "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
-                "horizon_days": config.windows.horizon_days},
+                                *([] if flat else [population_line(population)])], population=population,
+        window=({"flat": True, "rows": int(len(frame)), "wins": int(frame["label"].sum()), **flat} if flat else
+                {"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
+                 "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
+                 "horizon_days": config.windows.horizon_days}),
         targets=config.targets.model_dump(), backtest=backtest, training=training or {},
     )
     evaluation.images = {
@@ -130,17 +136,26 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]
     return paths
 
 
+def _window_line(window: dict) -> str:
+    """Say which rows were held out: snapshots with their dates, or a flat export's rows with the periods they span."""
+    if window.get("flat"):
+        return (f"Held-out rows of a flat export, {window['first']} to {window['last']}: {window['rows']:,} rows, "
+                f"{window['wins']:,} wins. Split {window['split']}.")
+    return (f"Held-out snapshots {window['first_as_of']} to {window['last_as_of']}: {window['snapshots']:,} snapshots, "
+            f"{window['wins']:,} wins within {window['horizon_days']} days.")
+
+
 def markdown_summary(e: Evaluation) -> str:
     """Return the verdict, side-by-side metrics and threshold audit as Markdown."""
-    lines = ["# leadscore evaluation", "", f"Held-out snapshots {e.window['first_as_of']} to {e.window['last_as_of']}: "
-             f"{e.window['snapshots']:,} snapshots, {e.window['wins']:,} wins within {e.window['horizon_days']} days.", "", "## Verdict", ""]
+    lines = ["# leadscore evaluation", "", _window_line(e.window), "", "## Verdict", ""]
     lines += [f"- {line}" for line in e.verdict]
     lines += ["", "## Metrics", "", "| metric | model | points table |", "|---|---:|---:|"]
     for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):
         lines.append(f"| {key} | {e.metrics['model'][key]:.4f} | {e.metrics['rule'][key]:.4f} |")
-    lines += ["", "## Population", "", "| group | treatment | snapshots | wins | conversion |", "|---|---|---:|---:|---:|"]
-    lines += [f"| {g.group} | {g.treatment} | {g.snapshots:,} | {g.wins:,} | {format(g.conversion, '.1%') if g.snapshots else '—'} |"
-              for g in e.population.itertuples()]
+    if not e.window.get("flat"):
+        lines += ["", "## Population", "", "| group | treatment | snapshots | wins | conversion |", "|---|---|---:|---:|---:|"]
+        lines += [f"| {g.group} | {g.treatment} | {g.snapshots:,} | {g.wins:,} | {format(g.conversion, '.1%') if g.snapshots else '—'} |"
+                  for g in e.population.itertuples()]
     if e.backtest is not None and len(e.backtest):
         lines += ["", "## Backtest (each fold scored by a model fitted on everything labelled before it)", "",
                   "| fold | dates | rows | wins | model AUC | points AUC | model PR AUC | model Brier | model ECE | points ECE |",

@@ -52,19 +52,22 @@ def _passes(score: np.ndarray, threshold: float) -> np.ndarray:
     return score >= threshold
 
 
-def capacity_share(frame: pd.DataFrame, config: Config) -> tuple[float, str]:
-    """Return the share of open leads Sales can take, and how it was derived."""
+def capacity_share(frame: pd.DataFrame, config: Config, leads: str = "open leads") -> tuple[float, str]:
+    """Return the share of `leads` Sales can take, and how it was derived."""
     if config.targets.leads_per_week:
         per_date = len(frame) / max(frame["as_of"].nunique(), 1)
         per_week_open = per_date * 7 / (config.windows.slide_step / pd.Timedelta(days=1))
         share = min(1.0, config.targets.leads_per_week / max(per_week_open, 1e-9))
         return share, f"{config.targets.leads_per_week} leads per week"
-    return config.targets.max_share_to_sales, f"{config.targets.max_share_to_sales:.0%} of open leads"
+    return config.targets.max_share_to_sales, f"{config.targets.max_share_to_sales:.0%} of {leads}"
 
 
 def audit_threshold(frame: pd.DataFrame, scorer: str, name: str, score_column: str, threshold: float, unit: str,
-                    config: Config) -> ThresholdAudit:
-    """Return the audit of `score_column >= threshold` against the targets in config."""
+                    config: Config, leads: str = "open leads") -> ThresholdAudit:
+    """Return the audit of `score_column >= threshold` against the targets in config.
+
+    `leads` words the rows judged: the open leads at each snapshot, or a flat export's "leads".
+    """
     y = frame["label"].to_numpy()
     score = frame[score_column].to_numpy(dtype=float)
     passed = _passes(score, threshold)
@@ -72,13 +75,13 @@ def audit_threshold(frame: pd.DataFrame, scorer: str, name: str, score_column: s
     wins = int(y.sum())
     conversion = float(y[passed].mean()) if n_pass else float("nan")
     share = n_pass / max(len(y), 1)
-    capacity, capacity_text = capacity_share(frame, config)
+    capacity, capacity_text = capacity_share(frame, config, leads)
     target = config.targets.min_conversion_rate
     problems = []
     if n_pass and conversion < target:
         problems.append(f"passed leads convert at {conversion:.1%}, below the {target:.0%} target")
     if share > capacity + 1e-12:
-        problems.append(f"passes {share:.1%} of open leads, more than Sales capacity ({capacity_text})")
+        problems.append(f"passes {share:.1%} of {leads}, more than Sales capacity ({capacity_text})")
     recommended = recommend_threshold(y, score, target, capacity)
     rec_t, rec_share, rec_conv, missed = None, None, None, None
     if recommended is not None:

@@ -36,13 +36,36 @@ def _fix_text(a: ThresholdAudit) -> str:
             f"converting at {a.recommended_conversion:.1%}, {wins}")
 
 
+CALIBRATED_ECE = 0.02
+"""At or below this expected calibration error a score of p means about p of such leads win."""
+
+ROUGH_ECE = 0.05
+"""At or below this the probabilities are right to within a few points; above it they are a ranking, not win rates."""
+
+
+def calibration_line(model_ece: float, rule_ece: float) -> str:
+    """Say what the model's probabilities can be read as, chosen by its measured expected calibration error.
+
+    >>> calibration_line(0.01, 0.02).split(" (")[0]
+    'Calibration: a model score of p means about p of such leads win'
+    >>> "a ranking" in calibration_line(0.198, 0.09)
+    True
+    """
+    figures = f"(expected calibration error {model_ece:.3f}; points table mapped to probabilities: {rule_ece:.3f})"
+    if model_ece <= CALIBRATED_ECE:
+        return f"Calibration: a model score of p means about p of such leads win {figures}."
+    if model_ece <= ROUGH_ECE:
+        return f"Calibration: a model score of p means p of such leads win, give or take a few points {figures}."
+    return (f"Calibration: the model's probabilities miss the observed win rates by {model_ece:.3f} on average {figures}: "
+            "read them as a ranking, not as win rates.")
+
+
 def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float], shifts=()) -> list[str]:
     """Return the verdict as a few sentences, most important first; base-rate `shifts` (in words) come last."""
     m, r = metrics["model"], metrics["rule"]
     lines = [
         _ranking_line(m, r, top_decile_share),
-        f"Calibration: a model score of p means about p of such leads win (expected calibration error "
-        f"{m['ece']:.3f}; points table mapped to probabilities: {r['ece']:.3f}).",
+        calibration_line(m["ece"], r["ece"]),
     ]
     for a in audits:
         label = f"{'Points table' if a.scorer == 'rule' else 'Model'} {a.name} threshold (≥ {_threshold_text(a)})"

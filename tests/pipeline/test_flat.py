@@ -24,7 +24,9 @@ def test_bank_marketing_is_backtested_block_by_block_and_refitted_to_the_last_bl
     assert "duration" in config.flat.drop and "duration" not in config.flat.explicit + config.flat.behaviour
     result = train_flat(config, base=ROOT, config_dir=EXAMPLE.parent)
     # 20 periods of file order: the first 12 train, the next 4 calibrate, the last 4 test
-    assert result.split == {"train_rows": 24_713, "calibration_rows": 8_238, "test_rows": 8_237}
+    rows = {k: result.split[k] for k in ("train_rows", "calibration_rows", "test_rows")}
+    assert rows == {"train_rows": 24_713, "calibration_rows": 8_238, "test_rows": 8_237}
+    assert result.split["by"] == "order" and result.split["test_from"] == "block 17 of 20 in file order"
     core = result.core
     assert list(core.backtest["fold"]) == [1, 2, 3, 4] and core.backtest["rows"].sum() == result.split["test_rows"]
     assert set(core.selection["family"]) == {"lightgbm", "logistic"}
@@ -40,6 +42,8 @@ def test_bank_marketing_is_backtested_block_by_block_and_refitted_to_the_last_bl
     assert abs(result.drift["mean_predicted_test"] - observed) < abs(core.test_frame["model_proba"].mean() - observed)
     html = result.report_paths["html"].read_text()
     assert "Rolling-origin backtest" in html and "Drift:" in html and f"{rule['roc_auc']:.3f}" in html
+    # a flat export's report speaks of rows and blocks, never of snapshots or of stand-in dates
+    assert "snapshot" not in html.lower() and "2000-" not in html and "block 20 of 20 in file order" in html
 
 
 def test_missing_columns_and_a_single_outcome_are_clear_errors(tmp_path):
