@@ -148,6 +148,9 @@ class ScoringConfig(_Strict):
     chunk_size: int = Field(1_000_000, ge=1)
     reasons_top_share: float = Field(0.10, ge=0, le=1)
     reasons_per_lead: int = Field(3, ge=1)
+    # category values as reasons name them (c_level -> "C-level"); a value not listed reads with spaces for underscores
+    # and a capital first letter ("paid_search" -> "Paid search")
+    reason_labels: dict[str, str] = {}
     drift: DriftConfig = DriftConfig()
     history_days: int | None = Field(400, ge=1)  # keep the score history of this many days before the latest as_of; None: all
     trend_steady_points: float = Field(5.0, ge=0)  # a 0-100 score moving less than this since the previous run is "steady"

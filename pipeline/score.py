@@ -135,7 +135,7 @@ def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBund
         err.print(why)
     frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
     frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config.for_features)},
-                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead)
+                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead, config.scoring.reason_labels)
     if PIPELINE_FLAG in snapshots.columns:
         flags = snapshots[["lead_id", PIPELINE_FLAG]].assign(lead_id=snapshots["lead_id"].astype(frame["lead_id"].dtype))
         frame = frame.merge(flags, on="lead_id", how="left", validate="one_to_one")
