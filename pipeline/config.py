@@ -129,9 +129,14 @@ class TrackingConfig(_Strict):
 
     uri: str | None = None  # default: sqlite store in the working folder; MLFLOW_TRACKING_URI wins
     experiment: str = "leadscore"
+    scoring_experiment: str | None = None  # where scoring runs go; default: "<experiment>-scoring"
     model_name: str = "leadscore"
     promotion_metric: Literal[PROMOTION_METRICS] = "roc_auc"  # brier, log_loss and ece are errors: lower wins
     promotion_margin: float = 0.0
+
+    def scoring_experiment_name(self) -> str:
+        """Return the experiment scoring runs are logged to (`scoring_experiment`, else "<experiment>-scoring")."""
+        return self.scoring_experiment or f"{self.experiment}-scoring"
 
 
 class DriftConfig(_Strict):
