@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 FAMILIES: tuple[str, ...] = ("explicit", "implicit", "negative")
@@ -23,8 +24,9 @@ DTYPES: tuple[str, ...] = ("category", "float", "int", "bool")
 class Feature:
     """Describe one feature column: what it is, how to compute it, how to explain it.
 
-    >>> Feature("is_vip", "explicit", "Marked VIP", "lead", "l.lead_source = 'vip'", "bool", "is a VIP").explain(True)
-    'is a VIP'
+    >>> Feature("is_vip", "explicit", "Marked VIP", "lead", "l.lead_source = 'vip'", "bool", "is a VIP",
+    ...         negated="is not a VIP").explain(False)
+    'is not a VIP'
     """
 
     name: str
@@ -33,8 +35,8 @@ class Feature:
     kind: str
     sql: str
     dtype: str
-    # plain-words template with {value}, e.g. "{value:.0f} unopened emails in a row"; `{value:call|calls}` picks
-    # the singular when the value shows as 1 (see `counted`)
+    # plain-words template with {value}, e.g. f"{counted('unopened email', 'unopened emails')} in a row" (the noun agrees
+    # with the number as shown), `{value:duration}` for seconds said in the unit a person uses (see `counted`, `duration`)
     reason: str = ""
     empty: str | None = None  # SQL value when nothing of its kind is visible; default 0 for counts, FALSE for flags, else NULL
     module: str = ""  # the family module that declared it; the registry fills it in
@@ -43,9 +45,29 @@ class Feature:
     # raw activity types whose summary rows alone an `event` declaration reads, its value on no rows being `empty`
     # (or the default fill): the builder may then aggregate it over those rows only (empty: it reads every row)
     rows_of: tuple[str, ...] = ()
+    # the words for a missing value (NULL, or a category's 'unknown'): "never attended a webinar", "company size unknown"
+    missing: str = ""
+    # the words for a false flag: "has no open sales opportunity" (a flag's `reason` says the true case)
+    negated: str = ""
 
-    def explain(self, value) -> str:
-        """Return the feature's value in plain words (its reason template, or name = value)."""
+    def explain(self, value, labels: Mapping[str, str] | None = None) -> str:
+        """Return the feature's value in plain words, as Sales reads them.
+
+        A missing value gets the declaration's `missing` words, a false (or missing) flag its
+        `negated` words, a category value its label (`labels`, else the value with underscores as
+        spaces and a capital first letter: paid_search reads "Paid search").
+
+        >>> f = Feature("lead_source", "explicit", "Lead source", "lead", "l.lead_source", "category", "lead source: {value}",
+        ...             missing="lead source unknown")
+        >>> f.explain("paid_search"), f.explain("vp", {"vp": "VP"}), f.explain("unknown"), f.explain(None)
+        ('lead source: Paid search', 'lead source: VP', 'lead source unknown', 'lead source unknown')
+        """
+        if self.dtype == "bool" and (is_missing(value) or not bool(value)):  # a flag's SQL fill is FALSE: missing is false
+            return self.negated or f"{self.description.split(' (')[0].lower()}: no"
+        if is_missing(value) or (self.dtype == "category" and str(value).strip().lower() in ("", "unknown")):
+            return self.missing or f"{self.description.split(' (')[0].lower()} unknown"
+        if self.dtype == "category":
+            value = readable(value, labels)
         if self.reason:
             try:
                 return _REASONS.format(self.reason, value=value)
@@ -54,28 +76,76 @@ class Feature:
         return f"{self.description}: {value}"
 
 
+def is_missing(value) -> bool:
+    """Return whether `value` is a missing value of any kind (None, NaN, pandas' NA).
+
+    >>> is_missing(None), is_missing(float("nan")), is_missing(0.0), is_missing("nan")
+    (True, True, False, False)
+    """
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are not equal to themselves; pandas' NA raises
+    except TypeError:
+        return True
+
+
+def readable(value, labels: Mapping[str, str] | None = None) -> str:
+    """Return a category value as a person reads it: its label, else underscores as spaces and a capital first letter.
+
+    The rest of the value keeps its case, so codes such as country 'US' stay as they are.
+
+    >>> readable("paid_search"), readable("US"), readable("c_level", {"c_level": "C-level"}), readable("201-1000")
+    ('Paid search', 'US', 'C-level', '201-1000')
+    """
+    text = str(value)
+    if labels and text in labels:
+        return labels[text]
+    text = " ".join(text.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
 class _ReasonFormatter(string.Formatter):
-    """Format reason templates: a field whose spec is `singular|plural` gives the word that agrees with the value."""
+    """Format reason templates: a count that agrees with its noun, seconds in a person's unit.
+
+    Spec `#<number format>|singular|plural` gives "N noun" (the singular when N shows as 1),
+    `duration` gives seconds as seconds, minutes or hours, and `singular|plural` the bare
+    noun that agrees with the value.
+    """
 
     def format_field(self, value, format_spec: str) -> str:
+        if format_spec == "duration":
+            return duration(value)
+        if format_spec.startswith("#") and format_spec.count("|") >= 2:
+            number_spec, singular, plural = format_spec[1:].split("|", 2)
+            number = format(value, number_spec)
+            return f"{number} {singular if number.lstrip('+') in ('1', '1.0') else plural}"
         if "|" in format_spec:
             singular, plural = format_spec.split("|", 1)
-            return singular if _shows_as_one(value) else plural
+            return singular if format(value, ".0f") == "1" else plural
         return super().format_field(value, format_spec)
 
 
-def _shows_as_one(value) -> bool:
-    try:
-        return abs(float(value)) < 1.5 and round(abs(float(value))) == 1
-    except (TypeError, ValueError):
-        return False
+def duration(seconds) -> str:
+    """Return a number of seconds in the unit a person uses: seconds under a minute, minutes under an hour, else hours.
+
+    >>> duration(1), duration(45), duration(3258), duration(5400), duration(36000)
+    ('1 second', '45 seconds', '54 minutes', '1.5 hours', '10 hours')
+    """
+    seconds = float(seconds)
+    if round(seconds) < 60:
+        return _REASONS.format(counted("second", "seconds"), value=seconds)
+    if round(seconds / 60) < 60:
+        return _REASONS.format(counted("minute", "minutes"), value=seconds / 60)
+    hours = seconds / 3600
+    return _REASONS.format(counted("hour", "hours", ".1f" if hours < 9.95 else ".0f"), value=hours).replace(".0 ", " ")
 
 
 _REASONS = _ReasonFormatter()
 
 
-def counted(singular: str, plural: str, number: str = "{value:.0f}") -> str:
-    """Return the reason fragment "N thing(s)": the value, then the word that agrees with it.
+def counted(singular: str, plural: str, number: str = ".0f") -> str:
+    """Return the reason fragment "N thing(s)": the value shown with `number`, then the noun that agrees with it.
 
     Words are escaped for the template (a label may hold braces, colons or bars).
 
@@ -83,8 +153,10 @@ def counted(singular: str, plural: str, number: str = "{value:.0f}") -> str:
     'had 1 call in the last 30 days'
     >>> Feature("n", "implicit", "", "event", "", "int", f"had {counted('call', 'calls')} in the last 30 days").explain(3)
     'had 3 calls in the last 30 days'
+    >>> Feature("n", "explicit", "", "lead", "", "float", f"company of {counted('employee', 'employees', ',.0f')}").explain(1200)
+    'company of 1,200 employees'
     """
-    return f"{number} {{value:{_spec_text(singular)}|{_spec_text(plural)}}}"
+    return f"{{value:#{number}|{_spec_text(singular)}|{_spec_text(plural)}}}"
 
 
 def braced(text: str) -> str:
@@ -168,10 +240,10 @@ def count_events(name: str, family: str, description: str, reason: str = "", act
 
 
 def days_since(name: str, family: str, description: str, condition: str, reason: str = "",
-               roles: tuple[str, ...] = (), rows_of: tuple[str, ...] = ()) -> Feature:
-    """Declare the days since the latest visible event whose summary matches `condition` (NaN if none)."""
+               roles: tuple[str, ...] = (), rows_of: tuple[str, ...] = (), missing: str = "") -> Feature:
+    """Declare the days since the latest visible event whose summary matches `condition` (NaN if none: `missing` says so)."""
     sql = "CAST(NULL AS DOUBLE)" if condition == "FALSE" else f"min(CASE WHEN {condition} THEN t.age_min END)"
-    return Feature(name, family, description, "event", sql, "float", reason, roles=roles, rows_of=rows_of)
+    return Feature(name, family, description, "event", sql, "float", reason, roles=roles, rows_of=rows_of, missing=missing)
 
 
 def email_domain_sql() -> str:

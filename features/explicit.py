@@ -15,8 +15,9 @@ _MANAGER = r"(manager|\blead\b|supervisor)"
 
 def _category(name: str, column: str, description: str, lower: bool = True) -> Feature:
     value = f"lower(trim(l.{column}))" if lower else f"upper(trim(l.{column}))"
+    said = description.split(' (')[0].lower()
     return Feature(name, "explicit", description, "lead", f"coalesce(nullif({value}, ''), 'unknown')", "category",
-                   f"{description.split(' (')[0].lower()}: {{value}}")
+                   f"{said}: {{value}}", missing=f"{said} unknown")
 
 
 def declare(settings: FeatureSettings) -> list[Feature]:
@@ -32,24 +33,24 @@ def declare(settings: FeatureSettings) -> list[Feature]:
                      WHEN regexp_matches(lower(coalesce(l.job_title, '')), '{_EXECUTIVE}') THEN 'executive'
                      WHEN regexp_matches(lower(coalesce(l.job_title, '')), '{_MANAGER}') THEN 'manager'
                      WHEN nullif(trim(l.job_title), '') IS NOT NULL THEN 'individual'
-                     ELSE 'other' END""", "category", "job title is {value} level")),
+                     ELSE 'other' END""", "category", "job title level: {value}", missing="job title unknown")),
         (("department",), _category("department", "department", "Department")),
         (("company_size",), Feature("company_size_band", "explicit", "Company size band (employees)", "lead",
                 """CASE WHEN l.company_size IS NULL OR l.company_size < 1 THEN 'unknown'
                      WHEN l.company_size <= 10 THEN '1-10' WHEN l.company_size <= 50 THEN '11-50'
                      WHEN l.company_size <= 200 THEN '51-200' WHEN l.company_size <= 1000 THEN '201-1000'
                      WHEN l.company_size <= 5000 THEN '1001-5000' ELSE '5000+' END""", "category",
-                "company of {value} employees")),
+                "company of {value} employees", missing="company size unknown")),
         # the exact head count as well as the band: fit varies smoothly with size, and a band hides where in it a company sits
         (("company_size",), Feature("company_employees", "explicit", "Company size in employees (NaN if unknown)", "lead",
                 "CASE WHEN l.company_size >= 1 THEN CAST(l.company_size AS DOUBLE) END", "float",
-                f"company of {counted('employee', 'employees', '{value:,.0f}')}")),
+                f"company of {counted('employee', 'employees', ',.0f')}", missing="company size unknown")),
         (("industry",), _category("industry", "industry", "Industry")),
         (("country",), _category("country", "country", "Country", lower=False)),
         (("lead_source",), _category("lead_source", "lead_source", "Lead source (where the lead came from)")),
         (("email",), Feature("is_business_email", "explicit", "Uses a business email domain", "lead",
                 f"(l.email IS NOT NULL AND {email_domain_sql()} <> '' AND {email_domain_sql()} NOT IN {personal})", "bool",
-                "uses a business email address")),
+                "uses a business email address", negated="does not use a business email address")),
         ((), Feature("lead_age_days", "explicit", "Days since the lead entered the CRM", "lead",
                 "(epoch(s.as_of) - epoch(l.created_at)) / 86400.0", "float", f"in the CRM for {counted('day', 'days')}")),
     ]
@@ -72,20 +73,22 @@ def extra_column_feature(column: str, kind: str) -> Feature:
     >>> feature.name, feature.dtype
     ('attr_annual_revenue', 'float')
     """
+    said = column.replace("_", " ")  # reasons name the column in words: annual_revenue reads "annual revenue"
     text = f'nullif(trim(CAST(l."{column}" AS VARCHAR)), \'\')'
     if kind == "numeric":
         return Feature(f"attr_{column}", "explicit", f"Lead attribute {column} (a number)", "lead",
-                       f"TRY_CAST({text} AS DOUBLE)", "float", f"{column}: {{value:,.6g}}")
+                       f"TRY_CAST({text} AS DOUBLE)", "float", f"{said}: {{value:,.6g}}",
+                       missing=f"{said} unknown")
     if kind == "boolean":
         return Feature(f"attr_{column}", "explicit", f"Lead attribute {column} (a flag)", "lead",
-                       f"coalesce(lower({text}) IN {quoted(TRUE_WORDS)}, FALSE)", "bool", f"{column} is true")
+                       f"coalesce(lower({text}) IN {quoted(TRUE_WORDS)}, FALSE)", "bool", f"{said}: yes", negated=f"{said}: no")
     if kind == "date":
         moment = f"TRY_CAST({text} AS TIMESTAMPTZ)"
         return Feature(f"attr_{column}_age_days", "explicit", f"Days since the lead's {column} (NaN if empty or after as_of)",
                        "lead", f"CASE WHEN {moment} < s.as_of THEN (epoch(s.as_of) - epoch({moment})) / 86400.0 END",
-                       "float", f"{column} {{value:.0f}} days ago")
+                       "float", f"{said} {counted('day', 'days')} ago", missing=f"no {said} date")
     return Feature(f"attr_{column}", "explicit", f"Lead attribute {column}", "lead", f'l."{column}"', "category",
-                   f"{column}: {{value}}")
+                   f"{said}: {{value}}", missing=f"{said} unknown")
 
 
 TRUE_WORDS: tuple[str, ...] = ("true", "t", "yes", "y", "1")

@@ -77,7 +77,7 @@ def declare(settings: FeatureSettings) -> list[Feature]:
     for days in (30, 90):
         features.append(Feature(f"web_seconds_{days}d", "implicit", f"Seconds on the website in the last {days} days", "event",
                                 total(f"t.value_{days}d", is_type(vocabulary.of_role("web_visit")), "DOUBLE"), "float",
-                                f"{counted('second', 'seconds')} on the website in the last {days} days", empty="0",
+                                f"{{value:duration}} on the website in the last {days} days", empty="0",
                                 roles=("web_visit",)))
         features.append(Feature(f"active_days_{days}d", "implicit", f"Distinct calendar days (UTC) with own activity in the last {days} days", "day",
                                 f"count(*) FILTER (WHERE d.age_days <= {days})", "int",
@@ -86,9 +86,9 @@ def declare(settings: FeatureSettings) -> list[Feature]:
         plural, verb = _PHRASES[activity_type]
         features.append(days_since(f"days_since_last_{activity_type}", "implicit", f"Days since the lead last {verb}",
                                    is_type(vocabulary.of_role(activity_type)), f"{verb} {counted('day', 'days')} ago",
-                                   roles=(activity_type,)))
+                                   roles=(activity_type,), missing=f"never {verb}"))
     features.append(days_since("days_since_last_activity", "implicit", "Days since the lead's last own activity",
-                               own, f"last active {counted('day', 'days')} ago"))
+                               own, f"last active {counted('day', 'days')} ago", missing="no activity of the lead's own yet"))
     weights = " ".join(f"WHEN {quoted([raw])[1:-1]} THEN {w}"
                        for role, w in ENGAGEMENT_WEIGHTS.items() for raw in vocabulary.of_role(role))
     for half_life in settings.windows.half_lives_days:
@@ -111,10 +111,11 @@ def declare(settings: FeatureSettings) -> list[Feature]:
     # False in every row when the population leaves out leads with an open opportunity (`features.snapshots`, the
     # default): kept so that a model's feature schema does not depend on the rule, and a tree never splits on a constant
     features.append(Feature("has_open_opportunity", "implicit", "Sales has an open opportunity with the lead", "opportunity",
-                            "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity"))
+                            "count(*) FILTER (WHERE o.outcome = 'open') > 0", "bool", "has an open sales opportunity",
+                            negated="has no open sales opportunity"))
     features.append(Feature("days_since_opportunity_opened", "implicit", "Days since the open opportunity was opened (NaN if none)",
                             "opportunity", "min(o.age_days) FILTER (WHERE o.outcome = 'open')", "float",
-                            f"opportunity opened {counted('day', 'days')} ago"))
+                            f"opportunity opened {counted('day', 'days')} ago", missing="no open sales opportunity"))
     features.append(Feature(
         "activity_trend_30d_vs_prior_60d", "implicit",
         "Own activity in the last 30 days relative to the 60 days before (1 = steady, above 1 = rising)", "event",

@@ -41,7 +41,8 @@ def type_features(t: ActivityType, settings: FeatureSettings) -> list[Feature]:
                                      f"had {how_many} {_window_label(days)}", activity_type=[t.raw],
                                      days=days, roles=roles, rows_of=roles))
     features.append(days_since(f"days_since_last_{name}", family, f"Days since the lead's last {quoted_label} event", condition,
-                               f"last {one} {counted('day', 'days')} ago", roles=roles, rows_of=roles))
+                               f"last {one} {counted('day', 'days')} ago", roles=roles, rows_of=roles,
+                               missing=f"no {t.noun} yet"))
     for half_life in settings.windows.half_lives_days:
         features.append(Feature(f"{name}_decay_{half_life}d", family,
                                 f"{quoted_label} events decayed with a {half_life}-day half-life", "event",
@@ -61,10 +62,10 @@ def type_features(t: ActivityType, settings: FeatureSettings) -> list[Feature]:
                                     f"Mean {unit} per {quoted_label} event in the last {days} days (NaN if none)", "event",
                                     f"CASE WHEN {events} > 0 THEN {total_sql} / {events} END", "float",
                                     f"{_value_words(t.value)} per {one} in the last {days} days", roles=roles,
-                                    rows_of=roles))
+                                    rows_of=roles, missing=f"no {t.noun} in the last {days} days"))
     return features
 
 
 def _value_words(value: str) -> str:
-    """Return the reason words of a sum or mean of a declared value: "N seconds" or "an amount of N"."""
-    return counted("second", "seconds") if value == "seconds" else "an amount of {value:.0f}"
+    """Return the reason words of a sum or mean of a declared value: "54 minutes" or "an amount of N"."""
+    return "{value:duration}" if value == "seconds" else "an amount of {value:,.0f}"

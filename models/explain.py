@@ -7,18 +7,23 @@ about a hundred predictions each, so they are computed only for the leads that n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from leadscore.features.declarations import Feature
+from leadscore.features.declarations import Feature, is_missing
 
 
 def reasons_from_contributions(contributions: pd.DataFrame, features: pd.DataFrame, registry: dict[str, Feature],
-                               top: int = 3) -> pd.DataFrame:
-    """Return per lead the `top` positive and `top` negative reasons, as '; '-joined text.
+                               top: int = 3, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return per lead the `top` reasons that raised its score and the `top` that lowered it, as lists of text.
 
-    The ranking is one vectorised argsort; only the chosen (lead, feature) pairs are put into
-    words, and each distinct (feature, value) is worded once (100k leads take seconds, not minutes).
+    A reason listed as raising the score has a positive contribution, one listed as lowering
+    it a negative one; a lead with fewer such features gets fewer reasons. `labels` name
+    category values (see `Feature.explain`). The ranking is one vectorised argsort; only the
+    chosen (lead, feature) pairs are put into words, and each distinct (feature, value) is
+    worded once (100k leads take seconds, not minutes).
     """
     values = contributions.to_numpy()
     names = list(contributions.columns)
@@ -31,27 +36,18 @@ def reasons_from_contributions(contributions: pd.DataFrame, features: pd.DataFra
 
     def say(row: int, i: int) -> str:
         value = column[names[i]][row]
-        key = (i, None if _missing(value) else value)
+        key = (i, None if is_missing(value) else value)
         if key not in worded:
-            worded[key] = _say(names[i], key[1], registry)
+            worded[key] = _say(names[i], key[1], registry, labels)
         return worded[key]
 
-    positive = ["; ".join(say(r, i) for i, ok in zip(ups[r], up_ok[r]) if ok) for r in range(len(values))]
-    negative = ["; ".join(say(r, i) for i, ok in zip(downs[r], down_ok[r]) if ok) for r in range(len(values))]
+    positive = [[say(r, i) for i, ok in zip(ups[r], up_ok[r]) if ok] for r in range(len(values))]
+    negative = [[say(r, i) for i, ok in zip(downs[r], down_ok[r]) if ok] for r in range(len(values))]
     return pd.DataFrame({"reasons_up": positive, "reasons_down": negative}, index=contributions.index)
 
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-
-
-def _say(name: str, value, registry: dict[str, Feature]) -> str:
+def _say(name: str, value, registry: dict[str, Feature], labels: Mapping[str, str] | None) -> str:
     feature = registry.get(name)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return f"never: {feature.description.lower()}" if feature else f"{name} unknown"
-    if feature is None:
-        return f"{name} = {value}"
-    if feature.dtype == "bool":
-        return feature.reason if value else f"does not: {feature.reason}" if not feature.reason.startswith(("is ", "has ")) \
-            else feature.reason.replace("is ", "is not ", 1).replace("has ", "has no ", 1)
-    return feature.explain(value)
+    if feature is None:  # a column no declaration describes: its name, never a raw missing value
+        return f"{name} unknown" if value is None else f"{name}: {value}"
+    return feature.explain(value, labels)

@@ -45,6 +45,7 @@ def _promote_if(decision: Decision, config: Config, version: str) -> Decision:
 
     if decision.promote:
         tracking.set_alias(config, tracking.CHAMPION, version)
+    tracking.record_promotion(config, version, decision.promote, decision.reason)
     return decision
 
 

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="leadscore")
     except LeadscoreError as exc:
+        if getattr(exc, "logged", False):  # a --log-format json run wrote it as its last event
+            return exit_code_of(exc)
         # the message quotes the user's data, which may hold rich markup such as "[/x]": printed as written
         _err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}", soft_wrap=True, highlight=False, markup=True)
         return exit_code_of(exc)

@@ -131,9 +131,14 @@ class TrackingConfig(_Strict):
 
     uri: str | None = None  # default: sqlite store in the working folder; MLFLOW_TRACKING_URI wins
     experiment: str = "leadscore"
+    scoring_experiment: str | None = None  # where scoring runs go; default: "<experiment>-scoring"
     model_name: str = "leadscore"
     promotion_metric: Literal[PROMOTION_METRICS] = "roc_auc"  # brier, log_loss and ece are errors: lower wins
     promotion_margin: float = 0.0
+
+    def scoring_experiment_name(self) -> str:
+        """Return the experiment scoring runs are logged to (`scoring_experiment`, else "<experiment>-scoring")."""
+        return self.scoring_experiment or f"{self.experiment}-scoring"
 
 
 class DriftConfig(_Strict):
@@ -150,6 +155,9 @@ class ScoringConfig(_Strict):
     chunk_size: int = Field(1_000_000, ge=1)
     reasons_top_share: float = Field(0.10, ge=0, le=1)
     reasons_per_lead: int = Field(3, ge=1)
+    # category values as reasons name them (c_level -> "C-level"); a value not listed reads with spaces for underscores
+    # and a capital first letter ("paid_search" -> "Paid search")
+    reason_labels: dict[str, str] = {}
     drift: DriftConfig = DriftConfig()
     history_days: int | None = Field(400, ge=1)  # keep the score history of this many days before the latest as_of; None: all
     trend_steady_points: float = Field(5.0, ge=0)  # a 0-100 score moving less than this since the previous run is "steady"

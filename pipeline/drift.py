@@ -137,6 +137,35 @@ def drifted(report: pd.DataFrame) -> list[str]:
     return report.loc[report["status"] == "drift", "name"].tolist()
 
 
+def drift_counts(report: pd.DataFrame) -> dict[str, int]:
+    """Return how many names of `report` are above the warning level only (`watch`) and beyond the limit (`drift`)."""
+    return {"drift_watch": int((report["status"] == "watch").sum()), "drift_beyond_limit": int((report["status"] == "drift").sum())}
+
+
+def drift_line(report: pd.DataFrame, psi_warn: float, psi_fail: float, shown: int = 5) -> str:
+    """Return the one line a scoring run says of drift, in agreement with the statuses of `report`.
+
+    "within limits" only when no PSI is above the warning level; names above it are listed,
+    worst first, with the level they pass.
+
+    >>> report = pd.DataFrame({"name": ["a", "b", "c"], "psi": [0.3, 0.15, 0.01], "status": ["drift", "watch", "stable"]})
+    >>> drift_line(report, 0.1, 0.25)
+    'largest PSI 0.300 (a); beyond the limit 0.25: a; above the warning level 0.1: b'
+    >>> drift_line(report.iloc[[2]], 0.1, 0.25)
+    'largest PSI 0.010 (c); within limits (every PSI at most 0.1)'
+    """
+    worst = report.iloc[0]
+    parts = [f"largest PSI {worst['psi']:.3f} ({worst['name']})"]
+    for status, words, level in (("drift", "beyond the limit", psi_fail), ("watch", "above the warning level", psi_warn)):
+        names = report.loc[report["status"] == status, "name"].tolist()
+        if names:
+            more = f" and {len(names) - shown} more" if len(names) > shown else ""
+            parts.append(f"{words} {level:g}: {', '.join(names[:shown])}{more}")
+    if len(parts) == 1:
+        parts.append(f"within limits (every PSI at most {psi_warn:g})")
+    return "; ".join(parts)
+
+
 def _reference(name: str, values: pd.Series, bins: int) -> FeatureReference:
     n = max(len(values), 1)
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from leadscore.pipeline.errors import DriftError
 from leadscore.pipeline.io import atomic_path, write_frame, write_text
+from leadscore.pipeline.reasons import joined_reasons
 
 
 def drift_report_path(scores: Path) -> Path:
@@ -46,8 +47,11 @@ def publish(frame: pd.DataFrame, drift: pd.DataFrame, out: Path, sink, psi_fail:
         raise DriftError(
             f"population drift beyond psi {psi_fail:g} in {', '.join(stop_for[:8])}"
             f"{' …' if len(stop_for) > 8 else ''}; scores were not written ({out} is unchanged). See {drift_path}")
-    with sink.upserting(frame) if sink is not None else contextlib.nullcontext():
+    # Parquet keeps each lead's reasons as a list; a CSV cell and a database column hold text, so there they are joined
+    as_text = joined_reasons(frame)
+    with sink.upserting(as_text) if sink is not None else contextlib.nullcontext():
         # the drift report is renamed into place only after the scores are: a failed write replaces neither
         with atomic_path(drift_path) as drift_tmp:
             drift_tmp.write_text(drift_json, encoding="utf-8")
-            write_frame(frame, out, for_spreadsheets=True)  # scores.csv is opened in spreadsheets
+            # scores.csv is opened in spreadsheets
+            write_frame(frame if out.suffix.lower() == ".parquet" else as_text, out, for_spreadsheets=True)

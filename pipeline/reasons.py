@@ -6,6 +6,8 @@ that need them: the top share by probability and every lead either scorer calls 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -48,28 +50,56 @@ def top_count(leads: int, top_share: float) -> int:
     return int(np.ceil(leads * top_share))
 
 
+REASON_COLUMNS: tuple[str, ...] = ("reasons_model_up", "reasons_model_down", "reasons_rule")
+"""The scores file's reason columns: lists of text in Parquet, joined by `REASON_SEPARATOR` in CSV and databases."""
+REASON_SEPARATOR = "; "
+
+
 def add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: ModelBundle, registry: dict,
-                top_share: float, per_lead: int) -> pd.DataFrame:
-    """Return `frame` with reasons for the leads that need them; the rest get empty text.
+                top_share: float, per_lead: int, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return `frame` with reasons (lists of text) for the leads that need them; the rest get empty lists.
 
     Model reasons (LightGBM contributions, the costly part) go to the model's top share and
     every lead the model calls hot; rule reasons (cheap) to those and every lead the points
     table calls hot, so each hot call comes with the reasons of the scorer that made it.
     `candidates` holds the feature rows of those leads (see `ReasonCandidates`); `registry`
-    maps feature names to their declarations, whose descriptions the model reasons quote.
+    maps feature names to their declarations, whose words the model reasons use, and
+    `labels` names category values as Sales reads them.
     """
-    frame = frame.assign(reasons_model_up="", reasons_model_down="", reasons_rule="")
     n_top = top_count(len(frame), top_share)
     top = set(frame.nlargest(n_top, "probability")["lead_id"]) if n_top else set()
-    model_needs = frame["lead_id"].isin(top) | (frame["segment"] == "hot")
-    needs = model_needs | called_hot(frame)
-    if not needs.any():
-        return frame
-    features = candidates.set_index("lead_id").loc[frame.loc[needs, "lead_id"]].reset_index()
-    frame.loc[needs, "reasons_rule"] = bundle.points.reasons(features, top=per_lead)
-    if model_needs.any():
-        X = features.loc[model_needs[needs].to_numpy(), bundle.feature_names]
-        model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=per_lead)
-        frame.loc[model_needs, "reasons_model_up"] = model_reasons["reasons_up"].to_numpy()
-        frame.loc[model_needs, "reasons_model_down"] = model_reasons["reasons_down"].to_numpy()
-    return frame
+    model_needs = (frame["lead_id"].isin(top) | (frame["segment"] == "hot")).to_numpy()
+    needs = model_needs | called_hot(frame).to_numpy()
+    columns = {name: _empty_lists(len(frame)) for name in REASON_COLUMNS}
+    if needs.any():
+        features = candidates.set_index("lead_id").loc[frame.loc[needs, "lead_id"]].reset_index()
+        columns["reasons_rule"][needs] = _as_cells(bundle.points.reasons(features, top=per_lead))
+        if model_needs.any():
+            X = features.loc[model_needs[needs], bundle.feature_names]
+            model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=per_lead, labels=labels)
+            columns["reasons_model_up"][model_needs] = _as_cells(model_reasons["reasons_up"])
+            columns["reasons_model_down"][model_needs] = _as_cells(model_reasons["reasons_down"])
+    return frame.assign(**columns)
+
+
+def joined_reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` with each reason list joined into one text (for CSV files and database tables, which hold no lists).
+
+    >>> joined_reasons(pd.DataFrame({"reasons_rule": [["+50 requested a demo", "-10 inactive"], []]}))["reasons_rule"].tolist()
+    ['+50 requested a demo; -10 inactive', '']
+    """
+    present = [c for c in REASON_COLUMNS if c in frame.columns]
+    return frame.assign(**{c: [REASON_SEPARATOR.join(r) if isinstance(r, (list, tuple, np.ndarray)) else ("" if r is None else r)
+                               for r in frame[c]] for c in present})
+
+
+def _empty_lists(n: int) -> np.ndarray:
+    cells = np.empty(n, dtype=object)
+    cells[:] = [[] for _ in range(n)]
+    return cells
+
+
+def _as_cells(lists) -> np.ndarray:
+    cells = np.empty(len(lists), dtype=object)
+    cells[:] = [list(r) for r in lists]
+    return cells

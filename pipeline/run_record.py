@@ -26,6 +26,27 @@ def training_params(result, config) -> dict:
     }
 
 
+def version_description(result, data_end) -> str:
+    """Return the registered model version's description: what it is, on what data, how it compares with the points table.
+
+    >>> from pathlib import Path
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(bundle=SimpleNamespace(manifest={"family": "lightgbm"}, feature_names=["a", "b"]),
+    ...                     bundle_dir=Path("models/20260701-abc"),
+    ...                     metrics={"model": {"roc_auc": 0.915, "ece": 0.001}, "rule": {"roc_auc": 0.826}})
+    >>> version_description(r, pd.Timestamp("2026-06-30", tz="UTC"))
+    'lightgbm model on 2 features, data up to 2026-06-30 (bundle 20260701-abc). Test ROC AUC 0.915 vs the points table 0.826; calibration error 0.001.'
+    """
+    model, rule = result.metrics["model"], result.metrics["rule"]
+    text = (f"{result.bundle.manifest.get('family') or 'model'} model on {len(result.bundle.feature_names)} features, data up to "
+            f"{pd.Timestamp(data_end):%Y-%m-%d} (bundle {result.bundle_dir.name}). Test ROC AUC {model['roc_auc']:.3f} vs the points "
+            f"table {rule['roc_auc']:.3f}; calibration error {model.get('ece', float('nan')):.3f}.")
+    backtest = result.metrics.get("backtest") or {}
+    if backtest.get("model", {}).get("roc_auc") is not None:
+        text += f" Backtest mean ROC AUC {backtest['model']['roc_auc']:.3f} vs {backtest['rule']['roc_auc']:.3f}."
+    return text
+
+
 def training_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
     """Return both scorers' test metrics (`test_*`, `rule_test_*`) and backtest means (`backtest_*`, `rule_backtest_*`)."""
     out = {f"test_{k}": v for k, v in metrics["model"].items()} | {f"rule_test_{k}": v for k, v in metrics["rule"].items()}

@@ -23,7 +23,7 @@ from leadscore.models.bundle import ModelBundle
 from leadscore.pipeline.catalog import Catalog, engine_settings
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.console import err, progress_bar
-from leadscore.pipeline.drift import DriftReference, DriftTally, drifted
+from leadscore.pipeline.drift import DriftReference, DriftTally, drift_counts, drifted
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.history import previous_run, record_scores, with_trend
 from leadscore.pipeline.io import check_frame_target
@@ -31,11 +31,12 @@ from leadscore.pipeline.locking import exclusive
 from leadscore.pipeline.model_source import resolve_model
 from leadscore.pipeline.publish import drift_report_path, open_sink, publish
 from leadscore.pipeline.reasons import ReasonCandidates, add_reasons, top_count
+from leadscore.pipeline.run_log import NO_LOG, RunLog
 from leadscore.pipeline.run_record import scoring_metrics
 from leadscore.pipeline.scoring import (OUTPUT_COLUMNS, PIPELINE_FLAG, as_output, called_hot, population_to_score, score_counts,
                                        score_rows, scoring_date)
 
-__all__ = ["OUTPUT_COLUMNS", "ReasonCandidates", "ScoreResult", "resolve_model", "score", "summary_json"]
+__all__ = ["OUTPUT_COLUMNS", "ReasonCandidates", "ScoreResult", "resolve_model", "score", "summary", "summary_json"]
 
 
 @dataclass
@@ -57,7 +58,7 @@ class ScoreResult:
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
           crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True,
-          history: bool = True, held_out: bool = False) -> ScoreResult:
+          history: bool = True, held_out: bool = False, log: RunLog = NO_LOG) -> ScoreResult:
     """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
 
     `held_out` scores with the bundle's model fitted before its test slice, for backfilling
@@ -69,6 +70,7 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
 
     `out` and the database are checked before the model or the data is loaded, so a typo
     fails in a second; a run that fails replaces neither the scores nor the database rows.
+    `log` receives an event per stage, with its counts and duration (`pipeline.run_log`).
     """
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.crm_settings import fit_to_crm
@@ -83,21 +85,33 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             raise SchemaMismatchError(f"model {model_name} v{model_version} was trained on a flat export, not a CRM history; "
                                       "score its rows with `leadscore flat score`")
         bundle = bundle.held_out() if held_out else bundle
+        log.event("model", "loaded", model=model_name, version=model_version, scorer=bundle.scorer,
+                  seconds=round(time.perf_counter() - started, 3))
+        step = time.perf_counter()
         crm = crm or load_crm(data, engine_settings(config))
         as_of = scoring_date(as_of, crm.data_end, crm.source)
+        log.event("load", "validated", source=str(crm.source), data_end=str(crm.data_end), as_of=str(as_of.date()),
+                  **{k: v for k, v in getattr(crm, "summary", {}).items() if k.endswith("_rows")},
+                  seconds=round(time.perf_counter() - step, 3))
         seen_until = bundle.outcomes_seen_until()
         warn_if_in_sample(as_of, seen_until, bundle.scorer)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):
             # under the lock, as every query of the CRM's one connection: a second run for this output waits here
             config = fit_to_crm(config, crm, model=f"{model_name} v{model_version}")
-            frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, show_progress)
+            frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, show_progress, log)
             catalog = Catalog.of(config)
             if history:
                 frame = with_trend(frame, previous_run(catalog, as_of, model_name), config.scoring.trend_steady_points)
             frame = as_output(frame, model_name, model_version)
             exceeded = drifted(drift)
+            log.event("drift", "checked", level="warning" if exceeded else "info", largest_psi=round(float(drift["psi"].iloc[0]), 4),
+                      largest=str(drift["name"].iloc[0]), **drift_counts(drift), beyond_limit=exceeded,
+                      psi_warn=config.scoring.drift.psi_warn, psi_fail=config.scoring.drift.psi_fail)
+            step = time.perf_counter()
             publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
+            log.event("write", "written", path=str(out), rows=len(frame), database=sink is not None,
+                      seconds=round(time.perf_counter() - step, 3))
             if history:
                 record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until, bundle.label)
     finally:
@@ -126,7 +140,8 @@ def warn_if_in_sample(as_of: pd.Timestamp, seen_until: pd.Timestamp | None, scor
               "to judge the model on them")
 
 
-def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool):
+def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool,
+                      log: RunLog = NO_LOG):
     """Return the scores, with reasons, of every lead of the population open at `as_of`, the drift report of
     their features, and how many open leads the population rule left out (said on the console)."""
     opened = scoring_snapshots(crm, as_of)
@@ -136,9 +151,13 @@ def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBund
         raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}{outside}: nothing to score")
     if why:
         err.print(why)
-    frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress)
+    frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress, log)
+    step = time.perf_counter()
     frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config.for_features)},
-                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead)
+                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead, config.scoring.reason_labels)
+    log.event("reasons", "explained", leads_with_model_reasons=int((frame["reasons_model_up"].map(len) > 0).sum()),
+              leads_with_rule_reasons=int((frame["reasons_rule"].map(len) > 0).sum()),
+              seconds=round(time.perf_counter() - step, 3))
     if PIPELINE_FLAG in snapshots.columns:
         flags = snapshots[["lead_id", PIPELINE_FLAG]].assign(lead_id=snapshots["lead_id"].astype(frame["lead_id"].dtype))
         frame = frame.merge(flags, on="lead_id", how="left", validate="one_to_one")
@@ -151,10 +170,12 @@ def _log_scoring_run(result: ScoreResult, as_of: pd.Timestamp, config: Config) -
 
     params = {"as_of": str(as_of.date()), "model": f"{result.model_name} v{result.model_version}", "output": str(result.out_path)}
     return tracking.log_scoring_run(config, params, scoring_metrics(result.counts, result.seconds, result.drift),
-                                    [drift_report_path(result.out_path)])
+                                    [drift_report_path(result.out_path)], run_name=f"score-{as_of:%Y-%m-%d}",
+                                    model_name=result.model_name, model_version=result.model_version)
 
 
-def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool):
+def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool,
+                     log: RunLog = NO_LOG):
     """Build features and score chunk by chunk; return the scores, the drift tally and the reason candidates.
 
     The candidates are the feature rows of every lead that may need reasons (see
@@ -164,8 +185,9 @@ def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelB
     candidates = ReasonCandidates(top_count(len(snapshots), config.scoring.reasons_top_share))
     parts = []
     size = config.scoring.chunk_size
+    started = time.perf_counter()
     with progress_bar("scoring", "leads", len(snapshots), show_progress) as advance:
-        for start in range(0, len(snapshots), size):
+        for chunk, start in enumerate(range(0, len(snapshots), size), start=1):
             features = crm.features(snapshots.iloc[start:start + size], config.for_features)
             bundle.check_schema(features, f"features built from {crm.source}")
             part = score_rows(features, bundle, config.grades)
@@ -173,10 +195,18 @@ def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelB
             candidates.add(features, part["probability"].to_numpy(), called_hot(part).to_numpy())
             tally.add(features[bundle.feature_names], part["probability"].to_numpy())
             advance(len(part))
+            log.event("score", "chunk", chunk=chunk, chunks=-(-len(snapshots) // size), leads_done=start + len(part),
+                      leads=len(snapshots), seconds=round(time.perf_counter() - started, 3))
     return pd.concat(parts, ignore_index=True), tally, candidates.frame
 
 
+def summary(result: ScoreResult) -> dict:
+    """Return the run summary a scheduler reads: output, model, runtime, counts and drift status."""
+    return {"output": str(result.out_path), "model": result.model_name, "model_version": result.model_version,
+            "run_id": result.run_id, "seconds": round(result.seconds, 2), **result.counts,
+            **drift_counts(result.drift), "drift_exceeded": result.drift_exceeded}
+
+
 def summary_json(result: ScoreResult) -> str:
-    """Return the run summary as JSON (counts, runtime, drift status)."""
-    return json.dumps({"output": str(result.out_path), "model": f"{result.model_name} v{result.model_version}",
-                       "seconds": round(result.seconds, 2), **result.counts, "drift_exceeded": result.drift_exceeded}, indent=2)
+    """Return the run summary as JSON (`--summary-json FILE` writes it)."""
+    return json.dumps(summary(result), indent=2)

@@ -23,6 +23,10 @@ from leadscore.pipeline.errors import BadInputError, LeadscoreError, TrackingErr
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+MODEL_VERSION_TAG = "leadscore.model_version"
+"""The scoring-run tag naming the registered model version (or bundle) that scored: a run links the model it used."""
+PROMOTION_TAG = "leadscore.promotion"
+"""The model-version tag holding the promotion decision ("promoted", "not promoted"); its reason is in `leadscore.promotion_reason`."""
 SHA_TAG = "leadscore.model_sha256"
 """The run and model-version tag holding the sha256 of the bundle's model file: the anchor a load
 checks the file against, kept in the tracking store rather than beside the file."""
@@ -90,21 +94,26 @@ def _remove_quoted_twin(uri: str) -> None:
         quoted.rmdir()
 
 
-def experiment_id(config: Config) -> str:
-    """Return the experiment's id, creating it with its artifacts inside the working folder."""
+def experiment_id(config: Config, name: str | None = None) -> str:
+    """Return the id of experiment `name` (default: the training experiment), creating it with its artifacts inside the working folder."""
     c = client(config)
-    found = c.get_experiment_by_name(config.tracking.experiment)
+    name = name or config.tracking.experiment
+    found = c.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     location = None
     if config.tracking_uri().startswith("sqlite:///"):
         location = Catalog.of(config).mlflow_artifacts.resolve().as_uri()
-    return c.create_experiment(config.tracking.experiment, artifact_location=location)
+    return c.create_experiment(name, artifact_location=location)
 
 
 def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: dict[str, float], artifacts: list[Path],
-                     input_example, tags: dict[str, str], bundle, steps: dict[str, list[float]] | None = None) -> tuple[str, str]:
-    """Log a training run and register its model; return (run_id, model version).
+                     input_example, tags: dict[str, str], bundle, steps: dict[str, list[float]] | None = None,
+                     run_name: str | None = None, description: str = "") -> tuple[str, str]:
+    """Log a training run named `run_name` and register its model; return (run_id, model version).
+
+    The registered version gets `description` and a tag per headline metric (`test_roc_auc`,
+    `backtest_roc_auc`, ...), so the registry's list of versions reads without opening runs.
 
     `bundle` is the one just saved to `bundle_dir`, still in memory: its sha256 is recorded as a
     tag of the run and of the registered version, the anchor every later load checks the file
@@ -125,7 +134,7 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     with warnings.catch_warnings():  # its hint about missing integers: the feature builder never leaves a count missing
         warnings.filterwarnings("ignore", message=".*integer column", category=UserWarning)
         signature = infer_signature(input_example, pd.DataFrame({"probability": proba}))
-    with mlflow.start_run(experiment_id=exp, tags=tags) as run:
+    with mlflow.start_run(experiment_id=exp, tags=tags, run_name=run_name) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         for key, values in (steps or {}).items():
@@ -140,20 +149,57 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
         )
         version = str(info.registered_model_version)
     c = client(config)
-    c.set_model_version_tag(config.tracking.model_name, version, SHA_TAG, sha)
-    c.set_registered_model_alias(config.tracking.model_name, CHALLENGER, version)
+    name = config.tracking.model_name
+    c.set_model_version_tag(name, version, SHA_TAG, sha)
+    for key in VERSION_METRICS:
+        if key in metrics and metrics[key] == metrics[key]:  # NaN (a metric one class cannot give) is left out
+            c.set_model_version_tag(name, version, f"leadscore.{key}", f"{float(metrics[key]):.4f}")
+    if description:
+        c.update_model_version(name, version, description=description)
+    c.set_registered_model_alias(name, CHALLENGER, version)
     return run.info.run_id, version
 
 
-def log_scoring_run(config: Config, params: dict, metrics: dict[str, float], artifacts: list[Path]) -> str:
-    """Log a batch-scoring run (counts, runtime, drift) and return its run id."""
+VERSION_METRICS = ("test_roc_auc", "test_pr_auc", "test_ece", "rule_test_roc_auc", "backtest_roc_auc", "rule_backtest_roc_auc")
+"""The metrics a registered model version carries as tags (the run that produced it has them all)."""
+
+
+def record_promotion(config: Config, version: str, promoted: bool, reason: str) -> None:
+    """Tag model `version` with the promotion decision and its reason (the registry then says why it is or is not champion)."""
+    c = client(config)
+    name = config.tracking.model_name
+    c.set_model_version_tag(name, str(version), PROMOTION_TAG, "promoted" if promoted else "not promoted")
+    c.set_model_version_tag(name, str(version), f"{PROMOTION_TAG}_reason", reason[:5000])
+
+
+def log_scoring_run(config: Config, params: dict, metrics: dict[str, float], artifacts: list[Path], run_name: str | None = None,
+                    model_name: str = "", model_version: str = "") -> str:
+    """Log a batch-scoring run (counts, runtime, drift) named `run_name` in the scoring experiment; return its run id.
+
+    Scoring runs have an experiment of their own (`tracking.scoring_experiment`), so they do
+    not bury the training runs a data scientist compares; each is tagged with the model
+    version that scored (and, for a registered version, the run that trained it).
+    """
     mlflow = _mlflow(config)
-    with mlflow.start_run(experiment_id=experiment_id(config), tags={"leadscore.stage": "score"}) as run:
+    tags = {"leadscore.stage": "score", "leadscore.model_name": model_name, MODEL_VERSION_TAG: str(model_version)}
+    training_run = _training_run_of(config, model_name, model_version) if model_version else None
+    if training_run:
+        tags["leadscore.model_run_id"] = training_run
+    with mlflow.start_run(experiment_id=experiment_id(config, config.tracking.scoring_experiment_name()), tags=tags,
+                          run_name=run_name) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         for path in artifacts:
             mlflow.log_artifact(str(path))
     return run.info.run_id
+
+
+def _training_run_of(config: Config, model_name: str, model_version: str) -> str | None:
+    """Return the run id that trained registered `model_name` version `model_version` (None for a bundle not registered)."""
+    try:
+        return client(config).get_model_version(model_name, str(model_version)).run_id
+    except Exception:  # a bundle folder scored outside the registry has no version there
+        return None
 
 
 def alias_version(config: Config, alias: str) -> str | None:

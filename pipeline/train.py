@@ -25,7 +25,7 @@ from leadscore.pipeline.drift_reference import scoring_population_reference
 from leadscore.pipeline.fitting import fit_scorers, manifest_for
 from leadscore.pipeline.evaluation.report import training_summary
 from leadscore.pipeline.rules_fitting import fitted_table_report, fitted_table_scorer, write_exports
-from leadscore.pipeline.run_record import fold_metrics, training_metrics, training_params
+from leadscore.pipeline.run_record import fold_metrics, training_metrics, training_params, version_description
 from leadscore.pipeline.scoring import rule_thresholds
 from leadscore.pipeline.split_checks import check_split
 from leadscore.pipeline.vocabulary import warn_channel_contradictions
@@ -116,7 +116,8 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
         config, result.bundle_dir, training_params(result, config), training_metrics(result.metrics),
         list(result.report_paths.values()), build_sample(result),
         tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, bundle=result.bundle,
-        steps=fold_metrics(result.core.backtest))
+        steps=fold_metrics(result.core.backtest), run_name=f"train-{crm.data_end:%Y-%m-%d}",
+        description=version_description(result, crm.data_end))
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
     return result

@@ -101,17 +101,18 @@ class PointsScorer(ClassifierMixin, BaseEstimator):
         long = per_rule.reset_index(names="row").melt(id_vars="row", var_name="rule_id", value_name="points")
         return long[long["points"] != 0].sort_values(["row", "points"], key=_by_abs, ignore_index=True)
 
-    def reasons(self, X: pd.DataFrame, top: int = 3) -> list[str]:
-        """Return, per lead, the `top` rules that moved its points most, in plain words."""
+    def reasons(self, X: pd.DataFrame, top: int = 3) -> list[list[str]]:
+        """Return, per lead, the `top` rules that moved its points most, each as "+20 attended a webinar".
+
+        Points are shown whole (a decayed rule's 47.46 reads "+47"); a rule whose points round
+        to zero moves nothing a person sees and is left out.
+        """
         table = self._table()
         per_rule = self.rule_points(X).to_numpy()
         texts = np.array([r.text for r in table.rules], dtype=object)
         order = np.argsort(-np.abs(per_rule), axis=1, kind="stable")[:, :top]
-        out = []
-        for row, idx in enumerate(order):
-            parts = [f"{per_rule[row, i]:+.0f} {texts[i]}" for i in idx if per_rule[row, i] != 0]
-            out.append("; ".join(parts))
-        return out
+        return [[f"{per_rule[row, i]:+.0f} {texts[i]}" for i in idx if round(per_rule[row, i]) != 0]
+                for row, idx in enumerate(order)]
 
     def _table(self) -> PointsTable:
         check_is_fitted(self, "table_", msg=_NOT_FITTED)

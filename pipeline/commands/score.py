@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,9 @@ from leadscore.pipeline.commands.options import parse_date
 from leadscore.pipeline.commands.train import ConfigOption, WorkdirOption
 from leadscore.pipeline.config import load_config
 from leadscore.pipeline.console import err, out
+from leadscore.pipeline.drift import drift_line
+from leadscore.pipeline.io import write_text
+from leadscore.pipeline.run_log import RunLog, run_log
 
 SCORE_HELP = """Score every open lead as of a date with the champion model and the points table.
 
@@ -22,11 +27,22 @@ Dates, --out and --db-url/--db-table are checked before any work. The database u
 is one transaction committed only after the files are written, so a run that fails
 replaces neither the file nor the table rows.
 
+For schedulers: --log-format json makes stdout one JSON object per line (ts, level,
+stage, event, counts, durations; every warning; the summary or the error last), --quiet
+leaves out the info level, and --summary-json FILE writes the run summary.
+
 Exit codes: 0 ok; 1 the --db-url database cannot be reached or written (nothing
 replaced); 2 bad input (the message names file, column and rows); 3 model or
 feature-schema mismatch; 4 drift beyond limits with --fail-on-drift (output not replaced);
 5 tracking store unreachable.
 """
+
+
+class LogFormatChoice(str, Enum):
+    """The values of --log-format (see `pipeline.run_log`)."""
+
+    text = "text"
+    json = "json"
 
 
 def score_command(
@@ -41,8 +57,19 @@ def score_command(
     held_out: Annotated[bool, typer.Option("--held-out", help="Score with the model fitted before its test slice: for backfilling past dates the deployed model learned from, so monitoring can judge them.")] = False,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
+    log_format: Annotated[LogFormatChoice, typer.Option("--log-format", help="text (default) or json: one JSON object per line "
+                                                        "on stdout, nothing else.")] = LogFormatChoice.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (no progress, no summary).")] = False,
+    summary_json: Annotated[Path | None, typer.Option("--summary-json", help="Also write the run summary (counts, drift, "
+                                                      "model, seconds) to this JSON file, atomically.")] = None,
 ) -> None:
-    from leadscore.pipeline.score import score
+    with run_log(log_format.value, quiet, "score") as log:
+        _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine, held_out, config, workdir, log, summary_json)
+
+
+def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine, held_out, config, workdir, log: RunLog,
+           summary_path: Path | None) -> None:
+    from leadscore.pipeline.score import score, summary
 
     when = parse_date("--as-of", as_of) if as_of is not None else None
     cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
@@ -71,21 +98,25 @@ def score_command(
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,
-                   held_out=held_out)
-    print_score_summary(result)
+                   held_out=held_out, log=log, show_progress=not (log.is_json or log.quiet))
+    if summary_path is not None:
+        write_text(json.dumps(summary(result), indent=2) + "\n", summary_path)
+    if log.is_json:
+        log.event("score", "summary", **summary(result))
+    elif not log.quiet:
+        print_score_summary(result, cfg.scoring.drift.psi_warn, cfg.scoring.drift.psi_fail)
 
 
 score_command.__doc__ = SCORE_HELP
 
 
-def print_score_summary(result) -> None:
+
+def print_score_summary(result, psi_warn: float, psi_fail: float) -> None:
     """Print counts per grade and segment, drift status and where the scores went."""
     c = result.counts
     grades = ", ".join(f"{g} {c.get('grade_' + g, 0):,}" for g in "ABCD")
     segments = ", ".join(f"{s} {c.get('segment_' + s, 0):,}" for s in ("hot", "nurture", "leave"))
     out.print(f"scored {c['leads']:,} open leads with {result.model_name} v{result.model_version} in {result.seconds:.1f} s")
     out.print(f"grades: {grades}; segments: {segments}; rule and model disagree on {c['segments_disagree']:,} segments")
-    worst = result.drift.iloc[0]
-    out.print(f"drift: largest PSI {worst['psi']:.3f} ({worst['name']}); "
-              f"{'beyond limits: ' + ', '.join(result.drift_exceeded[:5]) if result.drift_exceeded else 'within limits'}")
+    out.print(f"drift: {drift_line(result.drift, psi_warn, psi_fail)}")
     out.print(f"scores: {result.out_path}")

@@ -29,7 +29,7 @@ def test_two_working_folders_that_differ_after_a_question_mark_do_not_share_a_st
     tracking.log_scoring_run(first, {}, {"leads": 1.0}, [])
     tracking.log_scoring_run(second, {}, {"leads": 2.0}, [])
     for config, leads in ((first, 1.0), (second, 2.0)):
-        runs = tracking.client(config).search_runs([tracking.experiment_id(config)])
+        runs = tracking.client(config).search_runs([tracking.experiment_id(config, config.tracking.scoring_experiment_name())])
         assert [r.data.metrics["leads"] for r in runs] == [leads]
 
 
@@ -74,6 +74,6 @@ def test_a_moved_working_folder_keeps_working(tmp_path):
     report = tmp_path / "report.txt"
     report.write_text("after the move")
     tracking.log_scoring_run(moved, {}, {"leads": 2.0}, [report])
-    runs = tracking.client(moved).search_runs([tracking.experiment_id(moved)])
+    runs = tracking.client(moved).search_runs([tracking.experiment_id(moved, moved.tracking.scoring_experiment_name())])
     assert sorted(r.data.metrics["leads"] for r in runs) == [1.0, 2.0]
     assert not (tmp_path / "before").exists()

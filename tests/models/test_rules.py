@@ -126,8 +126,8 @@ def test_breakdown_and_reasons_name_the_rules_that_fired():
     X = _rows(is_unsubscribed=[True, False], demo_request_count_30d=[0, 2], days_since_last_demo_request=[np.nan, 0.0],
               seniority=["unknown", "vp"])
     reasons = scorer.reasons(X, top=2)
-    assert reasons[0] == "-100 unsubscribed"
-    assert reasons[1] == "+50 requested a demo; +15 senior title"
+    assert reasons[0] == ["-100 unsubscribed"]
+    assert reasons[1] == ["+50 requested a demo", "+15 senior title"]
     fired = scorer.breakdown(X)
     assert set(fired.loc[fired["row"] == 1, "rule_id"]) == {"demo_request", "senior_title"}
 

@@ -58,4 +58,4 @@ def test_a_crm_with_its_own_vocabulary_and_two_lead_columns_runs_every_command(e
     assert main(["score", "--data", str(export), "--out", str(export / "scores.parquet"), *config]) == 0
     scores = pd.read_parquet(export / "scores.parquet")
     assert len(scores) > 0 and scores["probability"].between(0, 1).all()
-    assert "unopened emails" not in " ".join(scores["reasons_model_down"].astype(str))
+    assert "unopened emails" not in " ".join(scores["reasons_model_down"].explode().dropna())

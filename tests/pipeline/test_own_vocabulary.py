@@ -79,10 +79,10 @@ def test_own_vocabulary_trains_evaluates_and_scores_without_and_with_declaration
     assert paths
     as_of = pd.Timestamp(crm.data_end).normalize()
     scored = score(None, as_of, config, crm=crm, out=tmp_path / "scores.parquet", show_progress=False, log_to_mlflow=False)
-    reasons = " ".join(scored.frame["reasons_model_up"].dropna().astype(str))
+    reasons = " ".join(scored.frame["reasons_model_up"].explode().dropna())
     # undeclared custom types explain themselves by their quoted raw names ("had 3 'Page view' events in the last 30 days")
     assert "' events " in reasons or "' event " in reasons
-    assert "unopened emails" not in " ".join(scored.frame["reasons_model_down"].dropna().astype(str))
+    assert "unopened emails" not in " ".join(scored.frame["reasons_model_down"].explode().dropna())
 
     declared = with_settings(load_config(workdir=str(tmp_path / "declared")), DECLARATIONS)
     again = train(None, declared, promote=True, crm=crm)

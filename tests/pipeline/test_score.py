@@ -32,8 +32,8 @@ def test_output_has_one_row_per_open_lead_with_reasons_for_the_top(trained, tmp_
     assert frame["lead_id"].is_unique and len(frame) == result.counts["leads"]
     assert frame["probability"].between(0, 1).all() and frame["score"].between(0, 100).all()
     top = frame.nlargest(max(1, len(frame) // 20), "probability")
-    assert (top["reasons_model_up"] != "").all()
-    assert (frame.loc[frame["rule_segment"] == "hot", "reasons_rule"] != "").all()
+    assert (top["reasons_model_up"].map(len) > 0).all()  # lists of text in Parquet
+    assert (frame.loc[frame["rule_segment"] == "hot", "reasons_rule"].map(len) > 0).all()
     assert frame["model_version"].iloc[0] == trained[2].model_version
 
 
@@ -183,8 +183,30 @@ def test_score_command_uses_the_champion_from_the_registry(own_champion, tmp_pat
     assert code == 0, capsys.readouterr().err
     assert f"v{result.model_version}" in capsys.readouterr().out
     assert pd.read_parquet(out)["model_version"].iloc[0] == result.model_version
+    _assert_the_runs_are_named_and_the_scoring_run_links_its_model_version(config, result)
     assert main(["score", "--help"]) == 0
     assert "4 drift beyond limits" in capsys.readouterr().out.replace("\n", " ")
+
+
+def _assert_the_runs_are_named_and_the_scoring_run_links_its_model_version(config, result):
+    from mlflow.tracking import MlflowClient
+
+    from leadscore.pipeline import tracking
+
+    client = MlflowClient(tracking_uri=config.tracking_uri(), registry_uri=config.tracking_uri())
+    scoring = client.get_experiment_by_name(config.tracking.scoring_experiment_name())
+    runs = client.search_runs([scoring.experiment_id], filter_string="tags.`leadscore.stage` = 'score'")
+    assert [r.info.run_name for r in runs] == ["score-2025-12-01"]
+    assert runs[0].data.tags[tracking.MODEL_VERSION_TAG] == result.model_version
+    assert runs[0].data.tags["leadscore.model_run_id"] == result.run_id
+    training = client.get_experiment_by_name(config.tracking.experiment)
+    trained_runs = client.search_runs([training.experiment_id])
+    assert all(r.data.tags["leadscore.stage"] == "train" for r in trained_runs)  # scoring runs stay out of training's experiment
+    assert client.get_run(result.run_id).info.run_name.startswith("train-20")
+    version = client.get_model_version(config.tracking.model_name, result.model_version)
+    assert "Test ROC AUC" in version.description and "points table" in version.description
+    assert float(version.tags["leadscore.test_roc_auc"]) == pytest.approx(result.metrics["model"]["roc_auc"], abs=1e-4)
+    assert version.tags[tracking.PROMOTION_TAG] == "promoted" and version.tags[f"{tracking.PROMOTION_TAG}_reason"].startswith("promoted:")
 
 
 def test_a_model_path_outside_the_store_is_refused(trained, tmp_path):
