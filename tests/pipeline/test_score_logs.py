@@ -58,10 +58,20 @@ def test_the_drift_line_says_within_limits_only_when_no_feature_passes_the_warni
 
 @pytest.fixture(scope="module")
 def bundle_in_own_store(trained, tmp_path_factory):
-    """The shared model's bundle copied into a working folder of this module's own (scoring writes there)."""
+    """The shared model's bundle copied into a working folder of this module's own (scoring writes there).
+
+    The copy's sha256 is recorded in that folder's tracking store, as the training run that saves a
+    bundle records it (`tracking.local_bundle_sha256`): without it the bundle is refused.
+    """
+    from leadscore.pipeline import tracking
+    from leadscore.pipeline.config import load_config
+
     workdir = tmp_path_factory.mktemp("logs") / "work"
     folder = workdir / "models" / "copied"
     shutil.copytree(trained[2].bundle_dir, folder)
+    config = load_config(workdir=str(workdir))
+    tracking.client(config).create_run(tracking.experiment_id(config), tags={
+        "leadscore.stage": "train", "leadscore.bundle": folder.name, tracking.SHA_TAG: trained[2].bundle.manifest["sha256"]})
     return workdir, folder
 
 
@@ -85,9 +95,24 @@ def test_score_with_json_logs_writes_only_json_lines_with_stages_counts_and_the_
     assert chunk["leads_done"] <= chunk["leads"] and chunk["seconds"] >= 0
     assert all(r["ts"].endswith("Z") for r in records)
     assert "Traceback" not in captured.err
+    _assert_the_scoring_run_is_named_and_tagged_with_its_model(workdir, summary)
 
     code = main(["score", "--data", str(synthetic_dir), "--workdir", str(workdir), "--model", str(folder), "--as-of", "2025-12-01",
                  "--out", str(tmp_path / "q.parquet"), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0 and captured.out == ""  # no summary, no progress; warnings (if any) stay on stderr
     assert (tmp_path / "q.parquet").exists()
+
+
+def _assert_the_scoring_run_is_named_and_tagged_with_its_model(workdir, summary):
+    from mlflow.tracking import MlflowClient
+
+    from leadscore.pipeline import tracking
+    from leadscore.pipeline.config import load_config
+
+    config = load_config(workdir=str(workdir))
+    client = MlflowClient(tracking_uri=config.tracking_uri())
+    run = client.get_run(summary["run_id"])
+    assert run.info.run_name == "score-2025-12-01"
+    assert run.data.tags[tracking.MODEL_VERSION_TAG] == summary["model_version"] == "local:copied"
+    assert client.get_experiment(run.info.experiment_id).name == config.tracking.scoring_experiment_name()
