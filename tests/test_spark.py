@@ -22,7 +22,9 @@ from leadscore.features.engines import FeatureEngine, open_engine  # noqa: E402
 from leadscore.features.snapshots import open_leads_at, split_population  # noqa: E402
 from leadscore.features.spark import SparkCrm, build_features_spark, register_parquet, spark_session  # noqa: E402
 from leadscore.features.synthetic import write_crm  # noqa: E402
+from leadscore.pipeline.catalog import Catalog  # noqa: E402
 from leadscore.pipeline.config import load_config  # noqa: E402
+from leadscore.pipeline.history import read_history  # noqa: E402
 from leadscore.pipeline.errors import BadInputError  # noqa: E402
 
 pytestmark = pytest.mark.spark
@@ -103,13 +105,6 @@ def test_spark_batch_scores_equal_embedded_scores(spark_crm, trained, tmp_path):
     embedded = embedded.sort_values(["lead_id", "probability"], ignore_index=True)
     assert len(on_spark) == len(embedded)
     assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
-    from leadscore.pipeline.catalog import Catalog
-    from leadscore.pipeline.history import read_history
-
-    recorded = read_history(Catalog.of(config), since=pd.Timestamp(when, tz="UTC"), before=pd.Timestamp(when, tz="UTC") + pd.Timedelta(days=1))
-    recorded = recorded[recorded["model_version"] == f"local:{result.bundle_dir.name}"].sort_values("lead_id", ignore_index=True)
-    assert recorded["lead_id"].tolist() == on_spark["lead_id"].tolist()  # monitoring sees Spark runs as it sees embedded ones
-    assert np.allclose(recorded["probability"], on_spark["probability"]) and recorded["score"].between(0, 100).all()
     assert np.allclose(on_spark["rule_points"], embedded["rule_points"])
     assert on_spark["segment"].tolist() == embedded["segment"].astype(str).tolist()
     assert on_spark["grade"].tolist() == embedded["grade"].astype(str).tolist()
@@ -224,6 +219,10 @@ def test_the_score_and_features_commands_on_spark_match_duckdb(spark, small_crm,
     embedded = score_rows(duck_features, result.bundle, config.grades).sort_values("lead_id", ignore_index=True)
     assert len(on_spark) == len(embedded) > 100
     assert np.allclose(on_spark["probability"], embedded["probability"], rtol=1e-12, atol=1e-12)
+    recorded = read_history(Catalog.of(config), since=pd.Timestamp(when, tz="UTC"), before=pd.Timestamp(when, tz="UTC") + pd.Timedelta(days=1))
+    recorded = recorded[recorded["model_version"] == f"local:{result.bundle_dir.name}"].sort_values("lead_id", ignore_index=True)
+    assert recorded["lead_id"].tolist() == on_spark["lead_id"].tolist()  # monitoring sees Spark runs as it sees embedded ones
+    assert np.allclose(recorded["probability"], on_spark["probability"]) and recorded["score"].between(0, 100).all()
 
     assert main(["features", "--engine", "spark", "--data", str(folder), "--as-of", when, "--out", str(tmp_path / "f.parquet")]) == 0
     written = pd.read_parquet(tmp_path / "f.parquet").sort_values(["lead_id", "as_of"], ignore_index=True)
