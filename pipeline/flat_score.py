@@ -5,10 +5,13 @@ leads are open). It is read as the model's manifest says training read its own (
 tokens, column kinds, id column), scored by both scorers with reasons for the leads that
 need them (`pipeline.reasons`), and written to a temporary file renamed into place, so a
 failed run leaves the previous file and a rerun with the same model writes the same bytes.
+Each run is logged to MLflow's scoring experiment as `leadscore score` logs its own, so a
+score file can be traced to the model version that wrote it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +43,13 @@ class FlatScoreResult:
     frame: pd.DataFrame
     model_name: str
     model_version: str
+    run_id: str | None = None  # the MLflow scoring run; None when not logged
 
 
-def score_flat(data: str | Path, out: str | Path, config: Config, model: str | None = None) -> FlatScoreResult:
-    """Score every row of the flat export `data` with `model` (default: the flat champion) and write `out`."""
+def score_flat(data: str | Path, out: str | Path, config: Config, model: str | None = None,
+               log_to_mlflow: bool = True) -> FlatScoreResult:
+    """Score every row of the flat export `data` with `model` (default: the flat champion), write `out` and log the run."""
+    started = time.perf_counter()
     check_frame_target(out)  # a typo in --out costs nothing
     config = flat_tracking(config)
     bundle, name, version, config = resolve_model(config, model)
@@ -65,7 +71,27 @@ def score_flat(data: str | Path, out: str | Path, config: Config, model: str | N
     out = Path(out)
     with exclusive(out):
         write_frame(scored, out, for_spreadsheets=True)
-    return FlatScoreResult(out, scored, name, version)
+    result = FlatScoreResult(out, scored, name, version)
+    if log_to_mlflow:
+        result.run_id = _log_scoring_run(result, path, config, time.perf_counter() - started)
+    return result
+
+
+def _log_scoring_run(result: FlatScoreResult, data: Path, config: Config, seconds: float) -> str:
+    """Log the run to the scoring experiment as `score-<date>`, tagged with the model version; return the run id.
+
+    A flat export has no scoring date of its own, so the run is named by the day it ran.
+    """
+    from leadscore.pipeline import tracking
+
+    frame = result.frame
+    counts = {"leads": len(frame), **{f"grade_{k}": int(v) for k, v in frame["grade"].value_counts().sort_index().items()},
+              **{f"segment_{k}": int(v) for k, v in frame["segment"].value_counts().sort_index().items()},
+              "segments_disagree": int(frame["segments_disagree"].sum()), "seconds": seconds,
+              "share_hot": float((frame["segment"] == "hot").mean())}
+    params = {"data": str(data), "model": f"{result.model_name} v{result.model_version}", "output": str(result.out_path)}
+    return tracking.log_scoring_run(config, params, counts, [], run_name=f"score-{pd.Timestamp.now(tz='UTC'):%Y-%m-%d}",
+                                    model_name=result.model_name, model_version=result.model_version)
 
 
 def _score(features: pd.DataFrame, bundle, config: Config) -> pd.DataFrame:

@@ -64,6 +64,7 @@ def flat_score_command(
               + ", ".join(f"{g} {int(counts.get(g, 0)):,}" for g in "ABCD") + "; segments "
               + ", ".join(f"{s} {int(segments.get(s, 0)):,}" for s in ("hot", "nurture", "leave")))
     out.print(f"scores: {result.out_path}")
+    out.print(f"MLflow scoring run {result.run_id} ({cfg.tracking.scoring_experiment_name()})")
 
 
 LEAKAGE_SHOWN = 40

@@ -115,3 +115,32 @@ def test_training_on_an_export_with_leaks_prints_the_table_and_refuses_naming_th
 def test_flat_without_a_config_is_a_usage_error(capsys):
     assert main(["flat"]) == 2
     assert "--config is required" in capsys.readouterr().err
+
+
+def test_a_scoring_run_is_logged_in_its_own_experiment_tagged_with_the_model_version(trained):
+    from mlflow.tracking import MlflowClient
+
+    from leadscore.pipeline import tracking
+
+    config, result, new_path, folder = trained
+    scored = score_flat(new_path, folder / "logged.csv", config)
+    client = MlflowClient(tracking_uri=config.tracking_uri())
+    run = client.get_run(scored.run_id)
+    assert run.info.run_name == f"score-{pd.Timestamp.now(tz='UTC'):%Y-%m-%d}"
+    assert run.data.tags[tracking.MODEL_VERSION_TAG] == "1" and run.data.tags["leadscore.model_name"] == "leadscore-flat"
+    assert run.data.tags["leadscore.model_run_id"] == result.run_id  # the run that trained the version
+    assert client.get_experiment(run.info.experiment_id).name == f"{config.tracking.experiment}-scoring"
+    assert run.data.metrics["leads"] == 300 and run.data.params["data"] == str(new_path)
+    assert score_flat(new_path, folder / "unlogged.csv", config, log_to_mlflow=False).run_id is None
+
+
+def test_promote_with_a_flat_config_considers_the_flat_models_versions(trained, tmp_path, capsys):
+    import yaml
+
+    config, _, _, _ = trained
+    config_file = tmp_path / "flat.yaml"
+    config_file.write_text(yaml.safe_dump({"workdir": config.workdir, "flat": config.flat.model_dump(mode="json")}))
+    assert main(["promote", "--config", str(config_file), "--version", "1"]) == 0
+    assert "version 1: " in capsys.readouterr().out
+    assert main(["promote", "--config", str(config_file), "--version", "7"]) != 0
+    assert "leadscore-flat" in " ".join(capsys.readouterr().err.split())
