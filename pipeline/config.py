@@ -9,6 +9,7 @@ features layer's own settings (`leadscore.features.settings`); the rest are the 
 from __future__ import annotations
 
 import os
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -191,6 +192,45 @@ class FlatSplit(_Strict):
         return self
 
 
+class FlatCensoring(_Strict):
+    """Which rows of a flat export are too young for their outcome to be known (`pipeline.flat_censoring`).
+
+    The outcome is read as "won within `horizon_days` of the created date"; rows created less
+    than that before the export's end (`export_end`, default: the latest created or won date)
+    are left out of training and evaluation and counted.
+    """
+
+    horizon_days: int = Field(ge=1)
+    created_column: str | None = None  # default: flat.date_column
+    won_date_column: str | None = None  # a win after the horizon counts as a loss
+    export_end: str | None = None  # YYYY-MM-DD: when the export was taken
+
+    @field_validator("export_end")
+    @classmethod
+    def _a_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"export_end {value!r} is not a date such as 2024-12-31") from None
+        return value
+
+
+class FlatJoin(_Strict):
+    """A second file joined to a flat export on a key column, one row per key (`pipeline.flat_join`)."""
+
+    path: str
+    key: str  # the export's column
+    other_key: str | None = None  # the joined file's column, if named otherwise
+    columns: tuple[str, ...] = ()  # the columns to bring; default: every column but the key
+    delimiter: str = ","
+    missing: Literal["error", "blank"] = "error"  # a row whose key the file lacks: an error, or blank joined columns
+
+
+DATE_PARTS = Literal["year", "quarter", "month", "day_of_month", "day_of_week", "hour", "age_days"]
+"""What `flat.date_features` can derive from a date column (`pipeline.flat_dates`)."""
+
+
 class FlatTableConfig(_Strict):
     """A flat lead export: one row per lead with an outcome column and no activity history."""
 
@@ -208,6 +248,10 @@ class FlatTableConfig(_Strict):
     na_values: tuple[str, ...] = ()  # cell values that mean blank (a form's "Select", "N/A"), besides empty cells
     numeric: tuple[str, ...] = ()  # feature columns to read as numbers (a value that is not one is an error)
     categorical: tuple[str, ...] = ()  # feature columns to read as categories even when they hold numbers (codes, ids)
+    censoring: FlatCensoring | None = None  # leave out rows too young for their outcome to be known
+    join: tuple[FlatJoin, ...] = ()  # second files joined on a key column (accounts, activity summaries)
+    date_features: dict[str, tuple[DATE_PARTS, ...]] = {}  # date column -> parts derived as number features
+    reference_date_column: str | None = None  # the row's own date, for age_days; default: date_column
     points_table: str | None = None
     model_name: str = "leadscore-flat"  # the registered model: apart from the CRM model, whose features differ
 
@@ -223,9 +267,24 @@ class FlatTableConfig(_Strict):
         if typed:
             problems.append(f"flat.numeric / flat.categorical name {', '.join(typed)}, which are not listed under "
                             "flat.explicit or flat.behaviour")
+        derived = {f"{c}_{p}" for c, parts in self.date_features.items() for p in parts}
+        listed = sorted(derived & features)
+        if listed:
+            problems.append(f"{', '.join(listed)} derived by flat.date_features, which adds them as features: "
+                            "do not list them under flat.explicit or flat.behaviour")
+        if any("age_days" in parts for parts in self.date_features.values()) and not self.reference_column:
+            problems.append("flat.date_features asks for age_days, which needs the row's own date: "
+                            "set flat.reference_date_column or flat.date_column")
+        if self.censoring is not None and not (self.censoring.created_column or self.date_column):
+            problems.append("flat.censoring needs the row's created date: set flat.censoring.created_column or flat.date_column")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def reference_column(self) -> str | None:
+        """Return the column holding each row's own date: `reference_date_column`, else `date_column`."""
+        return self.reference_date_column or self.date_column
 
 
 class Config(_Strict):

@@ -5,11 +5,13 @@ date column, by row order, at random stratified by outcome, or at random by grou
 `pipeline.flat_split`), the leakage guard over every column (`models.leakage_table`), the
 training core (family choice, backtest, refit, calibration on the latest period), a points
 table over the flat columns, and the same report, worded for rows rather than snapshots.
-Reading the file is `pipeline.flat_table`; saving and registering the model `pipeline.flat_train`.
+Reading the file is `pipeline.flat_table`; joined files and date parts `pipeline.flat_columns`; rows too
+young for their outcome `pipeline.flat_censoring`; saving and registering the model `pipeline.flat_train`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,6 +28,8 @@ from leadscore.pipeline.config import Config, FlatTableConfig
 from leadscore.pipeline.console import err
 from leadscore.pipeline.core import backtest_means, train_core
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
+from leadscore.pipeline.flat_censoring import censor
+from leadscore.pipeline.flat_columns import assemble
 from leadscore.pipeline.flat_split import FlatSplitChoice, describe_period, row_periods, word_periods
 from leadscore.pipeline.flat_table import (export_path, flat_registry, infer_kinds, lead_ids, outcome_labels, read_export,
                                            typed_features)
@@ -63,10 +67,17 @@ def read_flat_table(flat: FlatTableConfig, base: Path | None = None, seed: int =
 
 def _read(flat: FlatTableConfig, base: Path | None, seed: int) -> tuple[pd.DataFrame, Path, FlatSplitChoice]:
     path = export_path(flat, base)
-    needed = [flat.outcome_column, *flat.explicit, *flat.behaviour] + [c for c in (flat.id_column, flat.date_column) if c]
-    frame = read_export(path, flat.delimiter, flat.na_values, needed)
-    frame = frame.assign(label=outcome_labels(frame, flat, path))
-    as_of, choice = row_periods(frame, frame["label"].to_numpy(), flat, path, seed)
+    own = [flat.outcome_column, *(j.key for j in flat.join)] + [c for c in (flat.id_column, flat.date_column) if c]
+    frame = read_export(path, flat.delimiter, flat.na_values, own)
+    censoring = flat.censoring
+    dated = [c for c in (censoring.created_column, censoring.won_date_column) if c] if censoring else []
+    frame = assemble(frame, path, [*flat.explicit, *flat.behaviour, *dated], flat.join, flat.na_values,
+                     flat.date_features, flat.reference_column, base)
+    frame, labels, censored = censor(frame, outcome_labels(frame, flat, path), flat, path)
+    frame = frame.assign(label=labels)
+    as_of, choice = row_periods(frame, labels, flat, path, seed)
+    if censored is not None:
+        choice = dataclasses.replace(choice, censoring=censored)
     return frame.assign(as_of=as_of, lead_id=lead_ids(frame, flat.id_column, path)), path, choice
 
 
@@ -136,7 +147,7 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     scored = core.backtest_frame
     t = core.holdout.points.table_.thresholds
     training = word_periods(training_summary(core, rows), choice)
-    words = {"split": choice.why, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
+    words = {"split": choice.worded, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
                                   backtest=word_periods(core.backtest, choice), training=training, flat=words)
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
@@ -146,13 +157,23 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
         calibration_method=core.deployed.method,
         split={"train_rows": int(train.sum()), "calibration_rows": int(cal.sum()), "test_rows": int(test.sum()),
                "by": choice.by, "why": choice.why, "calibration_from": describe_period(cal_start, choice),
-               "test_from": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)},
+               "test_from": describe_period(test_start, choice), "last": describe_period(dates[-1], choice),
+               **_censoring_counts(choice)},
         report_paths=paths, test_frame=scored,
         drift={"win_rate_train": rate(train), "win_rate_calibration": rate(cal), "win_rate_test": rate(test),
                "mean_predicted_test": float(scored["model_proba"].mean())},
         core=core, leakage=leakage, kinds=kinds, rows=rows, masks={"train": train, "calibration": cal, "test": test},
         choice=choice, verdict=list(evaluation.verdict), training=training,
     )
+
+
+def _censoring_counts(choice: FlatSplitChoice) -> dict:
+    """Return what censoring left out and relabelled, for the console, the manifest and the MLflow run."""
+    c = choice.censoring
+    if c is None:
+        return {}
+    return {"immature_rows": c.immature, "immature_won": c.immature_won, "late_wins": c.late_wins,
+            "export_end": str(c.export_end.date()), "horizon_days": c.horizon_days, "censoring": c.sentence()}
 
 
 def _scored(part: pd.DataFrame, calibrated, points, config: Config) -> pd.DataFrame:

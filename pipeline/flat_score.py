@@ -2,7 +2,7 @@
 
 The new file has the training export's columns (the outcome column may be missing: these
 leads are open). It is read as the model's manifest says training read its own (blank
-tokens, column kinds, id column), scored by both scorers with reasons for the leads that
+tokens, column kinds, id column, the joined files and the date parts), scored by both scorers with reasons for the leads that
 need them (`pipeline.reasons`), and written to a temporary file renamed into place, so a
 failed run leaves the previous file and a rerun with the same model writes the same bytes.
 Each run is logged to MLflow's scoring experiment as `leadscore score` logs its own, so a
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.pipeline.config import Config
+from leadscore.pipeline.config import Config, FlatJoin
 from leadscore.pipeline.errors import SchemaMismatchError
+from leadscore.pipeline.flat_columns import assemble
 from leadscore.pipeline.flat_table import flat_registry, lead_ids, read_export, typed_features
 from leadscore.pipeline.flat_train import flat_tracking
 from leadscore.pipeline.grading import grade, score_0_100, segment
@@ -59,8 +60,11 @@ def score_flat(data: str | Path, out: str | Path, config: Config, model: str | N
                                   "score it with `leadscore score`")
     path, kinds = Path(data), dict(settings["kinds"])
     id_column = settings.get("id_column")
-    frame = read_export(path, settings["delimiter"], tuple(settings.get("na_values", ())),
-                        [*kinds, *([id_column] if id_column else [])])
+    na_values = tuple(settings.get("na_values", ()))
+    joins = tuple(FlatJoin.model_validate(j) for j in settings.get("join", ()))
+    frame = read_export(path, settings["delimiter"], na_values, [*(j.key for j in joins), *([id_column] if id_column else [])])
+    frame = assemble(frame, path, list(kinds), joins, na_values,
+                     {k: tuple(v) for k, v in settings.get("date_features", {}).items()}, settings.get("reference_column"))
     features = typed_features(frame, kinds, path).assign(lead_id=lead_ids(frame, id_column, path))
     bundle.check_schema(features, str(path))
     scored = _score(features, bundle, config)

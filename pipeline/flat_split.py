@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from leadscore.pipeline.config import FlatTableConfig
 from leadscore.pipeline.errors import BadInputError
+from leadscore.pipeline.flat_table import parse_dates
 
 PERIOD_ORIGIN = pd.Timestamp("2000-01-01", tz="UTC")
 """The first stand-in date of a split by blocks of rows."""
@@ -39,6 +40,12 @@ class FlatSplitChoice:
     why: str
     period_name: Callable | None  # words an `as_of`; None: it is a date, worded as one
     warnings: tuple[str, ...] = ()  # what the file suggests about its order that the split does not follow
+    censoring: object = None  # pipeline.flat_censoring.Censoring: the immature rows left out before the split
+
+    @property
+    def worded(self) -> str:
+        """Say how the rows were split, and which were left out before it."""
+        return self.why + (f"; {self.censoring.sentence()}" if self.censoring is not None else "")
 
 
 def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, path: Path,
@@ -112,17 +119,10 @@ def _dates(frame: pd.DataFrame, flat: FlatTableConfig, path: Path) -> pd.Series:
     if not column:
         raise BadInputError(f"{path}: flat.split.by is 'date' but flat.date_column is not set")
     values = frame[column]
-    filled = values.dropna()
-    if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
-        raise BadInputError(f"{path}: column '{column}' (flat.date_column) holds numbers ({', '.join(filled.head(3))}), not dates; "
-                            "name a column of dates such as 2024-03-01, or, if the numbers give the row order, "
-                            "use flat.split.by: order")
-    as_of = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-    bad = as_of.isna()
-    if bad.any():
-        rows = ", ".join(f"{values.iloc[i]!r} (row {i + 1})" for i in np.flatnonzero(bad.to_numpy())[:5])
-        raise BadInputError(f"{path}: column '{column}' has {int(bad.sum())} values that are not dates: {rows}")
-    return as_of.dt.normalize()
+    if values.isna().any():
+        rows = ", ".join(f"row {i + 1}" for i in np.flatnonzero(values.isna().to_numpy())[:5])
+        raise BadInputError(f"{path}: column '{column}' (flat.date_column) has {int(values.isna().sum())} blank dates: {rows}")
+    return parse_dates(values, column, "flat.date_column", path)
 
 
 def _order_warning(frame: pd.DataFrame, flat: FlatTableConfig) -> tuple[str, ...]:

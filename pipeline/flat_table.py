@@ -73,6 +73,8 @@ def infer_kinds(frame: pd.DataFrame, flat: FlatTableConfig) -> dict[str, str]:
         else:
             filled = frame[name].dropna()
             kinds[name] = "number" if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all() else "category"
+    for column, parts in flat.date_features.items():  # derived by pipeline.flat_dates, numbers by construction
+        kinds.update({f"{column}_{part}": "number" for part in parts})
     return kinds
 
 
@@ -92,6 +94,25 @@ def typed_features(frame: pd.DataFrame, kinds: dict[str, str], path: Path) -> pd
                                 f"{shown}; blank them with flat.na_values, or list the column under flat.categorical")
         X[name] = values.astype(float)
     return X
+
+
+def parse_dates(values: pd.Series, column: str, key: str, path: Path, normalize: bool = True) -> pd.Series:
+    """Return the column's cells as UTC dates (days, unless `normalize` is False); numbers or non-dates are errors.
+
+    An integer column read as dates would be nanoseconds since 1970: it is refused, naming
+    the config key that called it a date.
+    """
+    filled = values.dropna()
+    if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
+        raise BadInputError(f"{path}: column '{column}' ({key}) holds numbers ({', '.join(filled.head(3))}), not dates; "
+                            "name a column of dates such as 2024-03-01, or, if the numbers give the row order, "
+                            "use flat.split.by: order")
+    dates = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = dates.isna() & values.notna()
+    if bad.any():
+        rows = ", ".join(f"{values.iloc[i]!r} (row {i + 1})" for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise BadInputError(f"{path}: column '{column}' has {int(bad.sum())} values that are not dates: {rows}")
+    return dates.dt.normalize() if normalize else dates
 
 
 def lead_ids(frame: pd.DataFrame, id_column: str | None, path: Path) -> pd.Series:

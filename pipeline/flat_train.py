@@ -56,7 +56,7 @@ def train_flat_model(config: Config, base: Path | None = None, config_dir: Path 
     core = result.core
     deployed = core.deployed
     bundle = ModelBundle(calibrated=deployed.calibrated, model=deployed.model, points=deployed.points,
-                         manifest=_manifest(result, config, trained_at), holdout=core.holdout.calibrated,
+                         manifest=_manifest(result, config, trained_at, base), holdout=core.holdout.calibrated,
                          holdout_points=core.holdout.points)
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
@@ -71,8 +71,12 @@ def train_flat_model(config: Config, base: Path | None = None, config_dir: Path 
     return FlatTrainResult(result, folder, bundle, run_id, version, promotion)
 
 
-def _manifest(result: FlatResult, config: Config, trained_at: pd.Timestamp) -> dict:
-    """Return the bundle manifest: how to read the export, the feature schema, the points table, the figures."""
+def _manifest(result: FlatResult, config: Config, trained_at: pd.Timestamp, base: Path | None = None) -> dict:
+    """Return the bundle manifest: how to read the export, the feature schema, the points table, the figures.
+
+    A joined file's path is kept absolute, so `flat score` run from another folder joins the same file.
+    """
+    from leadscore.pipeline.flat_join import join_path
     from leadscore.pipeline.flat_split import word_periods
 
     flat, core = config.flat, result.core
@@ -80,7 +84,10 @@ def _manifest(result: FlatResult, config: Config, trained_at: pd.Timestamp) -> d
     return {
         "name": config.tracking.model_name,
         "flat": {"id_column": flat.id_column, "outcome_column": flat.outcome_column, "delimiter": flat.delimiter,
-                 "na_values": list(flat.na_values), "kinds": result.kinds, "explicit": list(flat.explicit)},
+                 "na_values": list(flat.na_values), "kinds": result.kinds, "explicit": list(flat.explicit),
+                 "join": [{**j.model_dump(mode="json"), "path": str(join_path(j, base).resolve())} for j in flat.join],
+                 "date_features": {k: list(v) for k, v in flat.date_features.items()},
+                 "reference_column": flat.reference_column},
         "features": schema_of(result.rows[names], core.deployed.model.categories_),
         "points_table": core.deployed.points.table_.model_dump(mode="json"),
         "split": result.split,
@@ -102,4 +109,5 @@ def _params(result: FlatResult, config: Config) -> dict:
             "test_rows": result.split["test_rows"], "features": len(result.kinds), "family": result.core.candidate.family,
             "candidate": result.core.candidate.name, "calibration_method": result.calibration_method,
             "points_table": result.core.deployed.points.table_.name, "backtest_folds": config.backtest.folds,
-            "negative_sampling": config.model.negative_sampling}
+            "negative_sampling": config.model.negative_sampling,
+            **{k: result.split[k] for k in ("immature_rows", "late_wins", "export_end") if k in result.split}}

@@ -98,6 +98,8 @@ def print_flat_summary(trained) -> None:
     for shift in core.shifts:
         err.print(f"[yellow]warning:[/] drift: {escape(shift)}; calibration used the most recent block")
     out.print(f"split {escape(split['why'])}")
+    if "censoring" in split:
+        out.print(f"left out: {escape(split['censoring'])}")
     out.print(f"rows: train {split['train_rows']:,}, calibration {split['calibration_rows']:,} (from {split['calibration_from']}), "
               f"test {split['test_rows']:,} (from {split['test_from']} to {split['last']}); calibration: {result.calibration_method}")
     choice = "; ".join(f"{c['candidate']} {c['validation_roc_auc']:.3f}" for c in core.selection.to_dict(orient="records"))
