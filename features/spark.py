@@ -164,12 +164,21 @@ def _column_sql(column: Column, raw_type: str | None) -> str:
 
 
 def build_features_spark(spark, snapshots: pd.DataFrame, settings: FeatureSettings, out: str | Path | None = None) -> pd.DataFrame:
-    """Return the feature frame computed by Spark for `snapshots` (views leads/activities/opportunities must exist)."""
+    """Return the feature frame computed by Spark for `snapshots` (views leads/activities/opportunities must exist).
+
+    The executors write the frame as Parquet and this process reads it back whole: a training
+    set crosses as columns, not as millions of collected rows. Without `out` the Parquet goes
+    to a temporary folder that is removed once read.
+    """
     _register_snapshots(spark, snapshots)
     result = spark.sql(spark_sql(settings))
-    target = Path(out) if out else Path(tempfile.mkdtemp(prefix="leadscore-spark-")) / "features"
-    result.write.mode("overwrite").parquet(str(target))
-    return _typed(pq.read_table(str(target)), all_features(settings))
+    if out is not None:
+        result.write.mode("overwrite").parquet(str(out))
+        return _typed(pq.read_table(str(out)), all_features(settings))
+    with tempfile.TemporaryDirectory(prefix="leadscore-spark-") as folder:
+        target = Path(folder) / "features"
+        result.write.mode("overwrite").parquet(str(target))
+        return _typed(pq.read_table(str(target)), all_features(settings))
 
 
 def features_dataframe(spark, snapshots: pd.DataFrame, settings: FeatureSettings):

@@ -262,8 +262,9 @@ def resolve(config: Config, model_uri: str):
         name, version = rest.rsplit("/", 1)
         return c.get_model_version(name, version)
     except Exception:
+        command = "leadscore flat train" if config.flat is not None else "leadscore train"
         raise TrackingError(f"{model_uri}: no such registered model version in {config.tracking_uri()} "
-                            "(train and promote one with `leadscore train --promote`)") from None
+                            f"(train and promote one with `{command} --promote`)") from None
 
 
 def registered_bundle(config: Config, model_uri: str):

@@ -93,15 +93,17 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
 def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -> TrainResult:
     """Run the whole train stage: fit, evaluate, log and register in MLflow, and optionally promote.
 
-    `data` is a folder or DuckDB file (ignored when an already loaded `crm` is given).
+    `data` is a folder or DuckDB file (ignored when an already loaded `crm` is given), read by
+    the engine `config.engine.name` names: on Spark the snapshots, labels and features are
+    computed there and only the training set reaches this process.
     """
-    from leadscore.features.loaders import load_crm
+    from leadscore.features.engines import open_engine
     from leadscore.pipeline import tracking
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
     from leadscore.pipeline.evaluation.handoff import handoff_for
 
     tracking.client(config)  # fail fast, before an hour of training, if the store is unreachable
-    crm = crm or load_crm(data, engine_settings(config))
+    crm = crm or open_engine(data, engine_settings(config))
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points), result.left_out_test,
                                   backtest=result.core.backtest, training=result.training)

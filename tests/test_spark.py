@@ -5,12 +5,14 @@ Few and small, because a Spark session costs seconds to start.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is the optional [spark] extra; make test installs it")
 
@@ -228,3 +230,29 @@ def test_the_score_and_features_commands_on_spark_match_duckdb(spark, small_crm,
     written = pd.read_parquet(tmp_path / "f.parquet").sort_values(["lead_id", "as_of"], ignore_index=True)
     _assert_same_features(build_features(crm, population, load_config()).sort_values(["lead_id", "as_of"], ignore_index=True),
                           written)
+
+
+@pytest.mark.slow
+def test_train_on_spark_gives_the_model_figures_the_embedded_engine_gives(spark, tmp_path):
+    """`train --engine spark` builds snapshots, labels and features on Spark; the model trained from them is DuckDB's."""
+    from leadscore.features.synthetic import SETTINGS, generate_crm
+    from leadscore.pipeline.cli import main
+
+    folder = tmp_path / "crm"
+    write_crm(generate_crm(1500, seed=33, months=24), folder)
+    config = tmp_path / "leadscore.yaml"
+    # one family and a short boosting run: the test is of the engine, not of the model
+    config.write_text(yaml.safe_dump({**SETTINGS, "model": {"families": ["lightgbm"], "params": {"n_estimators": 150, "verbose": -1}},
+                                      "backtest": {"folds": 2}}))
+    figures = {}
+    for engine in ("duckdb", "spark"):
+        workdir = tmp_path / engine
+        assert main(["train", "--engine", engine, "--data", str(folder), "--config", str(config), "--workdir", str(workdir)]) == 0
+        [bundle] = (workdir / "models").iterdir()
+        figures[engine] = json.loads((bundle / "manifest.json").read_text())
+    duck, on_spark = figures["duckdb"], figures["spark"]
+    assert duck["metrics"]["model"]["n"] > 500 and duck["metrics"]["model"]["roc_auc"] > 0.6
+    assert on_spark["features"] == duck["features"] and on_spark["backtest"] == duck["backtest"]
+    for scorer in ("model", "rule"):
+        for metric, value in duck["metrics"][scorer].items():
+            assert on_spark["metrics"][scorer][metric] == pytest.approx(value, rel=1e-9, abs=1e-12), (scorer, metric)

@@ -20,13 +20,14 @@ def train_command(
     data: Annotated[Path, typer.Option("--data", help="CRM folder (CSV/Parquet) or DuckDB file.")],
     promote: Annotated[bool, typer.Option("--promote", help="Make the new model champion if it beats the champion and the points table.")] = False,
     check_split: Annotated[bool, typer.Option("--check-split", help="Only count snapshots and wins per slice of the time split (seconds, no features) and stop.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark: Spark builds the snapshots' features and labels from a Parquet CRM folder; the model trains on this machine.")] = None,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
     """Train and calibrate a model on closed-won outcomes, evaluate it against the points table, register it."""
     from leadscore.pipeline.train import train
 
-    cfg = load_config(config, workdir=str(workdir) if workdir else None)
+    cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
     if check_split:
         print_split_check(data, cfg)
         return
@@ -39,13 +40,13 @@ def print_split_check(data: Path, cfg) -> None:
     """Print the time split the CRM's schedule allows: dates, snapshots and wins per slice (or the error naming the fix)."""
     import time
 
-    from leadscore.features.loaders import load_crm
+    from leadscore.features.engines import open_engine
     from leadscore.features.snapshots import moment_text
     from leadscore.pipeline.catalog import engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
     from leadscore.pipeline.split_checks import check_split
 
-    crm = load_crm(data, engine_settings(cfg))
+    crm = open_engine(data, engine_settings(cfg))
     started = time.perf_counter()
     check = check_split(crm, fit_to_crm(cfg, crm))
     table = Table(title=f"time split of {crm.source}: calibration from {moment_text(check.bounds.calibration_start)}, "
