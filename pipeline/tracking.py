@@ -149,8 +149,11 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
                     mlflow.log_metric(key, float(value), step=step)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
-        for context, (frame, source) in (datasets or {}).items():
-            mlflow.log_input(mlflow.data.from_pandas(frame, source=source, name=context, targets=_target_of(frame)), context=context)
+        with warnings.catch_warnings():  # its guesses about the source's kind and integer columns: the frames are the builder's own
+            warnings.filterwarnings("ignore", message=".*(dataset source can be interpreted|integer column)", category=UserWarning)
+            for context, (frame, source) in (datasets or {}).items():
+                mlflow.log_input(mlflow.data.from_pandas(frame, source=source, name=context, targets=_target_of(frame)),
+                                 context=context)
         if test_slice is not None:  # promotion re-scores a champion on it; a run artifact, kept out of the registered model
             mlflow.log_artifact(str(test_slice), artifact_path=TEST_SLICE_FOLDER)
         with tempfile.TemporaryDirectory() as staging:
