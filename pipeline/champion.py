@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import SchemaMismatchError
 from leadscore.pipeline.promotion import Decision, decide
@@ -52,7 +51,7 @@ def _promote_if(decision: Decision, config: Config, version: str) -> Decision:
 def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     """Return the champion's promotion metric on the challenger's own test slice.
 
-    The challenger's bundle keeps its test slice features beside the model, so both are
+    The challenger's training run logged its test slice's features and labels, so both are
     judged on the same leads; if the champion's feature schema or feature settings differ (its
     features would mean something else), its logged metric from its own test slice is used
     instead (and that is said in the decision's metric).
@@ -62,7 +61,7 @@ def champion_score_on(config: Config, champion: str, challenger: str) -> float:
     from leadscore.pipeline import tracking
 
     challenger_dir = tracking.download_bundle(config, f"models:/{config.tracking.model_name}/{challenger}")
-    test = pd.read_parquet(Catalog.test_slice(challenger_dir))
+    test = pd.read_parquet(tracking.download_test_slice(config, challenger))
     champion_bundle, _ = tracking.registered_bundle(config, f"models:/{config.tracking.model_name}/{champion}")
     challenger_settings = read_manifest(challenger_dir).get("feature_settings")
     try:

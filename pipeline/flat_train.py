@@ -17,6 +17,7 @@ from typing import Callable
 import pandas as pd
 
 from leadscore.models.bundle import ModelBundle, save_bundle, schema_of
+from leadscore.models.serving import example_rows
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.errors import BadInputError
@@ -61,12 +62,12 @@ def train_flat_model(config: Config, base: Path | None = None, config_dir: Path 
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
     names = list(result.kinds)
-    test = result.rows.loc[result.masks["test"], ["lead_id", "as_of", "label", *names]].reset_index(drop=True)
+    test = result.rows.loc[result.masks["test"], ["as_of", "label", *names]].reset_index(drop=True)
     test.to_parquet(Catalog.test_slice(folder), index=False)
     run_id, version = tracking.log_training_run(
         config, folder, _params(result, config), training_metrics(result.metrics), list(result.report_paths.values()),
-        result.rows[names].head(50), tags={"leadscore.stage": "flat-train", "leadscore.bundle": folder.name},
-        bundle=bundle, steps=fold_metrics(core.backtest))
+        example_rows(result.rows[names]), tags={"leadscore.stage": "flat-train", "leadscore.bundle": folder.name},
+        bundle=bundle, steps=fold_metrics(core.backtest), test_slice=Catalog.test_slice(folder))
     promotion = promote_version(config, version, result.metrics) if promote else None
     return FlatTrainResult(result, folder, bundle, run_id, version, promotion)
 

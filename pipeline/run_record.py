@@ -23,7 +23,27 @@ def training_params(result, config) -> dict:
            for part, span in deployed.items() if isinstance(span, dict)},
         **{f"lgbm_{k}": v for k, v in config.model.params.items()},
         **{f"split_{k}_rows": v["rows"] for k, v in result.split.items() if isinstance(v, dict)},
+        **{f"split_{k}_{end}": v[f"{end}_as_of"] for k, v in result.split.items() if isinstance(v, dict) for end in ("first", "last")},
+        **{f"data_{k}": manifest.get("window", {}).get(k) for k in ("first_as_of", "last_as_of", "calibration_start", "test_start")},
+        "gap_days": config.windows.gap_days,
+        **{f"target_{k}": v for k, v in config.targets.model_dump().items()},
+        **flat_settings(manifest.get("feature_settings") or {}, "features"),
     }
+
+
+def flat_settings(settings: dict, prefix: str) -> dict:
+    """Return nested settings as flat MLflow params, `prefix_section_key` (lists and tables as their text).
+
+    >>> flat_settings({"windows": {"days": [7, 30]}, "lower": True}, "features")
+    {'features_windows_days': '[7, 30]', 'features_lower': True}
+    """
+    out = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            out |= flat_settings(value, f"{prefix}_{key}")
+        else:
+            out[f"{prefix}_{key}"] = str(value) if isinstance(value, (list, tuple)) else value
+    return out
 
 
 def version_description(result, data_end) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from urllib.parse import unquote
@@ -109,7 +110,8 @@ def experiment_id(config: Config, name: str | None = None) -> str:
 
 def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: dict[str, float], artifacts: list[Path],
                      input_example, tags: dict[str, str], bundle, steps: dict[str, list[float]] | None = None,
-                     run_name: str | None = None, description: str = "") -> tuple[str, str]:
+                     run_name: str | None = None, description: str = "", datasets: dict | None = None,
+                     test_slice: Path | None = None) -> tuple[str, str]:
     """Log a training run named `run_name` and register its model; return (run_id, model version).
 
     The registered version gets `description` and a tag per headline metric (`test_roc_auc`,
@@ -118,12 +120,16 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     `bundle` is the one just saved to `bundle_dir`, still in memory: its sha256 is recorded as a
     tag of the run and of the registered version, the anchor every later load checks the file
     against (`model_sha256`). `steps` holds per-fold figures: each value list is logged with
-    step = fold number (1, 2, ...).
+    step = fold number (1, 2, ...). `datasets` maps a context ("training", "test") to (frame, source)
+    for `mlflow.log_input`; `test_slice` (a Parquet file without lead ids) is logged as a run
+    artifact under `test_slice/`. The registered model holds only what scoring needs
+    (`leadscore.models.serving`).
     """
     mlflow = _mlflow(config)
+    import mlflow.data
     from mlflow.models import infer_signature
 
-    from leadscore.models.pyfunc import LeadScoringPyfunc
+    from leadscore.models import serving
 
     exp = experiment_id(config)
     sha = bundle.manifest["sha256"]
@@ -143,10 +149,20 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
                     mlflow.log_metric(key, float(value), step=step)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=LeadScoringPyfunc(), artifacts={"bundle": str(bundle_dir)},
-            signature=signature, input_example=input_example.head(5), registered_model_name=config.tracking.model_name,
-        )
+        with warnings.catch_warnings():  # its guesses about the source's kind and integer columns: the frames are the builder's own
+            warnings.filterwarnings("ignore", message=".*(dataset source can be interpreted|integer column)", category=UserWarning)
+            for context, (frame, source) in (datasets or {}).items():
+                mlflow.log_input(mlflow.data.from_pandas(frame, source=source, name=context, targets=_target_of(frame)),
+                                 context=context)
+        if test_slice is not None:  # promotion re-scores a champion on it; a run artifact, kept out of the registered model
+            mlflow.log_artifact(str(test_slice), artifact_path=TEST_SLICE_FOLDER)
+        with tempfile.TemporaryDirectory() as staging:
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=str(serving.SERVING_FILE),
+                artifacts={"bundle": str(serving.stage_bundle(bundle_dir, Path(staging) / "bundle"))},
+                code_paths=[str(serving.stage_code(Path(staging) / "code"))], pip_requirements=serving.pip_requirements(),
+                signature=signature, input_example=input_example, registered_model_name=config.tracking.model_name,
+            )
         version = str(info.registered_model_version)
     c = client(config)
     name = config.tracking.model_name
@@ -160,8 +176,43 @@ def log_training_run(config: Config, bundle_dir: Path, params: dict, metrics: di
     return run.info.run_id, version
 
 
+TEST_SLICE_FOLDER = "test_slice"
+"""The training run's artifact folder holding its test slice (features and labels, no lead ids)."""
+
+
+def _target_of(frame) -> str | None:
+    return "label" if "label" in frame.columns else None
+
+
+def download_test_slice(config: Config, version: str) -> Path:
+    """Download the test slice the training run of registered `version` logged, and return the Parquet file."""
+    mlflow = _mlflow(config)
+    run_id = model_version(config, version).run_id
+    target = Catalog.of(config).registry_cache / f"test-slice-{run_id}"
+    if not target.exists():
+        ensure_folder(Catalog.of(config).registry_cache)
+        staging = Catalog.of(config).registry_cache / f".download-{secrets.token_hex(8)}"
+        staging.mkdir()
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=TEST_SLICE_FOLDER, dst_path=str(staging))
+        try:
+            os.rename(staging, target)
+        except OSError:  # another run put it in place first
+            shutil.rmtree(staging, ignore_errors=True)
+    found = sorted(target.rglob("*.parquet"))
+    if not found:
+        raise TrackingError(f"version {version}: its training run {run_id} logged no test slice")
+    return found[0]
+
+
 VERSION_METRICS = ("test_roc_auc", "test_pr_auc", "test_ece", "rule_test_roc_auc", "backtest_roc_auc", "rule_backtest_roc_auc")
 """The metrics a registered model version carries as tags (the run that produced it has them all)."""
+
+
+def log_run_files(config: Config, run_id: str, paths: list[Path], artifact_path: str) -> None:
+    """Log files to the finished run `run_id` (a report rewritten once its model version is known replaces the first one)."""
+    c = client(config)
+    for path in paths:
+        c.log_artifact(run_id, str(path), artifact_path)
 
 
 def record_promotion(config: Config, version: str, promoted: bool, reason: str) -> None:

@@ -53,6 +53,7 @@ class TrainResult:
     fitted_table_on_test: tuple | None = None  # the fitted table's points per test row and its MQL cut, for the handoff audit
     core: object = None  # pipeline.core.CoreResult: family, backtest, the periods each model saw
     training: dict = field(default_factory=dict)  # what the report says of it (evaluation.report.training_summary)
+    datasets: dict = field(default_factory=dict)  # context -> (frame, source) the MLflow run logs with `log_input`
 
 
 def fit_models(crm: Crm, config: Config) -> TrainResult:
@@ -77,7 +78,8 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
     table_scorer = fitted_table_scorer(fitted, training.frame) if fitted.table_fit else None
     folder = Catalog.of(config).new_bundle_dir(trained_at)
     save_bundle(bundle, folder)
-    fitted.test[["lead_id", "as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
+    # no lead ids: the slice is logged to MLflow, where promotion re-scores champions on it
+    fitted.test[["as_of", "label", *training.feature_names]].to_parquet(Catalog.test_slice(folder), index=False)
     return TrainResult(
         bundle_dir=folder, bundle=bundle, metrics=fitted.metrics, split=fitted.split.describe(training.frame),
         summary=training.summary, calibration_method=fitted.calibration_method, test_frame=fitted.test_frame,
@@ -87,7 +89,15 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         if table_scorer else None,
         left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
         core=fitted.core, training=training_summary(fitted.core, training.frame),
+        datasets=_datasets(training, fitted, crm),
     )
+
+
+def _datasets(training, fitted, crm: Crm) -> dict:
+    """Return the snapshot frames the MLflow run records as inputs: every labelled snapshot, and the test slice (no lead ids)."""
+    source = str(crm.source)
+    columns = ["as_of", "label", *training.feature_names]
+    return {"training": (training.frame[columns], source), "test": (fitted.test[columns], source)}
 
 
 def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -> TrainResult:
@@ -119,9 +129,15 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
         list(result.report_paths.values()), build_sample(result),
         tags={"leadscore.stage": "train", "leadscore.bundle": result.bundle_dir.name}, bundle=result.bundle,
         steps=fold_metrics(result.core.backtest), run_name=f"train-{crm.data_end:%Y-%m-%d}",
-        description=version_description(result, crm.data_end))
+        description=version_description(result, crm.data_end), test_slice=Catalog.test_slice(result.bundle_dir),
+        datasets=result.datasets)
     if promote:
         result.promotion = promote_version(config, result.model_version, result.metrics)
+    # the report's first lines name the registered version and whether it is champion: known only now
+    champion = result.promotion.promote if result.promotion else tracking.alias_version(config, tracking.CHAMPION) == result.model_version
+    evaluation.describe_model(result.model_version, champion, result.promotion.reason if result.promotion else "")
+    result.report_paths.update(write_report(evaluation, report_dir))
+    tracking.log_run_files(config, result.run_id, [result.report_paths[k] for k in ("html", "markdown", "json")], "evaluation")
     return result
 
 
@@ -134,10 +150,12 @@ def handoff_candidates(result: TrainResult, config: Config) -> list:
 
 
 def build_sample(result: TrainResult) -> pd.DataFrame:
-    """Return a few feature rows for the MLflow signature, typed exactly as the feature builder types them.
+    """Return a few feature rows for the MLflow signature and input example, typed exactly as the feature builder types them.
 
     Counts stay integers: MLflow refuses an int64 column where the signature says double
     unless it holds only 0 and 1, so a signature of doubles rejected the builder's own frames.
     The builder never leaves a count missing, so an integer signature never sees a NaN.
     """
-    return pd.read_parquet(Catalog.test_slice(result.bundle_dir), columns=result.bundle.feature_names).head(50)
+    from leadscore.models.serving import example_rows
+
+    return example_rows(pd.read_parquet(Catalog.test_slice(result.bundle_dir), columns=result.bundle.feature_names))

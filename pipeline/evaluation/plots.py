@@ -31,7 +31,7 @@ def reliability_plot(curves: dict[str, pd.DataFrame]) -> bytes:
         ax.plot(curve["predicted"], curve["observed"], marker="o", color=COLORS[name], label=LABELS[name])
     ax.set_xlabel("predicted win probability")
     ax.set_ylabel("observed win rate")
-    ax.set_title("Reliability (10 equal-size bins)")
+    ax.set_title("Reliability (deciles, the top tenth cut finer)", fontsize=9)
     ax.legend(fontsize=8)
     return _png(fig)
 
@@ -93,4 +93,19 @@ def backtest_plot(backtest: pd.DataFrame) -> bytes:
         ax.set_xlabel("fold (forward in time)")
         ax.set_title(title, fontsize=9)
     left.legend(fontsize=8)
+    return _png(fig)
+
+
+def distribution_plot(model_proba: pd.Series, rule_points: pd.Series) -> bytes:
+    """Plot how the test leads spread over each scorer's scale: the model's probability (log count) and the points."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    left.hist(model_proba, bins=50, range=(0, 1), color=COLORS["model"])
+    left.set_yscale("log")
+    left.set_xlabel("predicted win probability")
+    left.set_ylabel("lead-snapshots (log scale)")
+    left.set_title(LABELS["model"], fontsize=9)
+    right.hist(rule_points, bins=50, color=COLORS["rule"])
+    right.set_yscale("log")
+    right.set_xlabel("points")
+    right.set_title(LABELS["rule"], fontsize=9)
     return _png(fig)

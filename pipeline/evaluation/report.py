@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.evaluation import plots
-from leadscore.pipeline.evaluation.figures import conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
+from leadscore.pipeline.evaluation.decision import headline, months_between, same_volume
+from leadscore.pipeline.evaluation.figures import calibration_by_range, conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
 from leadscore.pipeline.evaluation.population import population_groups, population_line
 from leadscore.pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
 from leadscore.pipeline.evaluation.verdict import verdict
@@ -48,6 +49,14 @@ class Evaluation:
     images: dict[str, bytes] = field(default_factory=dict, repr=False)
     fitted_table: dict | None = None  # the fitted points table's section (`fitted_table.fitted_table_section`), when one was fitted
     handoff: object | None = None  # the handoff audit (`evaluation.handoff`) when the CRM has a lifecycle table
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # both scorers at each points threshold's volume (`decision.same_volume`)
+    headline: str = ""
+    calibration_by_range: str = ""  # the model's calibration in words, range by range of the score
+    about: dict = field(default_factory=dict)  # model version, champion status, generation time (`describe_model` fills the first two)
+
+    def describe_model(self, version: str | None, champion: bool | None, reason: str = "") -> None:
+        """Record which registered version this report judges and whether it is champion (known once it is registered)."""
+        self.about.update({"version": version, "champion": champion, "promotion_reason": reason})
 
     def to_dict(self) -> dict:
         """Return every figure as JSON-serialisable values (the images are left out)."""
@@ -64,6 +73,7 @@ class Evaluation:
             **({"fitted_table": _clean(self.fitted_table)} if self.fitted_table else {}),
             **({"handoff": _clean(self.handoff.to_dict())} if self.handoff is not None else {}),
             "backtest": [] if self.backtest is None else _clean(frame(self.backtest)), "training": _clean(self.training),
+            "headline": self.headline, "same_volume": _clean(frame(self.comparison)), "about": _clean(self.about),
         }
 
 
@@ -109,13 +119,20 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
                                 *([] if flat else [population_line(population)])], population=population,
         window=({"flat": True, "rows": int(len(frame)), "wins": int(frame["label"].sum()), **flat} if flat else
                 {"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
-                 "snapshots": int(len(frame)), "dates": int(frame["as_of"].nunique()), "wins": int(frame["label"].sum()),
+                 "snapshots": int(len(frame)), "leads": int(frame["lead_id"].nunique()), "dates": int(frame["as_of"].nunique()),
+                 "wins": int(frame["label"].sum()),
                  "horizon_days": config.windows.horizon_days}),
         targets=config.targets.model_dump(), backtest=backtest, training=training or {},
     )
+    evaluation.comparison = same_volume(frame, rule_thresholds)
+    months = 1.0 if flat else months_between(frame["as_of"].min(), frame["as_of"].max())
+    evaluation.headline = headline(evaluation.comparison, months)
+    evaluation.calibration_by_range = calibration_by_range(curves["model"])
+    evaluation.about = {"generated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"), "version": None, "champion": None}
     evaluation.images = {
         "reliability": plots.reliability_plot(curves), "gains": plots.gains_plot(gains),
         "lift": plots.lift_plot(gains), "segments": plots.segment_plot(segments, "model_segment"),
+        "distribution": plots.distribution_plot(frame["model_proba"], frame["rule_points"]),
     }
     if backtest is not None and len(backtest):
         evaluation.images["backtest"] = plots.backtest_plot(backtest)
@@ -147,7 +164,7 @@ def _window_line(window: dict) -> str:
 
 def markdown_summary(e: Evaluation) -> str:
     """Return the verdict, side-by-side metrics and threshold audit as Markdown."""
-    lines = ["# leadscore evaluation", "", _window_line(e.window), "", "## Verdict", ""]
+    lines = ["# leadscore evaluation", "", _window_line(e.window), "", f"**{e.headline}**", "", "## Verdict", ""]
     lines += [f"- {line}" for line in e.verdict]
     lines += ["", "## Metrics", "", "| metric | model | points table |", "|---|---:|---:|"]
     for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece"):

@@ -151,7 +151,7 @@ def test_the_html_report_has_every_section_and_image_and_no_personal_data(tmp_pa
     parser = _Sections()
     parser.feed(paths["html"].read_text())
     assert {"verdict", "threshold-audit", "metrics", "gains", "calibration", "segments", "slices", "population"} <= parser.ids
-    assert len(parser.images) == 4 and all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.images)
+    assert len(parser.images) == 5 and all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.images)
     for path in paths.values():
         assert "example.com" not in path.read_text()
     figures = json.loads(paths["json"].read_text())

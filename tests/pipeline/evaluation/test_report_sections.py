@@ -1,0 +1,65 @@
+"""The report leads with the decision and reads on a phone: each section a reader looks for is in the HTML."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+
+from leadscore.pipeline.config import load_config
+from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+from leadscore.pipeline.evaluation.decision import same_volume
+
+from .test_report import THRESHOLDS, tiny_frame
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    frame = tiny_frame()
+    evaluation = evaluate_scorers(frame, load_config(), THRESHOLDS)
+    evaluation.describe_model("7", True, "beats the points table by 0.08 ROC AUC")
+    paths = write_report(evaluation, tmp_path_factory.mktemp("report"))
+    return frame, BeautifulSoup(paths["html"].read_text(), "html.parser")
+
+
+def test_the_decision_comes_first_with_version_champion_windows_and_generation_time(page):
+    _, soup = page
+    sections = [s["id"] for s in soup.find_all("section")]
+    assert sections[0] == "decision"
+    decision = soup.find("section", id="decision")
+    assert decision.find(class_="headline").get_text().startswith("Use the model for hand-offs")
+    facts = {dt.get_text(): dt.find_next_sibling("dd").get_text() for dt in decision.find_all("dt")}
+    assert facts["model version"] == "7" and facts["champion"].startswith("yes")
+    assert "beats the points table" in facts["champion"]
+    assert facts["tested on"].startswith("2025-01-01 to ") and "distinct leads" in facts["tested on"]
+    assert facts["generated"].endswith("UTC")
+
+
+def test_the_same_volume_table_shows_each_points_threshold_with_both_scorers_wins(page):
+    frame, soup = page
+    table = soup.find(id="same-volume").find_next("table")
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in table.find_all("tr")[1:]]
+    assert [r[0] for r in rows] == ["MQL ≥ 50", "hot ≥ 80"]
+    expected = same_volume(frame, THRESHOLDS)
+    for row, (_, want) in zip(rows, expected.iterrows()):
+        assert row[1].startswith(f"{want['passed']:,}") and row[4] == f"{want['rule_wins']:,}" and row[6] == f"{want['model_wins']:,}"
+        top = frame.sort_values("model_proba", ascending=False, kind="stable").head(want["passed"])
+        assert want["model_wins"] == top["label"].sum()  # the model's pick is its top leads of the same number
+
+
+def test_the_page_reads_at_phone_width_and_shows_the_score_distribution(page):
+    _, soup = page
+    assert "width=device-width" in soup.find("meta", attrs={"name": "viewport"})["content"]
+    assert all(t.parent.get("class") == ["scroll"] for t in soup.find_all("table"))
+    assert soup.find("section", id="distribution").find("img")["src"].startswith("data:image/png;base64,")
+
+
+def test_a_threshold_that_passes_nobody_is_flagged(tmp_path):
+    frame = tiny_frame()
+    evaluation = evaluate_scorers(frame, load_config(), {"MQL": 50, "hot": float(frame["rule_points"].max() + 1)})
+    soup = BeautifulSoup(write_report(evaluation, tmp_path)["html"].read_text(), "html.parser")
+    audit = soup.find("section", id="threshold-audit")
+    rows = {tr.find_all("td")[1].get_text(): tr for tr in audit.find_all("tr")[1:]}
+    hot = next(tr for name, tr in rows.items() if name.startswith("hot"))
+    assert "passes nobody" in hot.get_text() and "nan" not in hot.get_text()
+    assert np.isfinite(evaluation.comparison["rule_wins"]).all()
