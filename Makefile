@@ -27,9 +27,10 @@ install: $(DEV_STAMP)
 demo: $(RUNTIME_STAMP)
 	$(BIN)/leadscore demo
 
-# Everything CI runs (.ci/run): the whole suite, Spark included, then the notebooks.
+# Everything CI runs (.ci/run): the whole suite on both cores, Spark included, then the notebooks.
+# loadscope keeps a module's tests on one worker, so a Spark session or module fixture is built once.
 test: $(DEV_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadscope
 	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
 
 # Under a minute on 2 cores: every layer (features, models, pipeline and its CLI errors), but
