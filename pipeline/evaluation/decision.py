@@ -44,8 +44,10 @@ def same_volume(frame: pd.DataFrame, rule_thresholds: dict[str, float]) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def headline(comparison: pd.DataFrame, months: float) -> str:
+def headline(comparison: pd.DataFrame, months: float | None) -> str:
     """Return the report's first sentence: which scorer to hand leads off with, in calls and wins a month.
+
+    With `months` None (a flat export has no calendar) the counts are those of the test rows.
 
     >>> table = pd.DataFrame([{"stage": "MQL", "passed": 600, "extra_wins": 30, "threshold": "MQL ≥ 50"}])
     >>> headline(table, 3.0)
@@ -56,13 +58,14 @@ def headline(comparison: pd.DataFrame, months: float) -> str:
     row = comparison[comparison["stage"] == "MQL"].iloc[0] if (comparison["stage"] == "MQL").any() else comparison.iloc[0]
     if not row["passed"]:
         return f"The points table's {row['threshold']} passes no lead, so the two scorers cannot be compared at its volume."
-    months = max(months, 1e-9)
+    per = "a month" if months is not None else "in the test rows"
+    months = max(months, 1e-9) if months is not None else 1.0
     calls, extra = row["passed"] / months, row["extra_wins"] / months
-    volume = f"the same number of sales calls as the points table ({row['threshold']}, {calls:,.0f} a month)"
+    volume = f"the same number of sales calls as the points table ({row['threshold']}, {calls:,.0f} {per})"
     if row["extra_wins"] > 0:
-        return f"Use the model for hand-offs: {volume}, {extra:,.0f} more wins a month."
+        return f"Use the model for hand-offs: {volume}, {extra:,.0f} more wins {per}."
     if row["extra_wins"] < 0:
-        return f"Keep the points table for hand-offs: at {volume[4:]}, the model would catch {-extra:,.0f} fewer wins a month."
+        return f"Keep the points table for hand-offs: at {volume[4:]}, the model would catch {-extra:,.0f} fewer wins {per}."
     return f"The model and the points table catch the same wins at {volume[4:]}; either can hand leads off."
 
 

@@ -125,7 +125,7 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
         targets=config.targets.model_dump(), backtest=backtest, training=training or {},
     )
     evaluation.comparison = same_volume(frame, rule_thresholds)
-    months = 1.0 if flat else months_between(frame["as_of"].min(), frame["as_of"].max())
+    months = None if flat else months_between(frame["as_of"].min(), frame["as_of"].max())
     evaluation.headline = headline(evaluation.comparison, months)
     evaluation.calibration_by_range = calibration_by_range(curves["model"])
     evaluation.about = {"generated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"), "version": None, "champion": None}
