@@ -86,9 +86,16 @@ def register_parquet(spark, folder: str | Path) -> None:
     checks that need no pass over the data are mirrored (a missing required column); see
     `_contract_sql` for those that are not.
     """
+    from pyspark.errors import AnalysisException
+
     for table in TABLES:
         path = _table_path(folder, table.name)
-        raw = spark.read.parquet(path)
+        try:
+            raw = spark.read.parquet(path)
+        except AnalysisException as e:  # a path Spark cannot read is the user's to fix, not a traceback
+            raise BadInputError(f"{path}: Spark cannot read table '{table.name}' there ({str(e).splitlines()[0]}); "
+                                f"the Spark engine reads a folder holding {table.name}.parquet or a folder {table.name}/ of "
+                                "Parquet parts") from None
         raw.createOrReplaceTempView(f"raw_{table.name}")
         spark.sql(_contract_sql(table, dict(raw.dtypes), path)).createOrReplaceTempView(table.name)
 

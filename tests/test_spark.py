@@ -256,3 +256,9 @@ def test_train_on_spark_gives_the_model_figures_the_embedded_engine_gives(spark,
     for scorer in ("model", "rule"):
         for metric, value in duck["metrics"][scorer].items():
             assert on_spark["metrics"][scorer][metric] == pytest.approx(value, rel=1e-9, abs=1e-12), (scorer, metric)
+
+
+def test_spark_names_a_folder_it_cannot_read_instead_of_a_traceback(spark, tmp_path):
+    (tmp_path / "leads.csv").write_text("lead_id,created_at\nL1,2025-01-01\n")  # an export as CSV: Spark reads Parquet
+    with pytest.raises(BadInputError, match=r"leads.*Spark cannot read table 'leads'.*Parquet parts"):
+        register_parquet(spark, tmp_path)
