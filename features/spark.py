@@ -179,13 +179,15 @@ def build_features_spark(spark, snapshots: pd.DataFrame, settings: FeatureSettin
     """
     _register_snapshots(spark, snapshots)
     result = spark.sql(spark_sql(settings))
-    if out is not None:
-        result.write.mode("overwrite").parquet(str(out))
-        return _typed(pq.read_table(str(out)), all_features(settings))
-    with tempfile.TemporaryDirectory(prefix="leadscore-spark-") as folder:
-        target = Path(folder) / "features"
+
+    def written_and_read(target: Path) -> pd.DataFrame:
         result.write.mode("overwrite").parquet(str(target))
         return _typed(pq.read_table(str(target)), all_features(settings))
+
+    if out is not None:
+        return written_and_read(Path(out))
+    with tempfile.TemporaryDirectory(prefix="leadscore-spark-") as folder:
+        return written_and_read(Path(folder) / "features")
 
 
 def features_dataframe(spark, snapshots: pd.DataFrame, settings: FeatureSettings):
