@@ -94,6 +94,7 @@ class CoreResult:
     backtest_frame: pd.DataFrame  # the test period scored fold by fold (column `fold`)
     deployed: Fitted  # refitted on everything labelled: the model that is registered and scores
     shifts: list[str] = field(default_factory=list)  # base-rate jumps, in words
+    calibration_frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # the calibration slice scored by `holdout`: thresholds are chosen there
 
 
 def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.ndarray, config: Config,
@@ -125,8 +126,9 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
         rows.append(_fold_row(i, part, window, frame, fitted.method))
     deployed = _fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
     shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
+    calibration_frame = score(frame.loc[holdout.calibration].reset_index(drop=True), held.calibrated, held.points)
     return CoreResult(chosen, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
-                      deployed, shifts)
+                      deployed, shifts, calibration_frame)
 
 
 def fold_bounds(test_dates: pd.Series, folds: int) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:

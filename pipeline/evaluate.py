@@ -62,8 +62,25 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     # the held-out model: the deployed one was refitted on this test slice, so it would be graded on its own lessons
     held_out = (bundle.holdout, bundle.holdout_points) if bundle.holdout is not None else (bundle.calibrated, bundle.points)
     frame = score_frame(test, *held_out, config.grades)
-    evaluation = evaluate_scorers(frame, config, rule_thresholds(held_out[1]), left_out)
+    calibration = calibration_slice(training.frame, window, config)
+    evaluation = evaluate_scorers(frame, config, rule_thresholds(held_out[1]), left_out,
+                                  recommend_on=score_frame(calibration, *held_out, config.grades) if len(calibration) else None)
     evaluation.handoff = handoff_for(crm, frame, config, threshold_candidates(frame, config, rule_thresholds(held_out[1])))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)
+
+
+def calibration_slice(frame, window: dict, config: Config):
+    """Return the labelled snapshots of the model's calibration slice, cut and purged as training cut them.
+
+    The report chooses its recommended thresholds there, on the period before the test one.
+    """
+    import pandas as pd
+
+    from leadscore.pipeline.split_checks import SliceBounds, label_reach, slice_of
+
+    if not window.get("calibration_start"):
+        return frame.iloc[:0]
+    bounds = SliceBounds(pd.Timestamp(window["calibration_start"], tz="UTC"), pd.Timestamp(window["test_start"], tz="UTC"), 0, 0, 0)
+    return frame[(slice_of(frame["as_of"], bounds, label_reach(config)) == "calibration").to_numpy()].reset_index(drop=True)

@@ -149,7 +149,8 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     training = word_periods(training_summary(core, rows), choice)
     words = {"split": choice.worded, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
-                                  backtest=word_periods(core.backtest, choice), training=training, flat=words)
+                                  backtest=word_periods(core.backtest, choice), training=training, flat=words,
+                                  recommend_on=core.calibration_frame)
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(

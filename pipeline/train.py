@@ -116,7 +116,8 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     crm = crm or open_engine(data, engine_settings(config))
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points), result.left_out_test,
-                                  backtest=result.core.backtest, training=result.training)
+                                  backtest=result.core.backtest, training=result.training,
+                                  recommend_on=result.core.calibration_frame)
     evaluation.fitted_table = result.fitted_table
     evaluation.handoff = handoff_for(crm, result.test_frame, config, handoff_candidates(result, config))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)

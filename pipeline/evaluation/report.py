@@ -79,7 +79,8 @@ class Evaluation:
 
 def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
                      left_out: pd.DataFrame | None = None, backtest: pd.DataFrame | None = None,
-                     training: dict | None = None, flat: dict | None = None) -> Evaluation:
+                     training: dict | None = None, flat: dict | None = None,
+                     recommend_on: pd.DataFrame | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
 
     `flat` words a flat export's held-out rows instead (`split`: how and why the rows were
@@ -89,7 +90,10 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `left_out`
     the labelled snapshots of the same period the population rule left out (reported as a group);
     `backtest` the per-fold figures and `training` what the training core decided
-    (`training_summary`), both shown beside the held-out figures when given.
+    (`training_summary`), both shown beside the held-out figures when given. `recommend_on` holds
+    the calibration slice scored like `frame` (the period just before the test one): each
+    threshold's recommended cut is chosen there and reported on `frame`, so it is not tuned on
+    the leads it is judged on.
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -103,10 +107,11 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     curves = {name: reliability(frame["label"], frame[col]) for name, col in (("model", "model_proba"), ("rule", "rule_proba"))}
     segments = {"model": conversion_by(frame, "model_segment", list(SEGMENTS)), "rule": conversion_by(frame, "rule_segment", list(SEGMENTS))}
     leads = "leads" if flat else "open leads"
+    chosen_on = {"recommend_on": recommend_on, "recommend_on_name": "calibration rows" if flat else "calibration slice"}
     audits = [
-        audit_threshold(frame, "rule", "MQL", "rule_points", rule_thresholds["MQL"], "points", config, leads),
-        audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config, leads),
-        audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config, leads),
+        audit_threshold(frame, "rule", "MQL", "rule_points", rule_thresholds["MQL"], "points", config, leads, **chosen_on),
+        audit_threshold(frame, "rule", "hot", "rule_points", rule_thresholds["hot"], "points", config, leads, **chosen_on),
+        audit_threshold(frame, "model", "hot", "model_proba", config.grades.hot, "probability", config, leads, **chosen_on),
     ]
     by = [c for c in (*SLICE_COLUMNS, PIPELINE_FLAG) if c in frame.columns]
     slices = pd.concat([slice_quality(frame, c) for c in by] or [slice_quality(frame.assign(all="all"), "all")], ignore_index=True)
@@ -115,7 +120,8 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     evaluation = Evaluation(
         metrics=metrics, audits=audits, gains=gains, reliability=curves, segments=segments,
         grades=conversion_by(frame, "model_grade", list(GRADES)), stages=conversion_by(frame, "rule_stage", ["lead", "MQL", "SQL"]),
-        slices=slices, verdict=[*verdict(metrics, audits, top_share, (training or {}).get("base_rate_shifts", [])),
+        slices=slices, verdict=[*verdict(metrics, audits, top_share, (training or {}).get("base_rate_shifts", []),
+                                                config.targets.min_conversion_rate),
                                 *([] if flat else [population_line(population)])], population=population,
         window=({"flat": True, "rows": int(len(frame)), "wins": int(frame["label"].sum()), **flat} if flat else
                 {"first_as_of": str(pd.Timestamp(frame["as_of"].min()).date()), "last_as_of": str(pd.Timestamp(frame["as_of"].max()).date()),
@@ -183,7 +189,8 @@ def markdown_summary(e: Evaluation) -> str:
     lines += ["", "## Threshold audit", "", "| scorer | threshold | passed | conversion | wins captured | not ready | over-generous | recommended |",
               "|---|---|---:|---:|---:|---:|---|---|"]
     for a in e.audits:
-        rec = "—" if a.recommended_threshold is None else f"≥ {a.recommended_threshold:.4g}"
+        rec = "—" if a.recommended_threshold is None else f"≥ {a.recommended_threshold:.12g} (chosen on the {a.recommended_on})"
+        rec += f" {a.ties}" if a.ties and a.recommended_threshold is not None else ""
         lines.append(f"| {a.scorer} | {a.name} ≥ {a.threshold:.4g} {a.unit} | {a.share_passed:.1%} | {a.conversion:.1%} | "
                      f"{a.recall:.1%} | {a.not_ready:,} | {'**yes**: ' + '; '.join(a.problems) if a.over_generous else 'no'} | {rec} |")
     if e.fitted_table:

@@ -25,15 +25,23 @@ def _ranking_line(m: dict, r: dict, top_decile_share: dict[str, float]) -> str:
             f"{top_decile_share['rule' if better == 'model' else 'model']:.0%}.")
 
 
-def _fix_text(a: ThresholdAudit) -> str:
-    """Say which cut meets the target; it can sit below the current one when conversion is not monotone in the score."""
+def _fix_text(a: ThresholdAudit, target: float | None = None) -> str:
+    """Say which cut meets the target on the leads it was chosen on, and what it does on the test leads.
+
+    It can sit below the current one when conversion is not monotone in the score.
+    """
     if a.recommended_threshold is None:
-        return "no threshold meets both targets on these leads"
+        return f"no threshold meets both targets on the {a.recommended_on}"
     move = "raise" if a.recommended_threshold > a.threshold else "lower"
     wins = (f"missing {a.missed_wins} of the wins it now catches" if a.missed_wins >= 0
             else f"catching {-a.missed_wins} more wins")
-    return (f"{move} it to ≥ {_cut_text(a.recommended_threshold, a.unit)}: passes {a.recommended_share:.1%} of leads "
+    where = ("(chosen on the test leads themselves, an in-sample figure): it passes" if a.recommended_on == "test leads"
+             else f"(chosen on the {a.recommended_on}): on the test leads it passes")
+    text = (f"{move} it to ≥ {_cut_text(a.recommended_threshold, a.unit)} {where} {a.recommended_share:.1%} "
             f"converting at {a.recommended_conversion:.1%}, {wins}")
+    if target is not None and a.recommended_conversion == a.recommended_conversion and a.recommended_conversion < target:
+        text += f", still below the {target:.0%} target there"
+    return text + (f"; {a.ties[:-1]}" if a.ties else "")
 
 
 CALIBRATED_ECE = 0.02
@@ -60,8 +68,13 @@ def calibration_line(model_ece: float, rule_ece: float) -> str:
             "read them as a ranking, not as win rates.")
 
 
-def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float], shifts=()) -> list[str]:
-    """Return the verdict as a few sentences, most important first; base-rate `shifts` (in words) come last."""
+def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[str, float], shifts=(),
+            target: float | None = None) -> list[str]:
+    """Return the verdict as a few sentences, most important first; base-rate `shifts` (in words) come last.
+
+    `target` is the conversion a passed lead needs (`targets.min_conversion_rate`): a recommended
+    cut that misses it on the test leads says so.
+    """
     m, r = metrics["model"], metrics["rule"]
     lines = [
         _ranking_line(m, r, top_decile_share),
@@ -70,7 +83,7 @@ def verdict(metrics: dict, audits: list[ThresholdAudit], top_decile_share: dict[
     for a in audits:
         label = f"{'Points table' if a.scorer == 'rule' else 'Model'} {a.name} threshold (≥ {_threshold_text(a)})"
         if a.over_generous:
-            lines.append(f"Over-generous: {label} {'; '.join(a.problems)}. To meet the target, {_fix_text(a)}.")
+            lines.append(f"Over-generous: {label} {'; '.join(a.problems)}. To meet the target, {_fix_text(a, target)}.")
         else:
             lines.append(f"OK: {label} passes {a.share_passed:.1%} of leads converting at {a.conversion:.1%}.")
         if a.inflation:
