@@ -58,24 +58,36 @@ def pip_requirements() -> list[str]:
 
 
 def example_rows(frame: pd.DataFrame, n: int = 5) -> pd.DataFrame:
-    """Return about `n` rows of `frame` for the input example, every float column showing a fraction or a missing value if it has one.
+    """Return about `n` rows of `frame` for the input example, every float column showing a fraction or a missing value.
 
     `pd.read_json` with its default type guessing turns a float column holding only whole
-    numbers into integers, which MLflow refuses where the signature says double; rows like these
-    keep such columns float. A column whose values are all whole (seconds on the website) reads
-    back as float only with `dtype=False`, which keeps the JSON's own `102.0`.
+    numbers into integers, which MLflow refuses where the signature says double. Rows with a
+    fraction or a missing value keep such columns float; for a column whose values are all
+    whole (seconds on the website) one more row, a copy of the first with those columns
+    missing, does the same, since both model families take missing values.
 
-    >>> frame = pd.DataFrame({"days": [1.0, 2.0, 2.5, 4.0], "count": [1, 2, 3, 4]})
-    >>> example_rows(frame, n=2)["days"].tolist()
-    [2.5, 1.0]
+    >>> frame = pd.DataFrame({"days": [1.0, 2.0, 2.5, 4.0], "count": [1, 2, 3, 4], "seconds": [60.0, 120.0, 30.0, 0.0]})
+    >>> example = example_rows(frame, n=2)
+    >>> example["days"].tolist(), example["seconds"].isna().tolist()
+    ([2.5, 1.0, 2.5], [False, False, True])
     """
     chosen: list = []
-    for column in (c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])):
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    for column in floats:
         values = frame[column]
-        if chosen and (values.loc[chosen].isna() | (values.loc[chosen] % 1 != 0)).any():
+        if chosen and _keeps_float(values.loc[chosen]):
             continue
         readable = frame.index[values.isna() | (values % 1 != 0)]
         if len(readable):
             chosen.append(readable[0])
     rest = [i for i in frame.index[: n + len(chosen)] if i not in chosen]
-    return frame.loc[chosen + rest[: max(n - len(chosen), 0)]]
+    rows = frame.loc[chosen + rest[: max(n - len(chosen), 0)]].reset_index(drop=True)
+    whole = [c for c in floats if len(rows) and not _keeps_float(rows[c])]
+    if whole:
+        rows = pd.concat([rows, rows.iloc[[0]].assign(**{c: float("nan") for c in whole})], ignore_index=True)
+    return rows
+
+
+def _keeps_float(values: pd.Series) -> bool:
+    """Say whether JSON of `values` reads back as floats: a fraction or a missing value among them."""
+    return bool((values.isna() | (values % 1 != 0)).any())
