@@ -178,12 +178,16 @@ class FlatSplit(_Strict):
     `by`: `date` (the date column orders the rows), `order` (the file's row order, `order`
     ascending or descending, is time order), `random` (stratified by outcome: only when rows
     are exchangeable, e.g. no time order is known), `group` (random by `group_column`, so one
-    account's rows never sit on both sides). Without `by`, a date column means `date`, else `order`.
+    account's rows never sit on both sides), `kfold` (k-fold cross-validation over `folds` folds
+    drawn at random, stratified by outcome and by `group_column` when set: every row is tested
+    once, for a small export whose one test slice would hold too few wins to judge on). Without
+    `by`, a date column means `date`, else `order`.
     """
 
-    by: Literal["date", "order", "random", "group"] | None = None
+    by: Literal["date", "order", "random", "group", "kfold"] | None = None
     order: Literal["ascending", "descending"] = "ascending"  # descending: the newest row is first in the file
     group_column: str | None = None
+    folds: int = Field(5, ge=3, le=20)  # k of `kfold`: one fold calibrates each model, so at least 3
 
     @model_validator(mode="after")
     def _group_needs_column(self) -> FlatSplit:

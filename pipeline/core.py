@@ -111,20 +111,20 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
     make_window = _window_maker(frame, periods, reach, config)
     chosen, selection, on_holdout = _select(X, y, frame, holdout, make_window, config)
     # the first validation fold's window is the held-out one: its fit is reused, not repeated
-    model = on_holdout[chosen] if chosen in on_holdout else _fit(chosen, X, y, holdout, config, rounds=None)
+    model = on_holdout[chosen] if chosen in on_holdout else fit_candidate(chosen, X, y, holdout, config, rounds=None)
     rounds = getattr(model, "best_iteration_", None)
-    held = _calibrate(model, X, y, holdout, config, make_points)
+    held = calibrate_fitted(model, X, y, holdout, config, make_points)
     test_frame = score(frame.loc[test].reset_index(drop=True), held.calibrated, held.points)
 
     rows, scored = [], []
     for i, (start, end) in enumerate(fold_bounds(frame.loc[test, "as_of"], config.backtest.folds), start=1):
         window = make_window(start)
-        fitted = _fit_calibrated(chosen, X, y, window, config, rounds, make_points)
+        fitted = fit_calibrated(chosen, X, y, window, config, rounds, make_points)
         block = ((frame["as_of"] >= start) & (frame["as_of"] < end if end is not None else True)).to_numpy() & test
         part = score(frame.loc[block].reset_index(drop=True), fitted.calibrated, fitted.points).assign(fold=i)
         scored.append(part)
-        rows.append(_fold_row(i, part, window, frame, fitted.method))
-    deployed = _fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
+        rows.append(fold_row(i, part, window, frame, fitted.method))
+    deployed = fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
     shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
     calibration_frame = score(frame.loc[holdout.calibration].reset_index(drop=True), held.calibrated, held.points)
     return CoreResult(chosen, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
@@ -165,7 +165,7 @@ def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Con
         if len(np.unique(y[block])) < 2:
             continue
         for candidate in options:
-            model = _fit(candidate, X, y, window, config, rounds=None)
+            model = fit_candidate(candidate, X, y, window, config, rounds=None)
             if window is holdout:
                 on_holdout[candidate] = model
             scores[candidate].append(roc_auc_score(y[block], model.predict_proba(X[block])[:, 1]))
@@ -176,7 +176,7 @@ def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Con
     return options[best], table, on_holdout
 
 
-def _fit(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
+def fit_candidate(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
     """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None."""
     rate, seed = config.model.negative_sampling, config.model.seed
     fit = np.flatnonzero(window.fit if rounds is None else window.train)
@@ -189,7 +189,8 @@ def _fit(candidate: Candidate, X, y, window: Window, config: Config, rounds: int
     return model.fit(X.iloc[fit], y[fit], negative_rate=rate)
 
 
-def _calibrate(model, X, y, window: Window, config: Config, make_points) -> Fitted:
+def calibrate_fitted(model, X, y, window: Window, config: Config, make_points) -> Fitted:
+    """Return `model` calibrated on the window's calibration rows, with the points table's mapping fitted on the same rows."""
     cal = window.calibration
     method = choose_method(y[cal], config.model.isotonic_min_positives)
     calibrated = calibrate(model, X[cal], y[cal], method)
@@ -198,8 +199,9 @@ def _calibrate(model, X, y, window: Window, config: Config, make_points) -> Fitt
     return Fitted(model, calibrated, points, method, window)
 
 
-def _fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points) -> Fitted:
-    return _calibrate(_fit(candidate, X, y, window, config, rounds), X, y, window, config, make_points)
+def fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points) -> Fitted:
+    """Return `candidate` fitted and calibrated on `window`."""
+    return calibrate_fitted(fit_candidate(candidate, X, y, window, config, rounds), X, y, window, config, make_points)
 
 
 def _window_maker(frame: pd.DataFrame, periods: int, reach: pd.Timedelta, config: Config):
@@ -209,7 +211,8 @@ def _window_maker(frame: pd.DataFrame, periods: int, reach: pd.Timedelta, config
     return make
 
 
-def _fold_row(fold: int, part: pd.DataFrame, window: Window, frame: pd.DataFrame, method: str) -> dict:
+def fold_row(fold: int, part: pd.DataFrame, window: Window, frame: pd.DataFrame, method: str) -> dict:
+    """Return one backtest row: the fold's periods, rows, wins, what its model saw, and both scorers' figures."""
     metrics = side_by_side_metrics(part)
     described = window.describe(frame)
     row = {"fold": fold, "first_as_of": str(pd.Timestamp(part["as_of"].min()).date()),

@@ -1,8 +1,8 @@
 """Run the flat-table stage: train and evaluate on one row per lead with an outcome column, no activity history.
 
 Many teams only have such an export. The same machinery applies: a split into periods (by a
-date column, by row order, at random stratified by outcome, or at random by group:
-`pipeline.flat_split`), the leakage guard over every column (`models.leakage_table`), the
+date column, by row order, at random stratified by outcome, at random by group, or into folds
+for cross-validation: `pipeline.flat_split`, `pipeline.cross_validation`), the leakage guard over every column (`models.leakage_table`), the
 training core (family choice, backtest, refit, calibration on the latest period), a points
 table over the flat columns, and the same report, worded for rows rather than snapshots.
 Reading the file is `pipeline.flat_table`; joined files and date parts `pipeline.flat_columns`; rows too
@@ -27,6 +27,7 @@ from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.config import Config, FlatTableConfig
 from leadscore.pipeline.console import err
 from leadscore.pipeline.core import backtest_means, train_core
+from leadscore.pipeline.cross_validation import cross_validate
 from leadscore.pipeline.errors import BadInputError, InsufficientDataError
 from leadscore.pipeline.flat_censoring import censor
 from leadscore.pipeline.flat_columns import assemble
@@ -109,22 +110,11 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     X = typed_features(frame, kinds, path)
     y = frame["label"].to_numpy()
     dates = np.array(sorted(frame["as_of"].unique()))
-    n_test = max(1, round(len(dates) * config.split.test_share))
-    n_cal = max(1, round(len(dates) * config.split.calibration_share))
-    if len(dates) < n_test + n_cal + 1:
-        raise InsufficientDataError(f"{path}: the rows fall in {len(dates)} periods ({choice.why}); at least "
-                                    f"{n_test + n_cal + 1} are needed to train, calibrate and test on different ones")
-    test_start, cal_start = dates[len(dates) - n_test], dates[len(dates) - n_test - n_cal]
-    train = (frame["as_of"] < cal_start).to_numpy()
-    cal = ((frame["as_of"] >= cal_start) & (frame["as_of"] < test_start)).to_numpy()
-    test = (frame["as_of"] >= test_start).to_numpy()
-    for name, mask in (("train", train), ("calibration", cal), ("test", test)):
-        if y[mask].sum() < config.split.min_won or (y[mask] == 0).sum() < config.split.min_lost:
-            raise InsufficientDataError(f"{path}: the {name} rows hold {int(y[mask].sum())} wins and "
-                                        f"{int((y[mask] == 0).sum())} losses; at least {config.split.min_won} wins and "
-                                        f"{config.split.min_lost} losses are needed (split.min_won, split.min_lost)")
+    folds, test_start, cal_start, train, cal, test = _row_slices(frame, y, dates, choice, config, path)
     m = config.model
-    leakage = leakage_table(X[train], y[train], m.leakage_warn_auc, m.leakage_auc, m.leakage_min_winner_only,
+    # cross-validation tests every row, so the guard reads them all; a time split reads only its training rows
+    guarded = np.ones(len(frame), dtype=bool) if folds is not None else train
+    leakage = leakage_table(X[guarded], y[guarded], m.leakage_warn_auc, m.leakage_auc, m.leakage_min_winner_only,
                             m.allow_features, m.seed)
     if on_leakage is not None:
         on_leakage(leakage)
@@ -140,14 +130,16 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
                             "(see pipeline/conf/examples/bank_marketing_points.yaml); the packaged table scores CRM features")
     table, registry = load_points_table(table_path), flat_registry(kinds, flat.explicit)
     rows = pd.concat([frame[["lead_id", "as_of", "label"]], X], axis=1)
-    core = train_core(rows, columns, holdout, test, config, pd.Timedelta(0), lambda: PointsScorer(table, features=registry),
-                      lambda part, calibrated, points: _scored(part, calibrated, points, config),
-                      period_name=choice.period_name)
+    make_points = lambda: PointsScorer(table, features=registry)  # noqa: E731
+    score = lambda part, calibrated, points: _scored(part, calibrated, points, config)  # noqa: E731
+    core = (cross_validate(rows, columns, folds, config, make_points, score) if folds is not None else
+            train_core(rows, columns, holdout, test, config, pd.Timedelta(0), make_points, score, period_name=choice.period_name))
 
     scored = core.backtest_frame
     t = core.holdout.points.table_.thresholds
     training = word_periods(training_summary(core, rows), choice)
-    words = {"split": choice.worded, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice)}
+    words = {"split": choice.worded, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice),
+             **({"cross_validated": len(dates)} if folds is not None else {})}
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
                                   backtest=word_periods(core.backtest, choice), training=training, flat=words,
                                   recommend_on=core.calibration_frame)
@@ -166,6 +158,52 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
         core=core, leakage=leakage, kinds=kinds, rows=rows, masks={"train": train, "calibration": cal, "test": test},
         choice=choice, verdict=list(evaluation.verdict), training=training,
     )
+
+
+def _row_slices(frame: pd.DataFrame, y: np.ndarray, dates: np.ndarray, choice: FlatSplitChoice, config: Config, path: Path):
+    """Return (folds or None, test start, calibration start, train, calibration and test masks) over the rows.
+
+    A time split cuts the periods into train, calibration and test, each with enough wins;
+    cross-validation (`kfold`) tests every row, and its deployed model fits on every fold but
+    the last and calibrates on the last.
+    """
+    if choice.by == "kfold":
+        folds = np.searchsorted(dates, frame["as_of"].to_numpy())
+        _require_fold_outcomes(y, folds, config, path)
+        return (folds, dates[0], dates[-1], folds != len(dates) - 1, folds == len(dates) - 1,
+                np.ones(len(frame), dtype=bool))
+    n_test = max(1, round(len(dates) * config.split.test_share))
+    n_cal = max(1, round(len(dates) * config.split.calibration_share))
+    if len(dates) < n_test + n_cal + 1:
+        raise InsufficientDataError(f"{path}: the rows fall in {len(dates)} periods ({choice.why}); at least "
+                                    f"{n_test + n_cal + 1} are needed to train, calibrate and test on different ones")
+    test_start, cal_start = dates[len(dates) - n_test], dates[len(dates) - n_test - n_cal]
+    train = (frame["as_of"] < cal_start).to_numpy()
+    cal = ((frame["as_of"] >= cal_start) & (frame["as_of"] < test_start)).to_numpy()
+    test = (frame["as_of"] >= test_start).to_numpy()
+    for name, mask in (("train", train), ("calibration", cal), ("test", test)):
+        if y[mask].sum() < config.split.min_won or (y[mask] == 0).sum() < config.split.min_lost:
+            raise InsufficientDataError(f"{path}: the {name} rows hold {int(y[mask].sum())} wins and "
+                                        f"{int((y[mask] == 0).sum())} losses; at least {config.split.min_won} wins and "
+                                        f"{config.split.min_lost} losses are needed (split.min_won, split.min_lost)"
+                                        + ("; with no time order, flat.split.by: kfold tests every row once"
+                                           if choice.by in ("random", "group") else ""))
+    return None, test_start, cal_start, train, cal, test
+
+
+def _require_fold_outcomes(y: np.ndarray, folds: np.ndarray, config: Config, path: Path) -> None:
+    """Refuse cross-validation when a fold holds one outcome only, or the export fewer wins than a test needs."""
+    if y.sum() < config.split.min_won or (y == 0).sum() < config.split.min_lost:
+        raise InsufficientDataError(f"{path}: the export holds {int(y.sum())} wins and {int((y == 0).sum())} losses; "
+                                    f"cross-validation needs at least {config.split.min_won} wins and "
+                                    f"{config.split.min_lost} losses (split.min_won, split.min_lost)")
+    for fold in range(int(folds.max()) + 1):
+        labels = y[folds == fold]
+        if labels.sum() < 2 or (labels == 0).sum() < 2:
+            wins, losses = int(labels.sum()), int((labels == 0).sum())
+            raise InsufficientDataError(f"{path}: fold {fold + 1} holds {wins} win{'s' * (wins != 1)} and {losses} "
+                                        f"loss{'es' * (losses != 1)}: each fold calibrates one model and tests another, so it needs at least 2 "
+                                        "of each; set fewer folds (flat.split.folds)")
 
 
 def _censoring_counts(choice: FlatSplitChoice) -> dict:

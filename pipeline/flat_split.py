@@ -8,7 +8,9 @@ ones, each scored by a model fitted on the periods before it. A flat export's pe
 - `order`: consecutive blocks of rows in file order, `ascending` (oldest first) or
   `descending` (newest first: the blocks are counted from the end of the file);
 - `random`: blocks drawn at random, each with the export's share of wins (stratified);
-- `group`: blocks drawn at random by a group column (an account), so no group is on both sides.
+- `group`: blocks drawn at random by a group column (an account), so no group is on both sides;
+- `kfold`: `folds` folds drawn at random (stratified, and by group when a group column is set)
+  for cross-validation (`pipeline.cross_validation`): every row tested once.
 
 Stand-in periods (every way but `date`) are dates a week apart from 2000-01-01, and are
 worded as the blocks they are ("block 3 of 20 in file order"), never as dates.
@@ -72,6 +74,8 @@ def row_periods(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, 
         why = (f"at random in {periods} blocks, each with the export's share of wins (flat.split.by: random): rows are taken "
                "as exchangeable, so the figures hold only if the population does not change over time")
         words = "drawn at random"
+    elif by == "kfold":
+        return _kfold(frame, labels, flat, path, seed)
     else:
         column = split.group_column
         if column not in frame.columns:
@@ -147,6 +151,31 @@ def _order_warning(frame: pd.DataFrame, flat: FlatTableConfig) -> tuple[str, ...
     return (f"the ids in '{flat.id_column}' {way} down the file while flat.split.order is {flat.split.order}: if ids grow "
             f"with time, the newest rows are {'first' if falling else 'last'} and the split trains on them; set "
             f"flat.split.order: {other} (or flat.split.by: order to keep the order as declared)",)
+
+
+def _kfold(frame: pd.DataFrame, labels: np.ndarray, flat: FlatTableConfig, path: Path, seed: int) -> tuple[pd.Series, FlatSplitChoice]:
+    """Return each row's cross-validation fold as a stand-in period, and the choice that words it."""
+    n, k, column = len(frame), flat.split.folds, flat.split.group_column
+    if column is None:
+        fold = _folds(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), labels), n)
+        how = "each with the export's share of wins"
+    else:
+        if column not in frame.columns:
+            raise BadInputError(f"{path}: flat.split.group_column '{column}' is not a column; found: {', '.join(frame.columns)}")
+        groups = frame[column].astype("string").fillna(pd.Series([f"<row {i}>" for i in range(n)], index=frame.index))
+        fold = _folds(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), labels, groups), n)
+        how = f"all rows of one {column} in one fold"
+    why = (f"by {k}-fold cross-validation (flat.split.by: kfold): the rows drawn at random into {k} folds, {how}; each fold "
+           f"is tested by a model fitted on the others, so every row is tested once and the figures pool {n:,} rows. Rows are "
+           "taken as exchangeable: the figures hold only if the population does not change over time")
+    as_of = pd.Series(PERIOD_ORIGIN + pd.to_timedelta(fold * 7, unit="D"), index=frame.index)
+    return as_of, FlatSplitChoice("kfold", why, _fold_name(k))
+
+
+def _fold_name(folds: int):
+    def name(when) -> str:
+        return f"fold {(pd.Timestamp(when) - PERIOD_ORIGIN).days // 7 + 1} of {folds}"
+    return name
 
 
 def _folds(splits, n: int) -> np.ndarray:

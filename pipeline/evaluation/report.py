@@ -180,7 +180,9 @@ def markdown_summary(e: Evaluation) -> str:
         lines += [f"| {g.group} | {g.treatment} | {g.snapshots:,} | {g.wins:,} | {format(g.conversion, '.1%') if g.snapshots else '—'} |"
                   for g in e.population.itertuples()]
     if e.backtest is not None and len(e.backtest):
-        lines += ["", "## Backtest (each fold scored by a model fitted on everything labelled before it)", "",
+        title = ("Cross-validation (each fold scored by a model fitted on the other folds)" if e.window.get("cross_validated")
+                 else "Backtest (each fold scored by a model fitted on everything labelled before it)")
+        lines += ["", f"## {title}", "",
                   "| fold | dates | rows | wins | model AUC | points AUC | model PR AUC | model Brier | model ECE | points ECE |",
                   "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for f in e.backtest.itertuples():
