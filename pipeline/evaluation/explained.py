@@ -53,7 +53,7 @@ def explain(explainer: Explainer, hot: float, seed: int, limit: int = EXPLAINED_
     names = list(explainer.model.feature_names_in_)
     rows = sample_rows(len(explainer.scored), limit, seed)
     contributions = explainer.model.contributions(explainer.features.iloc[rows][names].reset_index(drop=True))
-    factors = top_factors(contributions, explainer.registry, top)
+    factors = top_factors(contributions, explainer.features.iloc[rows], explainer.registry, top, explainer.labels)
     return {"factors": factors.to_dict(orient="records"), "examples": example_leads(explainer, choose_examples(explainer.scored, hot)),
             "explained_rows": int(len(rows)), "rows": int(len(explainer.scored)), "hot": float(hot), "scope": explainer.scope}
 
@@ -69,24 +69,61 @@ def sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def top_factors(contributions: pd.DataFrame, registry: dict, top: int = TOP_FACTORS) -> pd.DataFrame:
-    """Return the `top` features by mean absolute contribution, with their words and the share of leads each raises and lowers.
+def top_factors(contributions: pd.DataFrame, features: pd.DataFrame, registry: dict, top: int = TOP_FACTORS,
+                labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return the `top` features by mean absolute contribution, with their words, the shares they raise and lower, and which way.
 
     A feature that moves few leads a lot and one that moves every lead a little both rank
-    by how far they move the average lead; the shares and the mean (signed) say which way.
+    by how far they move the average lead. The mean signed contribution would not say which
+    way: contributions are measured from the average lead, so they average about zero;
+    `direction` says which values push up (`factor_direction`) instead. `features` holds
+    the same rows' values, row for row.
 
     >>> c = pd.DataFrame({"web_visit_count_7d": [1.0, -0.5, 0.9], "is_student": [-0.1, -0.2, 0.0]})
-    >>> top_factors(c, {})[["feature", "label", "mean_abs", "raises", "lowers"]].round(2).to_dict(orient="records")[0]
-    {'feature': 'web_visit_count_7d', 'label': 'Web visit count 7d', 'mean_abs': 0.8, 'raises': 0.67, 'lowers': 0.33}
+    >>> X = pd.DataFrame({"web_visit_count_7d": [4, 0, 3], "is_student": [False, True, False]})
+    >>> top_factors(c, X, {})[["feature", "label", "mean_abs", "raises", "lowers", "direction"]].round(2).to_dict(orient="records")[0]
+    {'feature': 'web_visit_count_7d', 'label': 'Web visit count 7d', 'mean_abs': 0.8, 'raises': 0.67, 'lowers': 0.33, 'direction': 'more raises the score'}
     """
     values = contributions.to_numpy(dtype=float)
     table = pd.DataFrame({
         "feature": list(contributions.columns),
         "label": [factor_label(name, registry) for name in contributions.columns],
-        "mean_abs": np.abs(values).mean(axis=0), "mean": values.mean(axis=0),
+        "mean_abs": np.abs(values).mean(axis=0),
         "raises": (values > 0).mean(axis=0), "lowers": (values < 0).mean(axis=0),
-    })
-    return table.sort_values("mean_abs", ascending=False, kind="stable", ignore_index=True).head(top)
+    }).sort_values("mean_abs", ascending=False, kind="stable", ignore_index=True).head(top)
+    table["direction"] = [factor_direction(features[name].reset_index(drop=True), contributions[name].to_numpy(dtype=float),
+                                           registry.get(name), labels) for name in table["feature"]]
+    return table
+
+
+def factor_direction(values: pd.Series, pushes: np.ndarray, feature=None, labels: Mapping[str, str] | None = None) -> str:
+    """Return which values of a feature push the score up, in words: for a number, whether more raises or lowers it
+    (rank correlation); for a flag, what being set does; for a category, the values that push most up and down.
+
+    Category values seen on fewer than 1% of the rows (at least 5) are left out: one
+    lead's push is no pattern. A feature with no steady direction reads "mixed".
+
+    >>> pushes = np.array([0.5, -0.4, 0.1, -0.2])
+    >>> factor_direction(pd.Series([9, 1, 5, 2]), pushes), factor_direction(pd.Series([True, False, False, False]), pushes)
+    ('more raises the score', 'when set: raises the score')
+    """
+    if pd.api.types.is_bool_dtype(values) or (feature is not None and feature.dtype == "bool"):
+        on = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if on.all() or not on.any():
+            return "mixed"
+        words = feature.explain(True, labels) if feature is not None else "when set"
+        return f"{words}: {'raises' if pushes[on].mean() > pushes[~on].mean() else 'lowers'} the score"
+    if pd.api.types.is_numeric_dtype(values) and not (feature is not None and feature.dtype == "category"):
+        seen = values.notna().to_numpy()
+        if pd.Series(values[seen]).nunique() < 2:
+            return "mixed"
+        rho = np.corrcoef(pd.Series(values[seen]).rank().to_numpy(), pd.Series(pushes[seen]).rank().to_numpy())[0, 1]
+        return "mixed" if not abs(rho) >= 0.1 else f"more {'raises' if rho > 0 else 'lowers'} the score"
+    groups = pd.Series(pushes).groupby(values.astype("string").fillna("unknown").to_numpy())
+    means = groups.mean()[groups.size() >= max(5, 0.01 * len(values))].sort_values(kind="stable")
+    if len(means) < 2:
+        return "mixed"
+    return f"highest for {readable(means.index[-1], labels)}, lowest for {readable(means.index[0], labels)}"
 
 
 def factor_label(name: str, registry: dict) -> str:

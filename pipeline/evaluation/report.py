@@ -208,9 +208,11 @@ def _explained_lines(explained: dict, window: dict) -> list[str]:
     rows = "rows" if window.get("flat") else "lead-snapshots"
     lines = ["", "## What moves the model's scores", "",
              f"Mean absolute contribution to the log-odds of a win over {explained['explained_rows']:,} of the "
-             f"{explained['rows']:,} test {rows} (0.69 doubles or halves the odds).", "",
-             "| factor | mean absolute contribution | raises the score of | lowers the score of |", "|---|---:|---:|---:|"]
-    lines += [f"| {f['label']} | {f['mean_abs']:.3f} | {f['raises']:.0%} | {f['lowers']:.0%} |" for f in explained["factors"]]
+             f"{explained['rows']:,} test {rows} (0.69 doubles or halves the odds), the share of them each factor raises and lowers, "
+             "and which of its values push up.", "",
+             "| factor | mean absolute contribution | raises | lowers | direction |", "|---|---:|---:|---:|---|"]
+    lines += [f"| {f['label']} | {f['mean_abs']:.3f} | {f['raises']:.0%} | {f['lowers']:.0%} | {f['direction']} |"
+              for f in explained["factors"]]
     outcome = "" if window.get("flat") else f" within {window['horizon_days']} days"
     lines += ["", "## Example leads", "", "| lead | shown as | model | grade | segment | points | points segment | outcome |",
               "|---|---|---:|---|---|---:|---|---|"]

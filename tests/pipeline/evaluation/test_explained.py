@@ -65,12 +65,29 @@ def explainer(request) -> Explainer:
 def test_factors_rank_by_mean_absolute_contribution_not_by_mean():
     # `swings` pushes each lead a lot either way (mean zero); `nudges` pushes every lead a little up
     contributions = pd.DataFrame({"nudges": [0.2, 0.2, 0.2, 0.2], "swings": [1.0, -1.0, 1.0, -1.0], "idle": [0.0, 0.0, 0.0, -0.1]})
-    table = top_factors(contributions, {}, top=2)
+    table = top_factors(contributions, contributions, {}, top=2)
     assert table["feature"].tolist() == ["swings", "nudges"]  # `idle` is cut by top=2
     swings = table.iloc[0]
-    assert swings["mean_abs"] == pytest.approx(1.0) and swings["mean"] == pytest.approx(0.0)
+    assert swings["mean_abs"] == pytest.approx(1.0)
     assert (swings["raises"], swings["lowers"]) == (0.5, 0.5)
     assert table.iloc[1][["raises", "lowers"]].tolist() == [1.0, 0.0]
+
+
+def test_a_factors_direction_says_which_values_push_the_score_up():
+    registry = {f.name: f for f in all_features()}
+    pushes = np.array([0.6, 0.5, -0.3, -0.4, 0.1, -0.1] * 5)
+    seniority = pd.Series(["vp", "vp", "individual", "individual", "manager", "manager"] * 5)
+    assert top_factors(pd.DataFrame({"seniority": pushes}), pd.DataFrame({"seniority": seniority}), registry,
+                       labels={"vp": "VP"})["direction"].tolist() == ["highest for VP, lowest for Individual"]
+    unsubscribed = pd.Series([False, False, True, True, False, False] * 5)
+    assert top_factors(pd.DataFrame({"is_unsubscribed": pushes}), pd.DataFrame({"is_unsubscribed": unsubscribed}),
+                       registry)["direction"].tolist() == ["unsubscribed from email: lowers the score"]
+    inactive = pd.Series([1.0, 2.0, 50.0, 60.0, np.nan, 30.0] * 5)
+    assert top_factors(pd.DataFrame({"days_inactive": pushes}), pd.DataFrame({"days_inactive": inactive}),
+                       registry)["direction"].tolist() == ["more lowers the score"]
+    noise = pd.Series(np.tile([3.0, 3.0, 4.0, 4.0], 5))  # each value pushed up as often as down
+    assert top_factors(pd.DataFrame({"days_inactive": np.tile([1.0, -1.0], 10)}), pd.DataFrame({"days_inactive": noise}),
+                       registry)["direction"].tolist() == ["mixed"]
 
 
 def test_example_leads_are_the_top_either_side_of_hot_and_the_widest_gap_each_a_different_lead():
