@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,12 +82,13 @@ def explained_page(tmp_path_factory):
 
 def test_the_top_factors_are_worded_and_sorted_by_the_size_of_their_contribution(explained_page):
     _, paths, soup = explained_page
-    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.find("section", id="top-factors").find_all("tr")[1:]]
+    rows = [[tr.find(class_="factor").get_text(), *[td.get_text(" ", strip=True) for td in tr.find_all("td")[1:]],
+             tr.find(class_="dir").get_text()] for tr in soup.find("section", id="top-factors").find_all("tr")[1:]]
     assert 3 <= len(rows) <= 10
     sizes = [float(r[1]) for r in rows]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
     assert all("_" not in r[0] for r in rows) and "Number of web visits in the last 30 days" in [r[0] for r in rows]
-    direction = {r[0]: r[4] for r in rows}  # the simulated wins follow web visits and senior titles; unsubscribing costs
+    direction = {r[0]: r[-1] for r in rows}  # the simulated wins follow web visits and senior titles; unsubscribing costs
     assert direction["Number of web visits in the last 30 days"] == "more raises the score"
     assert direction["Seniority level"].startswith("highest for C level") or direction["Seniority level"].startswith("highest for Vp")
     assert "## What moves the model's scores" in paths["markdown"].read_text()
@@ -118,3 +120,26 @@ def test_example_leads_show_the_frames_probabilities_and_no_lead_id_reaches_any_
 def test_a_report_without_an_explainer_has_no_factor_or_example_section(page):
     _, soup = page
     assert soup.find("section", id="top-factors") is None and soup.find("section", id="example-leads") is None
+
+
+def _without_images(text: str) -> str:
+    """Return a report's text with its embedded PNGs cut out (base64 can hold any short string by chance)."""
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+
+
+def test_a_trained_models_report_explains_its_held_out_leads_and_names_none_of_them(trained, trained_crm):
+    config, _, result = trained
+    figures = json.loads(result.report_paths["json"].read_text())["explained"]
+    frame = result.test_frame
+    assert figures["rows"] == len(frame) and figures["explained_rows"] == min(len(frame), 2000)
+    sizes = [f["mean_abs"] for f in figures["factors"]]
+    assert len(sizes) == 10 and sizes == sorted(sizes, reverse=True)
+    assert all("_" not in f["label"] for f in figures["factors"])
+    picks = choose_examples(frame, config.grades.hot)
+    assert [x["probability"] for x in figures["examples"]] == frame["model_proba"].iloc[[i for _, i in picks]].tolist()
+    assert figures["examples"][0]["reasons_model_up"]  # the top lead is hot: the scores file would give it reasons too
+    leads = trained_crm.leads
+    personal = {*frame["lead_id"].astype(str), *leads["email"].dropna(), *leads["company_name"].dropna()}
+    for kind in ("html", "markdown", "json"):
+        text = _without_images(result.report_paths[kind].read_text())
+        assert "Lead A" in text and not [p for p in personal if p in text], kind
