@@ -96,12 +96,17 @@ def top_factors(contributions: pd.DataFrame, features: pd.DataFrame, registry: d
     return table
 
 
+MIXED = "no steady direction"
+SAME_PUSH = "the same push for every row"
+
+
 def factor_direction(values: pd.Series, pushes: np.ndarray, feature=None, labels: Mapping[str, str] | None = None) -> str:
     """Return which values of a feature push the score up, in words: for a number, whether more raises or lowers it
     (rank correlation); for a flag, what being set does; for a category, the values that push most up and down.
 
     Category values seen on fewer than 1% of the rows (at least 5) are left out: one
-    lead's push is no pattern. A feature with no steady direction reads "mixed".
+    lead's push is no pattern. A feature whose values push both ways reads `MIXED`, one whose
+    rows all take one value (or the same push) `SAME_PUSH`.
 
     >>> pushes = np.array([0.5, -0.4, 0.1, -0.2])
     >>> factor_direction(pd.Series([9, 1, 5, 2]), pushes), factor_direction(pd.Series([True, False, False, False]), pushes)
@@ -110,19 +115,21 @@ def factor_direction(values: pd.Series, pushes: np.ndarray, feature=None, labels
     if pd.api.types.is_bool_dtype(values) or (feature is not None and feature.dtype == "bool"):
         on = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
         if on.all() or not on.any():
-            return "mixed"
+            return SAME_PUSH
         words = feature.explain(True, labels) if feature is not None else "when set"
         return f"{words}: {'raises' if pushes[on].mean() > pushes[~on].mean() else 'lowers'} the score"
     if pd.api.types.is_numeric_dtype(values) and not (feature is not None and feature.dtype == "category"):
         seen = values.notna().to_numpy()
         if pd.Series(values[seen]).nunique() < 2:
-            return "mixed"
+            return SAME_PUSH
+        if np.ptp(pushes[seen]) < 1e-9:  # a tree sees every value in one leaf (all beyond the training range)
+            return SAME_PUSH
         rho = np.corrcoef(pd.Series(values[seen]).rank().to_numpy(), pd.Series(pushes[seen]).rank().to_numpy())[0, 1]
-        return "mixed" if not abs(rho) >= 0.1 else f"more {'raises' if rho > 0 else 'lowers'} the score"
+        return MIXED if not abs(rho) >= 0.1 else f"more {'raises' if rho > 0 else 'lowers'} the score"
     groups = pd.Series(pushes).groupby(values.astype("string").fillna("unknown").to_numpy())
     means = groups.mean()[groups.size() >= max(5, 0.01 * len(values))].sort_values(kind="stable")
     if len(means) < 2:
-        return "mixed"
+        return SAME_PUSH
     return f"highest for {readable(means.index[-1], labels)}, lowest for {readable(means.index[0], labels)}"
 
 
@@ -134,15 +141,15 @@ def factor_label(name: str, registry: dict) -> str:
 
     >>> from leadscore.features.declarations import Feature
     >>> seniority = Feature("seniority", "explicit", "Seniority level (c_level, vp)", "lead", "l.seniority", "category")
-    >>> factor_label("seniority", {"seniority": seniority}), factor_label("emp_var_rate", {})
-    ('Seniority level', 'Emp var rate')
+    >>> factor_label("seniority", {"seniority": seniority}), factor_label("emp_var_rate", {}), factor_label("cons.price.idx", {})
+    ('Seniority level', 'Emp var rate', 'Cons price idx')
     """
     feature = registry.get(name)
     text = feature.description if feature is not None else name
     if text.endswith(")") and " (" in text:
         text = text[:text.rindex(" (")]
-    if text.startswith(name):
-        text = readable(name) + text[len(name):]
+    if text.startswith(name):  # dotted names (a flat export's emp.var.rate) read as words too
+        text = readable(name.replace(".", " ")) + text[len(name):]
     return text
 
 

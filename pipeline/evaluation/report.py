@@ -209,7 +209,8 @@ def _explained_lines(explained: dict, window: dict) -> list[str]:
     lines = ["", "## What moves the model's scores", "",
              f"Mean absolute contribution to the log-odds of a win over {explained['explained_rows']:,} of the "
              f"{explained['rows']:,} test {rows} (0.69 doubles or halves the odds), the share of them each factor raises and lowers, "
-             "and which of its values push up.", "",
+             "and which of its values push up (pushes are measured from the average lead the model learned from).",
+             *(["", explained["scope"]] if explained["scope"] else []), "",
              "| factor | mean absolute contribution | raises | lowers | direction |", "|---|---:|---:|---:|---|"]
     lines += [f"| {f['label']} | {f['mean_abs']:.3f} | {f['raises']:.0%} | {f['lowers']:.0%} | {f['direction']} |"
               for f in explained["factors"]]

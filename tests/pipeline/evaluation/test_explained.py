@@ -14,7 +14,7 @@ from leadscore.models.linear import LinearLeadModel
 from leadscore.models.rules import PointsScorer
 from leadscore.models.rules.table import parse_points_table
 from leadscore.pipeline.config import load_config
-from leadscore.pipeline.evaluation.explained import EXAMPLE_ROLES, Explainer, choose_examples, explain, top_factors
+from leadscore.pipeline.evaluation.explained import EXAMPLE_ROLES, MIXED, SAME_PUSH, Explainer, choose_examples, explain, top_factors
 from leadscore.pipeline.reasons import add_reasons
 from leadscore.pipeline.scoring import score_frame, score_rows
 
@@ -87,7 +87,10 @@ def test_a_factors_direction_says_which_values_push_the_score_up():
                        registry)["direction"].tolist() == ["more lowers the score"]
     noise = pd.Series(np.tile([3.0, 3.0, 4.0, 4.0], 5))  # each value pushed up as often as down
     assert top_factors(pd.DataFrame({"days_inactive": np.tile([1.0, -1.0], 10)}), pd.DataFrame({"days_inactive": noise}),
-                       registry)["direction"].tolist() == ["mixed"]
+                       registry)["direction"].tolist() == [MIXED]
+    # every row beyond a tree's last split: one push, whatever the value
+    assert top_factors(pd.DataFrame({"days_inactive": np.full(20, 0.3)}), pd.DataFrame({"days_inactive": noise}),
+                       registry)["direction"].tolist() == [SAME_PUSH]
 
 
 def test_example_leads_are_the_top_either_side_of_hot_and_the_widest_gap_each_a_different_lead():
