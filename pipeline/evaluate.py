@@ -37,7 +37,9 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
     import pandas as pd
 
     from leadscore.features.loaders import load_crm
+    from leadscore.features.registry import all_features
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.explained import Explainer
     from leadscore.pipeline.evaluation.handoff import handoff_for, threshold_candidates
     from leadscore.pipeline.catalog import Catalog, engine_settings
     from leadscore.pipeline.crm_settings import fit_to_crm
@@ -60,12 +62,15 @@ def evaluate(data, config: Config, model: str | None = None, out: str | Path | N
                                     f"{window['test_start']} to {window['last_as_of']}")
     bundle.check_schema(test, f"features built from {crm.source}")
     # the held-out model: the deployed one was refitted on this test slice, so it would be graded on its own lessons
-    held_out = (bundle.holdout, bundle.holdout_points) if bundle.holdout is not None else (bundle.calibrated, bundle.points)
-    frame = score_frame(test, *held_out, config.grades)
+    held = bundle.held_out() if bundle.holdout is not None else bundle
+    frame = score_frame(test, held.calibrated, held.points, config.grades)
     calibration = calibration_slice(training.frame, window, config)
-    evaluation = evaluate_scorers(frame, config, rule_thresholds(held_out[1]), left_out,
-                                  recommend_on=score_frame(calibration, *held_out, config.grades) if len(calibration) else None)
-    evaluation.handoff = handoff_for(crm, frame, config, threshold_candidates(frame, config, rule_thresholds(held_out[1])))
+    explainer = Explainer(frame, test, held.model, held.points, {f.name: f for f in all_features(config.for_features)},
+                          config.scoring.reason_labels, config.scoring.reasons_per_lead)
+    evaluation = evaluate_scorers(frame, config, rule_thresholds(held.points), left_out, explainer=explainer,
+                                  recommend_on=score_frame(calibration, held.calibrated, held.points, config.grades)
+                                  if len(calibration) else None)
+    evaluation.handoff = handoff_for(crm, frame, config, threshold_candidates(frame, config, rule_thresholds(held.points)))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)
     target = Path(out) if out else Catalog.of(config).report_dir(f"evaluate-{name}-v{version}")
     return evaluation, write_report(evaluation, target)

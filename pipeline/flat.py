@@ -36,6 +36,15 @@ from leadscore.pipeline.flat_table import (export_path, flat_registry, infer_kin
                                            typed_features)
 from leadscore.pipeline.windows import Window
 
+HELD_OUT_SCOPE = ("Explained with the one model fitted before the whole test period (its held-out figures sit beside the "
+                  "backtest's); the other figures come from the rolling backtest, whose models are refitted block by block, "
+                  "so a row's probability here can differ a little from its block's.")
+"""Which model the top factors and example leads of a flat export's report explain, and why it is not the backtest's."""
+
+FOLD_SCOPE = ("Explained with the model that scored the last fold, on that fold's rows; the other figures pool every fold, "
+              "each scored by its own model.")
+"""The same under cross-validation: one fold's model explains, since each fold has its own."""
+
 
 @dataclass
 class FlatResult:
@@ -95,6 +104,7 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     raised, so the user sees the evidence beside the error.
     """
     from leadscore.pipeline.evaluation import evaluate_scorers, write_report
+    from leadscore.pipeline.evaluation.explained import Explainer
     from leadscore.pipeline.evaluation.figures import side_by_side_metrics
     from leadscore.pipeline.evaluation.report import training_summary
 
@@ -140,9 +150,15 @@ def train_flat(config: Config, base: Path | None = None, out: str | Path | None 
     training = word_periods(training_summary(core, rows), choice)
     words = {"split": choice.worded, "first": describe_period(test_start, choice), "last": describe_period(dates[-1], choice),
              **({"cross_validated": len(dates)} if folds is not None else {})}
+    # the held-out model explains the rows it scored: the test slice, or under cross-validation the last fold
+    explained = test if folds is None else folds == folds.max()
+    held_scored = core.test_frame if folds is None else core.backtest_frame[core.backtest_frame["fold"] == folds.max() + 1]
+    explainer = Explainer(held_scored.reset_index(drop=True), rows.loc[explained, columns].reset_index(drop=True),
+                          core.holdout.model, core.holdout.points, registry, per_lead=config.scoring.reasons_per_lead,
+                          scope=HELD_OUT_SCOPE if folds is None else FOLD_SCOPE)
     evaluation = evaluate_scorers(scored, config, {"MQL": t.stages["MQL"], "hot": t.segments["hot"]},
                                   backtest=word_periods(core.backtest, choice), training=training, flat=words,
-                                  recommend_on=core.calibration_frame)
+                                  recommend_on=core.calibration_frame, explainer=explainer)
     paths = write_report(evaluation, Path(out) if out else Catalog.of(config).report_dir("flat"))
     rate = lambda m: float(y[m].mean())  # noqa: E731
     return FlatResult(

@@ -54,6 +54,7 @@ class TrainResult:
     core: object = None  # pipeline.core.CoreResult: family, backtest, the periods each model saw
     training: dict = field(default_factory=dict)  # what the report says of it (evaluation.report.training_summary)
     datasets: dict = field(default_factory=dict)  # context -> (frame, source) the MLflow run logs with `log_input`
+    explainer: object = None  # the test slice with the held-out model behind its scores, for the report's factors and examples
 
 
 def fit_models(crm: Crm, config: Config) -> TrainResult:
@@ -90,7 +91,18 @@ def fit_models(crm: Crm, config: Config) -> TrainResult:
         left_out_test=training.left_out[training.left_out["as_of"] >= fitted.split.test_start].reset_index(drop=True),
         core=fitted.core, training=training_summary(fitted.core, training.frame),
         datasets=_datasets(training, fitted, crm),
+        explainer=held_out_explainer(fitted, config),
     )
+
+
+def held_out_explainer(fitted, config: Config):
+    """Return the test slice with the held-out model and points scorer that scored it, worded as scoring words reasons."""
+    from leadscore.features.registry import all_features
+    from leadscore.pipeline.evaluation.explained import Explainer
+
+    held = fitted.core.holdout
+    return Explainer(fitted.test_frame, fitted.test, held.model, held.points, {f.name: f for f in all_features(config.for_features)},
+                     config.scoring.reason_labels, config.scoring.reasons_per_lead)
 
 
 def _datasets(training, fitted, crm: Crm) -> dict:
@@ -117,7 +129,7 @@ def train(data, config: Config, promote: bool = False, crm: Crm | None = None) -
     result = fit_models(crm, config)
     evaluation = evaluate_scorers(result.test_frame, config, rule_thresholds(result.core.holdout.points), result.left_out_test,
                                   backtest=result.core.backtest, training=result.training,
-                                  recommend_on=result.core.calibration_frame)
+                                  recommend_on=result.core.calibration_frame, explainer=result.explainer)
     evaluation.fitted_table = result.fitted_table
     evaluation.handoff = handoff_for(crm, result.test_frame, config, handoff_candidates(result, config))
     evaluation.window["label"] = config.label.describe(config.windows.horizon_days)

@@ -1,7 +1,9 @@
 """Assemble the evaluation of both scorers and write it as HTML, Markdown and JSON.
 
 The HTML is self-contained (plots embedded as PNG), so a RevOps reader can open the file
-from an email or a shared drive. No lead-level personal data is written: only aggregates.
+from an email or a shared drive. No lead-level personal data is written: aggregates, and a
+few example leads (`evaluation.explained`) named by letter, shown only with their scores,
+outcome and reasons, never a lead id or a lead column.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from leadscore.pipeline.config import Config
 from leadscore.pipeline.evaluation import plots
 from leadscore.pipeline.evaluation.decision import headline, months_between, same_volume
+from leadscore.pipeline.evaluation.explained import Explainer, explain
 from leadscore.pipeline.evaluation.figures import calibration_by_range, conversion_by, gains_by_decile, reliability, side_by_side_metrics, slice_quality
 from leadscore.pipeline.evaluation.population import population_groups, population_line
 from leadscore.pipeline.evaluation.thresholds import ThresholdAudit, audit_threshold
@@ -53,6 +56,7 @@ class Evaluation:
     headline: str = ""
     calibration_by_range: str = ""  # the model's calibration in words, range by range of the score
     about: dict = field(default_factory=dict)  # model version, champion status, generation time (`describe_model` fills the first two)
+    explained: dict | None = None  # the top factors and anonymised example leads (`explained.explain`), when an explainer was given
 
     def describe_model(self, version: str | None, champion: bool | None, reason: str = "") -> None:
         """Record which registered version this report judges and whether it is champion (known once it is registered)."""
@@ -74,12 +78,13 @@ class Evaluation:
             **({"handoff": _clean(self.handoff.to_dict())} if self.handoff is not None else {}),
             "backtest": [] if self.backtest is None else _clean(frame(self.backtest)), "training": _clean(self.training),
             "headline": self.headline, "same_volume": _clean(frame(self.comparison)), "about": _clean(self.about),
+            **({"explained": _clean(self.explained)} if self.explained else {}),
         }
 
 
 def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[str, float],
                      left_out: pd.DataFrame | None = None, backtest: pd.DataFrame | None = None,
-                     training: dict | None = None, flat: dict | None = None,
+                     training: dict | None = None, flat: dict | None = None, explainer: Explainer | None = None,
                      recommend_on: pd.DataFrame | None = None) -> Evaluation:
     """Evaluate model and points table on the same held-out snapshots (one row per snapshot).
 
@@ -90,10 +95,11 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     `rule_thresholds` holds the points table's cut-offs: {"MQL": ..., "hot": ...}; `left_out`
     the labelled snapshots of the same period the population rule left out (reported as a group);
     `backtest` the per-fold figures and `training` what the training core decided
-    (`training_summary`), both shown beside the held-out figures when given. `recommend_on` holds
-    the calibration slice scored like `frame` (the period just before the test one): each
-    threshold's recommended cut is chosen there and reported on `frame`, so it is not tuned on
-    the leads it is judged on.
+    (`training_summary`), both shown beside the held-out figures when given; `explainer` the
+    held-out rows with the model and points scorer behind them, for the top factors and the
+    example leads (`evaluation.explained`). `recommend_on` holds the calibration slice scored
+    like `frame` (the period just before the test one): each threshold's recommended cut is
+    chosen there and reported on `frame`, so it is not tuned on the leads it is judged on.
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -134,6 +140,7 @@ def evaluate_scorers(frame: pd.DataFrame, config: Config, rule_thresholds: dict[
     months = None if flat else months_between(frame["as_of"].min(), frame["as_of"].max())
     evaluation.headline = headline(evaluation.comparison, months)
     evaluation.calibration_by_range = calibration_by_range(curves["model"])
+    evaluation.explained = explain(explainer, config.grades.hot, config.model.seed) if explainer is not None else None
     evaluation.about = {"generated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"), "version": None, "champion": None}
     evaluation.images = {
         "reliability": plots.reliability_plot(curves), "gains": plots.gains_plot(gains),
@@ -195,11 +202,35 @@ def markdown_summary(e: Evaluation) -> str:
         rec += f" {a.ties}" if a.ties and a.recommended_threshold is not None else ""
         lines.append(f"| {a.scorer} | {a.name} ≥ {a.threshold:.4g} {a.unit} | {a.share_passed:.1%} | {a.conversion:.1%} | "
                      f"{a.recall:.1%} | {a.not_ready:,} | {'**yes**: ' + '; '.join(a.problems) if a.over_generous else 'no'} | {rec} |")
+    if e.explained:
+        lines += _explained_lines(e.explained, e.window)
     if e.fitted_table:
         from leadscore.pipeline.evaluation.fitted_table import markdown_lines
 
         lines += markdown_lines(e.fitted_table)
     return "\n".join(lines) + "\n"
+
+
+def _explained_lines(explained: dict, window: dict) -> list[str]:
+    """Return the top factors and the example leads as Markdown: what moves the model's scores, on leads a reader can picture."""
+    rows = "rows" if window.get("flat") else "lead-snapshots"
+    lines = ["", "## What moves the model's scores", "",
+             f"Mean absolute contribution to the log-odds of a win over {explained['explained_rows']:,} of the "
+             f"{explained['rows']:,} test {rows} (0.69 doubles or halves the odds), the share of them each factor raises and lowers, "
+             "and which of its values push up (pushes are measured from the average lead the model learned from).",
+             *(["", explained["scope"]] if explained["scope"] else []), "",
+             "| factor | mean absolute contribution | raises | lowers | direction |", "|---|---:|---:|---:|---|"]
+    lines += [f"| {f['label']} | {f['mean_abs']:.3f} | {f['raises']:.0%} | {f['lowers']:.0%} | {f['direction']} |"
+              for f in explained["factors"]]
+    outcome = "" if window.get("flat") else f" within {window['horizon_days']} days"
+    lines += ["", "## Example leads", "", "| lead | shown as | model | grade | segment | points | points segment | outcome |",
+              "|---|---|---:|---|---|---:|---|---|"]
+    lines += [f"| {x['name']} | {x['why_shown']} | {x['probability']:.1%} | {x['grade']} | {x['segment']} | {x['points']:.0f} | "
+              f"{x['points_segment']} | {'won' if x['won'] else 'not won'}{outcome} |" for x in explained["examples"]]
+    for x in explained["examples"]:
+        lines += ["", f"**{x['name']}**: model up: {'; '.join(x['reasons_model_up']) or '—'}. "
+                      f"Model down: {'; '.join(x['reasons_model_down']) or '—'}. Points: {'; '.join(x['reasons_rule']) or '—'}."]
+    return lines
 
 
 def training_summary(core, frame: pd.DataFrame) -> dict:

@@ -55,3 +55,31 @@ def test_missing_columns_and_a_single_outcome_are_clear_errors(tmp_path):
     config = load_config(flat={"path": str(table), "outcome_column": "y", "explicit": ["age"]})
     with pytest.raises(InsufficientDataError, match="column 'y' holds a single value"):
         read_flat_table(config.flat)
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "logistic"])
+def test_a_flat_reports_factors_and_example_leads_come_from_its_held_out_model_and_name_no_row(tmp_path, family):
+    import json
+    import re
+
+    from leadscore.pipeline.evaluation.explained import choose_examples
+
+    from .flat_exports import flat_section, lead_export, write_export
+
+    export = lead_export()
+    path, table = write_export(tmp_path, export)
+    config = load_config(workdir=str(tmp_path / "work"), flat=flat_section(path, table), model={"families": [family]})
+    result = train_flat(config, out=tmp_path / "report")
+    explained = json.loads(result.report_paths["json"].read_text())["explained"]
+    held_out = result.core.test_frame  # the backtest's fold models are not kept: the examples are the held-out model's
+    assert explained["rows"] == len(held_out) == result.split["test_rows"] and explained["scope"]
+    factors = {f["feature"]: f for f in explained["factors"]}
+    assert set(factors) == {"age", "job", "visits"} and factors["visits"]["direction"] == "more raises the score"
+    assert factors["job"]["label"] == "Job" and factors["job"]["direction"].startswith(("highest for Student", "highest for Retired"))
+    picks = choose_examples(held_out, config.grades.hot)
+    assert [x["probability"] for x in explained["examples"]] == held_out["model_proba"].iloc[[i for _, i in picks]].tolist()
+    html = result.report_paths["html"].read_text()
+    assert 'id="example-leads"' in html and "snapshot" not in html.lower()
+    for kind in ("html", "markdown", "json"):
+        text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", result.report_paths[kind].read_text())  # base64 holds any short id by chance
+        assert not [lead for lead in export["lead"] if lead in text], kind
