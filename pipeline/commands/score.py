@@ -98,7 +98,7 @@ def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine
         out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,
-                   held_out=held_out, log=log, show_progress=not (log.is_json or log.quiet))
+                   held_out=held_out, log=log)
     if summary_path is not None:
         write_text(json.dumps(summary(result), indent=2) + "\n", summary_path)
     if log.is_json:
