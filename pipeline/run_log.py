@@ -22,9 +22,11 @@ import json
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Literal
 
 LOG_FORMATS = ("text", "json")
@@ -198,7 +200,8 @@ def run_log(log_format: LogFormat, quiet: bool, stage: str) -> Iterator[RunLog]:
         elif quiet:
             out.quiet = True
         try:
-            yield log
+            with _library_warnings(log, stage):
+                yield log
         except Exception as exc:
             if log.is_json:
                 log.event(stage, "error", "error", error=type(exc).__name__, message=str(exc))
@@ -209,6 +212,30 @@ def run_log(log_format: LogFormat, quiet: bool, stage: str) -> Iterator[RunLog]:
             writer.close_line()
         for console, file, soft_wrap, quiet_before in saved:
             console._file, console.soft_wrap, console.quiet = file, soft_wrap, quiet_before
+
+
+_CHATTY_LIBRARIES = ("pyspark", "py4j")
+"""Libraries whose Python warnings speak of the library, not of the run (pyspark's about pandas 3 support)."""
+
+
+@contextlib.contextmanager
+def _library_warnings(log: RunLog, stage: str) -> Iterator[None]:
+    """Send the Python warnings of `_CHATTY_LIBRARIES` to the run log, at debug level, instead of stderr.
+
+    A cron log would otherwise hold the same library notice on every run; JSON mode keeps it as a
+    `library_warning` event (left out with --quiet), text mode drops it. Other warnings print as before.
+    """
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not set(_CHATTY_LIBRARIES) & set(Path(filename).parts):
+                return shown(message, category, filename, lineno, file, line)
+            log.event(stage, "library_warning", "debug", category=category.__name__, message=str(message),
+                      source=f"{filename}:{lineno}")
+
+        warnings.showwarning = show
+        yield
 
 
 def _moment(seconds: float) -> str:
