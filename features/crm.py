@@ -58,6 +58,15 @@ class Crm:
 
         return build_features(self, snapshots, settings)
 
+    def query_progress(self) -> float | None:
+        """Return the share (0 to 1) of the running query done, or None when none runs or DuckDB cannot tell.
+
+        Safe to call from another thread while `features` runs, so a caller can show a long
+        feature query moving instead of a bar stuck at zero.
+        """
+        share = self.con.query_progress()
+        return None if share < 0 else min(share / 100, 1.0)
+
     def table(self, name: str) -> pd.DataFrame:
         """Return one of the tables (the three, or the optional lifecycle) as a pandas frame (for small data and tests)."""
         if name not in {"leads", "activities", "opportunities", "lifecycle"}:

@@ -25,7 +25,9 @@ def connect(config: EngineSettings | None = None, database: str = ":memory:", re
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
     try:
-        con.execute("SET enable_progress_bar = false")
+        # tracked, never printed: `Crm.query_progress` reads it so the caller's own bar moves during a long query
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET enable_progress_bar = true")
     except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses to touch the setting at all
         pass
     if config.temp_directory:

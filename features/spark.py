@@ -39,8 +39,22 @@ from leadscore.features.settings import EngineSettings, FeatureSettings
 from leadscore.features.validation import activity_type_sql, check_required_columns
 
 
+LOG4J2_CONFIG = Path(__file__).parent / "conf" / "spark-log4j2.properties"
+"""The Spark JVM's logging: errors only, on stderr (see the file)."""
+
+_PANDAS_SUPPORT_NOTE = "PySpark does not yet fully support"
+"""The start of pyspark's FutureWarning about pandas 3, which its Python workers repeat on each task."""
+
+
 def spark_session(engine: EngineSettings):
-    """Return a Spark session on `engine.spark_master`, in UTC (a clear error if pyspark is missing)."""
+    """Return a Spark session on `engine.spark_master`, in UTC, that keeps a scheduler's log clean (a clear error if pyspark is missing).
+
+    A session this call starts runs its JVM with `LOG4J2_CONFIG` (errors only, from the first
+    line: the hostname and native-hadoop warnings come before any context exists, so only a
+    configuration read at JVM start stops them), draws no stage progress bars, and its Python
+    workers leave out pyspark's pandas-support FutureWarning. The log level is set to ERROR on
+    a session that already existed too.
+    """
     import os
     import sys
 
@@ -51,9 +65,15 @@ def spark_session(engine: EngineSettings):
         from pyspark.sql import SparkSession
     except ImportError:
         raise BadInputError("engine 'spark' needs pyspark: pip install 'leadscore[spark]' (and Java 17)") from None
-    return (SparkSession.builder.master(engine.spark_master).appName("leadscore")
-            .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "8").getOrCreate())
+    session = (SparkSession.builder.master(engine.spark_master).appName("leadscore")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J2_CONFIG.as_uri()}")
+               .config("spark.executorEnv.PYTHONWARNINGS", f"ignore:{_PANDAS_SUPPORT_NOTE}:FutureWarning")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def spark_sql(settings: FeatureSettings) -> str:

@@ -93,7 +93,7 @@ def run_demo(config: Config, leads: int = 50_000, seed: int = 42, months: int = 
     today = scoring_date(None, crm.data_end, crm.source)
     past = [today - pd.Timedelta(days=days) for days in PAST_RUNS_DAYS]
     for as_of in past:  # a backfill: the deployed model learned these dates' outcomes, the held-out one had not
-        score(None, as_of, config, crm=crm, show_progress=False, held_out=True)
+        score(None, as_of, config, crm=crm, held_out=True)
     scored = score(None, None, config, crm=crm)
     say(f"5/6 scored {scored.counts['leads']:,} open leads as of {scored.frame['as_of'].iloc[0]:%Y-%m-%d} with the champion "
         f"({scored.counts.get('segment_hot', 0):,} hot, {scored.counts.get('segment_nurture', 0):,} nurture), and at "

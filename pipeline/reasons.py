@@ -6,7 +6,7 @@ that need them: the top share by probability and every lead either scorer calls 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,8 +55,14 @@ REASON_COLUMNS: tuple[str, ...] = ("reasons_model_up", "reasons_model_down", "re
 REASON_SEPARATOR = "; "
 
 
+REASON_SLICE = 500
+"""Leads explained per call of the model's contributions: small enough that a progress bar moves
+(a few tenths of a second each), large enough that the per-call cost stays negligible."""
+
+
 def add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: ModelBundle, registry: dict,
-                top_share: float, per_lead: int, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                top_share: float, per_lead: int, labels: Mapping[str, str] | None = None,
+                progress: Callable[..., None] | None = None) -> pd.DataFrame:
     """Return `frame` with reasons (lists of text) for the leads that need them; the rest get empty lists.
 
     Model reasons (LightGBM contributions, the costly part) go to the model's top share and
@@ -64,7 +70,8 @@ def add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: Mo
     table calls hot, so each hot call comes with the reasons of the scorer that made it.
     `candidates` holds the feature rows of those leads (see `ReasonCandidates`); `registry`
     maps feature names to their declarations, whose words the model reasons use, and
-    `labels` names category values as Sales reads them.
+    `labels` names category values as Sales reads them. `progress(done, total)` hears how many
+    leads have their model reasons, slice by slice (`REASON_SLICE`).
     """
     n_top = top_count(len(frame), top_share)
     top = set(frame.nlargest(n_top, "probability")["lead_id"]) if n_top else set()
@@ -76,10 +83,23 @@ def add_reasons(frame: pd.DataFrame, candidates: pd.DataFrame | None, bundle: Mo
         columns["reasons_rule"][needs] = _as_cells(bundle.points.reasons(features, top=per_lead))
         if model_needs.any():
             X = features.loc[model_needs[needs], bundle.feature_names]
-            model_reasons = reasons_from_contributions(bundle.model.contributions(X), X, registry, top=per_lead, labels=labels)
-            columns["reasons_model_up"][model_needs] = _as_cells(model_reasons["reasons_up"])
-            columns["reasons_model_down"][model_needs] = _as_cells(model_reasons["reasons_down"])
+            up, down = _model_reasons(X, bundle, registry, per_lead, labels, progress or (lambda done, total=None: None))
+            columns["reasons_model_up"][model_needs] = _as_cells(up)
+            columns["reasons_model_down"][model_needs] = _as_cells(down)
     return frame.assign(**columns)
+
+
+def _model_reasons(X: pd.DataFrame, bundle: ModelBundle, registry: dict, per_lead: int, labels, progress) -> tuple[list, list]:
+    """Return the model's reasons up and down for each row of `X`, slice by slice so `progress` hears each one."""
+    up, down = [], []
+    progress(0, len(X))
+    for start in range(0, len(X), REASON_SLICE):
+        rows = X.iloc[start:start + REASON_SLICE]
+        reasons = reasons_from_contributions(bundle.model.contributions(rows), rows, registry, top=per_lead, labels=labels)
+        up += list(reasons["reasons_up"])
+        down += list(reasons["reasons_down"])
+        progress(start + len(rows), len(X))
+    return up, down
 
 
 def joined_reasons(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ bytes. This module is the wiring; the scoring is `pipeline.scoring`, the reasons
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from leadscore.features.snapshots import scoring_snapshots
 from leadscore.models.bundle import ModelBundle
 from leadscore.pipeline.catalog import Catalog, engine_settings
 from leadscore.pipeline.config import Config
-from leadscore.pipeline.console import err, progress_bar
+from leadscore.pipeline.console import err, polling
 from leadscore.pipeline.drift import DriftReference, DriftTally, drift_counts, drifted
 from leadscore.pipeline.errors import BadInputError, SchemaMismatchError
 from leadscore.pipeline.history import previous_run, record_scores, with_trend
@@ -57,7 +58,7 @@ class ScoreResult:
 
 def score(data, as_of, config: Config, model: str | None = None, out: str | Path | None = None,
           db_url: str | None = None, db_table: str = "lead_scores", fail_on_drift: bool = False,
-          crm: FeatureEngine | None = None, show_progress: bool = True, log_to_mlflow: bool = True,
+          crm: FeatureEngine | None = None, log_to_mlflow: bool = True,
           history: bool = True, held_out: bool = False, log: RunLog = NO_LOG) -> ScoreResult:
     """Score every lead open at `as_of`; write `out` (Parquet or CSV) and optionally upsert into a database.
 
@@ -70,7 +71,8 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
 
     `out` and the database are checked before the model or the data is loaded, so a typo
     fails in a second; a run that fails replaces neither the scores nor the database rows.
-    `log` receives an event per stage, with its counts and duration (`pipeline.run_log`).
+    `log` shows each stage as it runs and reports it as it ends, with its counts and duration
+    (`pipeline.run_log`); the default shows nothing.
     """
     from leadscore.features.loaders import load_crm
     from leadscore.pipeline.crm_settings import fit_to_crm
@@ -80,40 +82,45 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
         check_frame_target(out)
     sink = open_sink(db_url, db_table)
     try:
-        bundle, model_name, model_version, config = resolve_model(config, model)
-        if bundle.manifest.get("flat"):
-            raise SchemaMismatchError(f"model {model_name} v{model_version} was trained on a flat export, not a CRM history; "
-                                      "score its rows with `leadscore flat score`")
-        bundle = bundle.held_out() if held_out else bundle
-        log.event("model", "loaded", model=model_name, version=model_version, scorer=bundle.scorer,
-                  seconds=round(time.perf_counter() - started, 3))
-        step = time.perf_counter()
-        crm = crm or load_crm(data, engine_settings(config))
-        as_of = scoring_date(as_of, crm.data_end, crm.source)
-        log.event("load", "validated", source=str(crm.source), data_end=str(crm.data_end), as_of=str(as_of.date()),
-                  **{k: v for k, v in getattr(crm, "summary", {}).items() if k.endswith("_rows")},
-                  seconds=round(time.perf_counter() - step, 3))
+        with log.stage("model", "loaded", "loading the model") as end:
+            bundle, model_name, model_version, config = resolve_model(config, model)
+            if bundle.manifest.get("flat"):
+                raise SchemaMismatchError(f"model {model_name} v{model_version} was trained on a flat export, not a CRM history; "
+                                          "score its rows with `leadscore flat score`")
+            bundle = bundle.held_out() if held_out else bundle
+            end.report(f"{model_name} v{model_version} ({bundle.scorer})", model=model_name, version=model_version,
+                       scorer=bundle.scorer)
+        with log.stage("load", "validated", f"reading and validating {data or crm.source}") as end:
+            crm = crm or load_crm(data, engine_settings(config))
+            as_of = scoring_date(as_of, crm.data_end, crm.source)
+            sizes = {k: v for k, v in getattr(crm, "summary", {}).items() if k.endswith("_rows")}
+            end.report(_sizes_text(sizes) or str(crm.source), source=str(crm.source), data_end=str(crm.data_end),
+                       as_of=str(as_of.date()), **sizes)
         seen_until = bundle.outcomes_seen_until()
         warn_if_in_sample(as_of, seen_until, bundle.scorer)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)
         with exclusive(out):
             # under the lock, as every query of the CRM's one connection: a second run for this output waits here
             config = fit_to_crm(config, crm, model=f"{model_name} v{model_version}")
-            frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, show_progress, log)
+            frame, drift, left_out = _score_open_leads(crm, as_of, bundle, config, log)
             catalog = Catalog.of(config)
             if history:
                 frame = with_trend(frame, previous_run(catalog, as_of, model_name), config.scoring.trend_steady_points)
             frame = as_output(frame, model_name, model_version)
             exceeded = drifted(drift)
-            log.event("drift", "checked", level="warning" if exceeded else "info", largest_psi=round(float(drift["psi"].iloc[0]), 4),
-                      largest=str(drift["name"].iloc[0]), **drift_counts(drift), beyond_limit=exceeded,
-                      psi_warn=config.scoring.drift.psi_warn, psi_fail=config.scoring.drift.psi_fail)
-            step = time.perf_counter()
-            publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
-            log.event("write", "written", path=str(out), rows=len(frame), database=sink is not None,
-                      seconds=round(time.perf_counter() - step, 3))
+            with log.stage("drift", "checked", "checking drift") as end:
+                end.report(f"largest PSI {float(drift['psi'].iloc[0]):.3f} ({drift['name'].iloc[0]})",
+                           level="warning" if exceeded else "info", largest_psi=round(float(drift["psi"].iloc[0]), 4),
+                           largest=str(drift["name"].iloc[0]), **drift_counts(drift), beyond_limit=exceeded,
+                           psi_warn=config.scoring.drift.psi_warn, psi_fail=config.scoring.drift.psi_fail)
+            with log.stage("write", "written", f"writing {out}") as end:
+                publish(frame, drift, out, sink, config.scoring.drift.psi_fail, stop_for=exceeded if fail_on_drift else [])
+                end.report(f"{len(frame):,} rows to {out}" + (" and the database" if sink is not None else ""),
+                           path=str(out), rows=len(frame), database=sink is not None)
             if history:
-                record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until, bundle.label)
+                with log.stage("history", "recorded", "recording the score history") as end:
+                    record_scores(frame, catalog, config.scoring.history_days, bundle.scorer, seen_until, bundle.label)
+                    end.report(f"{len(frame):,} leads", rows=len(frame))
     finally:
         if sink is not None:
             sink.close()
@@ -122,8 +129,19 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
     if exceeded:
         err.print(f"[yellow]warning:[/] population drift beyond psi {config.scoring.drift.psi_fail:g} in {', '.join(exceeded[:8])}")
     if log_to_mlflow:
-        result.run_id = _log_scoring_run(result, as_of, config)
+        with log.stage("tracking", "logged", "logging the run to MLflow") as end:
+            result.run_id = _log_scoring_run(result, as_of, config)
+            end.report(f"MLflow run {result.run_id}", run_id=result.run_id)
     return result
+
+
+def _sizes_text(sizes: dict) -> str:
+    """Return table sizes as a line says them: "50,000 leads, 4,316,436 activities".
+
+    >>> _sizes_text({"leads_rows": 50000, "activities_rows": 4316436})
+    '50,000 leads, 4,316,436 activities'
+    """
+    return ", ".join(f"{n:,} {name.removesuffix('_rows')}" for name, n in sizes.items())
 
 
 def warn_if_in_sample(as_of: pd.Timestamp, seen_until: pd.Timestamp | None, scorer: str) -> None:
@@ -140,8 +158,7 @@ def warn_if_in_sample(as_of: pd.Timestamp, seen_until: pd.Timestamp | None, scor
               "to judge the model on them")
 
 
-def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, show_progress: bool,
-                      log: RunLog = NO_LOG):
+def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBundle, config: Config, log: RunLog = NO_LOG):
     """Return the scores, with reasons, of every lead of the population open at `as_of`, the drift report of
     their features, and how many open leads the population rule left out (said on the console)."""
     opened = scoring_snapshots(crm, as_of)
@@ -151,13 +168,14 @@ def _score_open_leads(crm: FeatureEngine, as_of: pd.Timestamp, bundle: ModelBund
         raise BadInputError(f"{crm.source}: no open lead at {as_of.date()}{outside}: nothing to score")
     if why:
         err.print(why)
-    frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, show_progress, log)
-    step = time.perf_counter()
-    frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config.for_features)},
-                        config.scoring.reasons_top_share, config.scoring.reasons_per_lead, config.scoring.reason_labels)
-    log.event("reasons", "explained", leads_with_model_reasons=int((frame["reasons_model_up"].map(len) > 0).sum()),
-              leads_with_rule_reasons=int((frame["reasons_rule"].map(len) > 0).sum()),
-              seconds=round(time.perf_counter() - step, 3))
+    frame, tally, candidates = _score_in_chunks(crm, snapshots, bundle, config, log)
+    with log.stage("reasons", "explained", "explaining scores", total=0, unit="leads") as end:
+        frame = add_reasons(frame, candidates, bundle, {f.name: f for f in all_features(config.for_features)},
+                            config.scoring.reasons_top_share, config.scoring.reasons_per_lead, config.scoring.reason_labels,
+                            progress=end.progress)
+        model_reasons, rule_reasons = (int((frame[c].map(len) > 0).sum()) for c in ("reasons_model_up", "reasons_rule"))
+        end.report(f"{model_reasons:,} leads with model reasons, {rule_reasons:,} with points-table reasons",
+                   leads_with_model_reasons=model_reasons, leads_with_rule_reasons=rule_reasons)
     if PIPELINE_FLAG in snapshots.columns:
         flags = snapshots[["lead_id", PIPELINE_FLAG]].assign(lead_id=snapshots["lead_id"].astype(frame["lead_id"].dtype))
         frame = frame.merge(flags, on="lead_id", how="left", validate="one_to_one")
@@ -174,30 +192,44 @@ def _log_scoring_run(result: ScoreResult, as_of: pd.Timestamp, config: Config) -
                                     model_name=result.model_name, model_version=result.model_version)
 
 
-def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, show_progress: bool,
-                     log: RunLog = NO_LOG):
+def _score_in_chunks(crm: FeatureEngine, snapshots: pd.DataFrame, bundle: ModelBundle, config: Config, log: RunLog = NO_LOG):
     """Build features and score chunk by chunk; return the scores, the drift tally and the reason candidates.
 
     The candidates are the feature rows of every lead that may need reasons (see
-    `ReasonCandidates`), kept as the chunks go so that no feature is built twice.
+    `ReasonCandidates`), kept as the chunks go so that no feature is built twice. At a
+    terminal the bar moves within a chunk too, with the feature query's share done (a chunk
+    is one query, and one chunk is usually every lead).
     """
     tally = DriftTally(DriftReference.from_dict(bundle.manifest["drift_reference"]), config.grades.hot)
     candidates = ReasonCandidates(top_count(len(snapshots), config.scoring.reasons_top_share))
     parts = []
     size = config.scoring.chunk_size
+    chunks = -(-len(snapshots) // size)
     started = time.perf_counter()
-    with progress_bar("scoring", "leads", len(snapshots), show_progress) as advance:
+    with log.stage("score", "scored", "scoring", total=len(snapshots), unit="leads") as end:
         for chunk, start in enumerate(range(0, len(snapshots), size), start=1):
-            features = crm.features(snapshots.iloc[start:start + size], config.for_features)
+            rows = snapshots.iloc[start:start + size]
+            with _query_progress(crm, lambda share: end.progress(start + share * len(rows)), log.shows_live):
+                features = crm.features(rows, config.for_features)
             bundle.check_schema(features, f"features built from {crm.source}")
             part = score_rows(features, bundle, config.grades)
             parts.append(part)
             candidates.add(features, part["probability"].to_numpy(), called_hot(part).to_numpy())
             tally.add(features[bundle.feature_names], part["probability"].to_numpy())
-            advance(len(part))
-            log.event("score", "chunk", chunk=chunk, chunks=-(-len(snapshots) // size), leads_done=start + len(part),
+            end.progress(start + len(part))
+            log.event("score", "chunk", chunk=chunk, chunks=chunks, leads_done=start + len(part),
                       leads=len(snapshots), seconds=round(time.perf_counter() - started, 3))
+        end.report(f"{len(snapshots):,} leads ({chunks:,} chunk{'s' if chunks > 1 else ''})",
+                   leads=len(snapshots), chunks=chunks, chunk_size=size)
     return pd.concat(parts, ignore_index=True), tally, candidates.frame
+
+
+def _query_progress(crm: FeatureEngine, report, show: bool):
+    """Report the engine's running query's share done while the block runs, when shown and the engine can tell."""
+    read = getattr(crm, "query_progress", None)
+    if not show or read is None:
+        return contextlib.nullcontext()
+    return polling(read, lambda share: share is not None and report(share))
 
 
 def summary(result: ScoreResult) -> dict:

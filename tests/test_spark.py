@@ -262,3 +262,27 @@ def test_spark_names_a_folder_it_cannot_read_instead_of_a_traceback(spark, tmp_p
     (tmp_path / "leads.csv").write_text("lead_id,created_at\nL1,2025-01-01\n")  # an export as CSV: Spark reads Parquet
     with pytest.raises(BadInputError, match=r"leads.*Spark cannot read table 'leads'.*Parquet parts"):
         register_parquet(spark, tmp_path)
+
+
+def test_a_spark_run_writes_only_its_stage_lines_to_a_redirected_stderr(small_crm, tmp_path):
+    """A cron log of `features --engine spark` holds no JVM WARN/INFO lines, no stage bars and no pyspark warnings.
+
+    A process of its own: the lines to keep out come as the JVM starts, before any context exists,
+    and the module's session has started its JVM already.
+    """
+    import re
+    import subprocess
+    import sys
+
+    folder, _, _ = small_crm
+    run = subprocess.run([sys.executable, "-m", "leadscore.pipeline.cli", "features", "--engine", "spark", "--data", str(folder),
+                          "--as-of", "2026-01-15", "--out", str(tmp_path / "f.parquet")],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert not [line for line in lines if re.search(r"\b(WARN|INFO)\b", line)], run.stderr
+    assert not [line for line in lines if "[Stage " in line or "\r" in line or "\x1b[" in line], run.stderr
+    assert not [line for line in lines if "log4j" in line or "log level" in line or "Warning" in line], run.stderr
+    stages = [line.split(":")[0] for line in lines if re.fullmatch(r"[a-z]+: .+ in \d+\.\d s", line)]
+    assert stages == ["load", "features", "write"], run.stderr
+    assert (tmp_path / "f.parquet").exists()

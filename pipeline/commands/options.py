@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import pandas as pd
+import typer
 
 from leadscore.pipeline.errors import BadInputError
 
@@ -23,3 +27,15 @@ def parse_date(option: str, value: str) -> pd.Timestamp:
     if moment is pd.NaT:  # pandas reads "", "NaT" and "nat" as a missing date without complaint
         raise BadInputError(f"{option} {value}: not a date (YYYY-MM-DD)")
     return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+class LogFormatChoice(str, Enum):
+    """The values of --log-format (see `pipeline.run_log`)."""
+
+    text = "text"
+    json = "json"
+
+
+LogFormatOption = Annotated[LogFormatChoice, typer.Option(
+    "--log-format", help="text (default: a line per stage on stderr) or json: one JSON object per line on stdout, nothing else.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (no progress, no summary).")]

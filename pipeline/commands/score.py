@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leadscore.pipeline.commands.options import parse_date
+from leadscore.pipeline.commands.options import LogFormatChoice, LogFormatOption, QuietOption, parse_date
 from leadscore.pipeline.commands.train import ConfigOption, WorkdirOption
 from leadscore.pipeline.config import load_config
 from leadscore.pipeline.console import err, out
@@ -27,22 +26,17 @@ Dates, --out and --db-url/--db-table are checked before any work. The database u
 is one transaction committed only after the files are written, so a run that fails
 replaces neither the file nor the table rows.
 
-For schedulers: --log-format json makes stdout one JSON object per line (ts, level,
-stage, event, counts, durations; every warning; the summary or the error last), --quiet
-leaves out the info level, and --summary-json FILE writes the run summary.
+For schedulers: each stage ends with one line on stderr ("load: 50,000 leads, ... in
+7.0 s"; a spinner or bar shows it running at a terminal only); --log-format json makes
+stdout one JSON object per line instead (ts, level, stage, event, started, seconds,
+counts; every warning; the summary or the error last), --quiet leaves out the debug and
+info levels, and --summary-json FILE writes the run summary.
 
 Exit codes: 0 ok; 1 the --db-url database cannot be reached or written (nothing
 replaced); 2 bad input (the message names file, column and rows); 3 model or
 feature-schema mismatch; 4 drift beyond limits with --fail-on-drift (output not replaced);
 5 tracking store unreachable.
 """
-
-
-class LogFormatChoice(str, Enum):
-    """The values of --log-format (see `pipeline.run_log`)."""
-
-    text = "text"
-    json = "json"
 
 
 def score_command(
@@ -57,9 +51,8 @@ def score_command(
     held_out: Annotated[bool, typer.Option("--held-out", help="Score with the model fitted before its test slice: for backfilling past dates the deployed model learned from, so monitoring can judge them.")] = False,
     config: ConfigOption = None,
     workdir: WorkdirOption = None,
-    log_format: Annotated[LogFormatChoice, typer.Option("--log-format", help="text (default) or json: one JSON object per line "
-                                                        "on stdout, nothing else.")] = LogFormatChoice.text,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (no progress, no summary).")] = False,
+    log_format: LogFormatOption = LogFormatChoice.text,
+    quiet: QuietOption = False,
     summary_json: Annotated[Path | None, typer.Option("--summary-json", help="Also write the run summary (counts, drift, "
                                                       "model, seconds) to this JSON file, atomically.")] = None,
 ) -> None:
@@ -74,31 +67,10 @@ def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine
     when = parse_date("--as-of", as_of) if as_of is not None else None
     cfg = load_config(config, workdir=str(workdir) if workdir else None, engine={"name": engine} if engine else None)
     if cfg.engine.name == "spark":
-        from leadscore.features.engines import open_engine
-        from leadscore.features.snapshots import scoring_snapshots
-        from leadscore.pipeline.catalog import Catalog, engine_settings
-        from leadscore.pipeline.crm_settings import fit_to_crm
-        from leadscore.pipeline.model_source import resolve_model
-        from leadscore.pipeline.scoring import population_to_score, scoring_date
-        from leadscore.pipeline.score import warn_if_in_sample
-        from leadscore.pipeline.spark_score import record_spark_history, score_spark
-
-        bundle, name, version, cfg = resolve_model(cfg, model)
-        bundle = bundle.held_out() if held_out else bundle
-        crm = open_engine(data, engine_settings(cfg))
-        cfg = fit_to_crm(cfg, crm, model=f"{name} v{version}")
-        when = scoring_date(when, crm.data_end, crm.source)
-        target = out_path or Catalog.of(cfg).spark_scores_dir
-        snapshots, why = population_to_score(scoring_snapshots(crm, when), cfg.population)
-        if why:
-            err.print(why)
-        warn_if_in_sample(when, bundle.outcomes_seen_until(), bundle.scorer)
-        score_spark(crm, bundle, snapshots, cfg, target)
-        record_spark_history(target, when, bundle, name, version, cfg)
-        out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
+        _score_on_spark(data, when, model, out_path, held_out, cfg, log)
         return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,
-                   held_out=held_out, log=log, show_progress=not (log.is_json or log.quiet))
+                   held_out=held_out, log=log)
     if summary_path is not None:
         write_text(json.dumps(summary(result), indent=2) + "\n", summary_path)
     if log.is_json:
@@ -108,6 +80,43 @@ def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine
 
 
 score_command.__doc__ = SCORE_HELP
+
+
+def _score_on_spark(data, when, model, out_path, held_out, cfg, log: RunLog) -> None:
+    """Score the open leads on Spark and record them in the score history, each step a stage of the run log."""
+    from leadscore.features.engines import open_engine
+    from leadscore.features.snapshots import scoring_snapshots
+    from leadscore.pipeline.catalog import Catalog, engine_settings
+    from leadscore.pipeline.crm_settings import fit_to_crm
+    from leadscore.pipeline.model_source import resolve_model
+    from leadscore.pipeline.scoring import population_to_score, scoring_date
+    from leadscore.pipeline.score import warn_if_in_sample
+    from leadscore.pipeline.spark_score import record_spark_history, score_spark
+
+    with log.stage("model", "loaded", "loading the model") as end:
+        bundle, name, version, cfg = resolve_model(cfg, model)
+        bundle = bundle.held_out() if held_out else bundle
+        end.report(f"{name} v{version} ({bundle.scorer})", model=name, version=version, scorer=bundle.scorer)
+    with log.stage("load", "registered", f"starting Spark and reading {data}") as end:
+        crm = open_engine(data, engine_settings(cfg))
+        cfg = fit_to_crm(cfg, crm, model=f"{name} v{version}")
+        when = scoring_date(when, crm.data_end, crm.source)
+        end.report(f"{crm.source}, data up to {crm.data_end:%Y-%m-%d}", source=str(crm.source), data_end=str(crm.data_end),
+                   as_of=str(when.date()))
+    target = out_path or Catalog.of(cfg).spark_scores_dir
+    with log.stage("population", "selected", "finding the open leads") as end:
+        snapshots, why = population_to_score(scoring_snapshots(crm, when), cfg.population)
+        end.report(f"{len(snapshots):,} open leads to score", leads=len(snapshots))
+    if why:
+        err.print(why)
+    warn_if_in_sample(when, bundle.outcomes_seen_until(), bundle.scorer)
+    with log.stage("score", "scored", "scoring on Spark") as end:
+        score_spark(crm, bundle, snapshots, cfg, target)
+        end.report(f"{len(snapshots):,} leads to {target}", leads=len(snapshots), path=str(target))
+    with log.stage("history", "recorded", "recording the score history") as end:
+        recorded = record_spark_history(target, when, bundle, name, version, cfg)
+        end.report(f"{recorded:,} leads", rows=recorded)
+    out.print(f"scored the open leads as of {when.date()} on Spark with {name} v{version}: {target}")
 
 
 

@@ -13,7 +13,7 @@ from leadscore.pipeline.score import score
 def test_the_next_nights_scoring_of_the_unchanged_crm_passes_fail_on_drift(trained, tmp_path):
     config, crm, _ = trained
     result = score(None, None, config, crm=crm, out=tmp_path / "scores.parquet", fail_on_drift=True,
-                   show_progress=False, log_to_mlflow=False, history=False)
+                   log_to_mlflow=False, history=False)
     assert result.drift_exceeded == []
     assert result.drift["psi"].max() < config.scoring.drift.psi_warn  # like with like: not even a watch
 
@@ -28,5 +28,5 @@ def test_a_crm_whose_tracking_stopped_two_months_ago_fails_fail_on_drift(trained
                              trained_crm.opportunities)
     with pytest.raises(DriftError, match="population drift beyond psi"):
         score(None, crm.data_end.normalize() + pd.Timedelta(days=1), config, crm=broken, out=tmp_path / "scores.parquet",
-              fail_on_drift=True, show_progress=False, log_to_mlflow=False, history=False)
+              fail_on_drift=True, log_to_mlflow=False, history=False)
     assert not (tmp_path / "scores.parquet").exists()

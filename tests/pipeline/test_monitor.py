@@ -125,7 +125,7 @@ def scored_history(trained, tmp_path_factory):
     config, crm, _ = trained
     own = _own_workdir(config, tmp_path_factory, "monitor")
     for as_of in PAST_DATES:
-        score(None, as_of, own, crm=crm, out=Path(own.workdir) / f"scores_{as_of}.parquet", show_progress=False,
+        score(None, as_of, own, crm=crm, out=Path(own.workdir) / f"scores_{as_of}.parquet",
               log_to_mlflow=False, held_out=True)
     return own, crm
 
@@ -164,7 +164,7 @@ def test_past_dates_scored_by_the_refitted_model_are_flagged_in_sample_and_never
     own = _own_workdir(config, tmp_path_factory, "in-sample")
     own = own.model_copy(update={"grades": own.grades.model_copy(update={"hot": 0.02, "nurture": 0.01}),
                                  "targets": own.targets.model_copy(update={"min_conversion_rate": 0.99})})
-    score(None, "2025-11-01", own, crm=crm, out=Path(own.workdir) / "past.parquet", show_progress=False, log_to_mlflow=False)
+    score(None, "2025-11-01", own, crm=crm, out=Path(own.workdir) / "past.parquet", log_to_mlflow=False)
     assert "these scores are in-sample" in capsys.readouterr().err
     result, paths, _ = run_monitor(None, own, crm=crm)  # a target no threshold meets, yet no alert: nothing is judged
     run = result.runs.iloc[0]

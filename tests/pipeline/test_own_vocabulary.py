@@ -78,7 +78,7 @@ def test_own_vocabulary_trains_evaluates_and_scores_without_and_with_declaration
     evaluation, paths = evaluate(None, config, crm=crm)
     assert paths
     as_of = pd.Timestamp(crm.data_end).normalize()
-    scored = score(None, as_of, config, crm=crm, out=tmp_path / "scores.parquet", show_progress=False, log_to_mlflow=False)
+    scored = score(None, as_of, config, crm=crm, out=tmp_path / "scores.parquet", log_to_mlflow=False)
     reasons = " ".join(scored.frame["reasons_model_up"].explode().dropna())
     # undeclared custom types explain themselves by their quoted raw names ("had 3 'Page view' events in the last 30 days")
     assert "' events " in reasons or "' event " in reasons

@@ -29,7 +29,7 @@ def test_a_reason_listed_as_raising_the_score_has_a_positive_contribution():
 
 def test_scored_reasons_have_no_garbled_words_and_are_lists_in_parquet_and_text_in_csv(trained, tmp_path):
     config, crm, _ = trained
-    result = score(None, AS_OF, config, crm=crm, out=tmp_path / "scores.parquet", show_progress=False, log_to_mlflow=False,
+    result = score(None, AS_OF, config, crm=crm, out=tmp_path / "scores.parquet", log_to_mlflow=False,
                    history=False)
     frame = pd.read_parquet(tmp_path / "scores.parquet")
     texts = [text for column in REASON_COLUMNS for reasons in frame[column] for text in reasons]
@@ -39,7 +39,7 @@ def test_scored_reasons_have_no_garbled_words_and_are_lists_in_parquet_and_text_
         assert not RAW_CODE.search(text), text
     assert any("minute" in t or "hour" in t for t in texts) or not any("second" in t for t in texts)
 
-    score(None, AS_OF, config, crm=crm, out=tmp_path / "scores.csv", show_progress=False, log_to_mlflow=False, history=False)
+    score(None, AS_OF, config, crm=crm, out=tmp_path / "scores.csv", log_to_mlflow=False, history=False)
     csv = pd.read_csv(tmp_path / "scores.csv", keep_default_na=False)
     first = result.frame["reasons_model_up"].map(len).idxmax()
     row = csv.loc[csv["lead_id"].astype(str) == str(result.frame.loc[first, "lead_id"])].iloc[0]

@@ -22,7 +22,7 @@ AS_OF = "2026-05-01"
 def _score(trained, out, **kwargs):
     config, crm, _ = trained
     kwargs.setdefault("history", False)  # the shared model's working folder is read-only: history tests have their own
-    return score(None, AS_OF, kwargs.pop("config", config), crm=crm, out=out, show_progress=False, log_to_mlflow=False, **kwargs)
+    return score(None, AS_OF, kwargs.pop("config", config), crm=crm, out=out, log_to_mlflow=False, **kwargs)
 
 
 def test_output_has_one_row_per_open_lead_with_reasons_for_the_top(trained, tmp_path):
