@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from bs4 import BeautifulSoup
 
 from leadscore.pipeline.config import load_config, with_settings
@@ -82,3 +83,24 @@ def test_the_report_says_where_a_cut_was_chosen_and_leaves_thresholds_that_meet_
     assert by_name[("points table", "hot")][7].get_text() == "no change needed"
     assert "chosen on the calibration slice" in paths["markdown"].read_text()
     assert any("(chosen on the calibration slice): on the test leads it passes" in line for line in evaluation.verdict)
+
+
+def _scored(seed: int, low_rate: float) -> pd.DataFrame:
+    """Scored leads: those at 0.7 win a fifth of the time, those at 0.4 at `low_rate`, the rest never."""
+    frame = tiny_frame(seed=seed)
+    rng = np.random.default_rng(seed)
+    proba = np.where(rng.random(len(frame)) < 0.05, 0.7, np.where(rng.random(len(frame)) < 0.05, 0.4, 0.1))
+    rate = np.select([proba >= 0.6, proba >= 0.3], [0.2, low_rate], 0.0)
+    return frame.assign(model_proba=proba, label=(rng.random(len(frame)) < rate).astype(int))
+
+
+@pytest.mark.parametrize("test_low_rate, offered", [(0.0, False), (0.40, True)])
+def test_a_looser_cut_is_offered_only_if_it_meets_the_target_on_the_test_leads(tmp_path, test_low_rate, offered):
+    calibration, test = _scored(1, 0.40), _scored(0, test_low_rate)  # at 0.4 calibration leads convert at 40%
+    config = with_settings(load_config(), {"targets": {"max_share_to_sales": 1.0}, "grades": {"hot": 0.6}})
+    evaluation = evaluate_scorers(test, config, THRESHOLDS, recommend_on=calibration)
+    model = evaluation.audits[2]
+    assert not model.over_generous and model.recommended_threshold == 0.4
+    rows = BeautifulSoup(write_report(evaluation, tmp_path)["html"].read_text(), "html.parser").select("#threshold-audit tr")[1:]
+    cell = rows[2].find_all("td")[7].get_text()
+    assert cell.startswith("could loosen to ≥ 0.4") if offered else cell == "no change needed", cell
