@@ -172,6 +172,47 @@ class MonitorConfig(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)  # a threshold is over-generous when its conversion's upper bound misses the target
 
 
+class SegmentConfig(_Strict):
+    """One segment: the leads its filter takes, with its own model and optional points table, targets and grades.
+
+    `where` is one condition or a list of conditions that must all hold (`pipeline.segment_filter`).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)  # part of the registered model's name
+    where: str | list[str]
+    points_table: str | None = None  # default: the top-level points_table
+    targets: TargetsConfig | None = None  # default: the top-level targets
+    grades: GradeConfig | None = None  # default: the top-level grades
+
+    @field_validator("where")
+    @classmethod
+    def _grammar(cls, value: str | list[str]) -> str | list[str]:
+        from leadscore.pipeline.segment_filter import parse_where
+
+        parse_where(value)  # a FilterError (a ValueError) names the condition and what is wrong with it
+        return value
+
+    @property
+    def conditions(self):
+        """Return the parsed conditions of `where`."""
+        from leadscore.pipeline.segment_filter import parse_where
+
+        return parse_where(self.where)
+
+
+class SegmentComparisonConfig(_Strict):
+    """When a segment's own model is said to pay: its AUC gain over the global model on the segment's test leads."""
+
+    min_test_wins: int = Field(30, ge=1)  # fewer wins among the segment's test snapshots: too small to tell, the global model scores it
+    bootstrap: int = Field(400, ge=50)  # paired resamples of the segment's test leads
+    confidence: float = Field(0.95, gt=0.5, lt=1)  # the interval of the AUC difference
+    seed: int = 0
+
+
+FALLBACK_SEGMENT = "fallback"
+"""The segment of leads no filter takes; the global model scores them."""
+
+
 class FlatSplit(_Strict):
     """How a flat export is cut into train, calibration and test rows.
 
@@ -312,6 +353,19 @@ class Config(_Strict):
     points_table: str | None = None  # path; default: the packaged models/conf/points.yaml
     rules: FitSettings = FitSettings()  # how `rules fit` (and training, when asked) fits a points table
     flat: FlatTableConfig | None = None
+    segments: list[SegmentConfig] = []  # a lead goes to the first segment whose filter it meets, else to the fallback (global) model
+    segment_comparison: SegmentComparisonConfig = SegmentComparisonConfig()
+
+    @field_validator("segments")
+    @classmethod
+    def _distinct_names(cls, value: list[SegmentConfig]) -> list[SegmentConfig]:
+        names = [s.name for s in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"segment names must differ: {', '.join(repeated)} repeated")
+        if FALLBACK_SEGMENT in names:
+            raise ValueError(f"'{FALLBACK_SEGMENT}' names the leads in no segment; give the segment another name")
+        return value
 
     @property
     def for_features(self) -> FeatureSettings:

@@ -27,10 +27,14 @@ _WEB_SECONDS_MEDIAN = np.array([35.0, 80.0, 180.0, 120.0])  # per open state
 
 
 def behaviour_events(runs: pd.DataFrame, persona: np.ndarray, rng: np.random.Generator,
-                     rates: dict[str, tuple[float, float, float, float]] = ACTIVITY_RATES) -> pd.DataFrame:
+                     rates: dict[str, tuple[float, float, float, float]] = ACTIVITY_RATES,
+                     own_rates: tuple[np.ndarray, dict] | None = None) -> pd.DataFrame:
     """Return lead-initiated events: lead, day (float, days since start), activity_type, value, asset_id.
 
     `rates` gives each type's expected events per day in each open state (default: the built-in types').
+    `own_rates` is (a mask of leads, rates per type) for a segment that behaves differently: the
+    masked leads' types listed there follow those rates instead; the draws are the same in number,
+    so the other leads' events do not move.
     """
     open_runs = runs[runs["state"].isin(OPEN_STATES)]
     lead = open_runs["lead"].to_numpy()
@@ -40,7 +44,10 @@ def behaviour_events(runs: pd.DataFrame, persona: np.ndarray, rng: np.random.Gen
     activity_scale = PERSONA_ACTIVITY[persona[lead]]
     parts = []
     for activity_type, per_state in rates.items():
-        rate = np.asarray(per_state)[state] * activity_scale * length
+        rate = np.asarray(per_state)[state]
+        if own_rates is not None and activity_type in own_rates[1]:
+            rate = np.where(own_rates[0][lead], np.asarray(own_rates[1][activity_type])[state], rate)
+        rate = rate * activity_scale * length
         counts = rng.poisson(rate)
         total = int(counts.sum())
         if total == 0:
@@ -79,8 +86,13 @@ def email_events(
     never_opens: np.ndarray,
     start: pd.Timestamp,
     rng: np.random.Generator,
+    own_email: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Return email_sent/open/click/bounce and unsubscribe events, campaign by campaign."""
+    """Return email_sent/open/click/bounce and unsubscribe events, campaign by campaign.
+
+    `own_email` is (a mask of leads, open probability per state, click-given-open per state) for a
+    segment that reads email differently; the draws are the same in number either way.
+    """
     n, days = states.shape
     stopped = np.zeros(n, dtype=bool)
     parts = []
@@ -96,9 +108,13 @@ def email_events(
         delivered = recipients[~bounced]
         d_state = st[~bounced]
         d_time = send_time[~bounced]
-        opened = (~never_opens[delivered]) & (rng.random(len(delivered)) < OPEN_PROBABILITY[d_state])
+        p_open, p_click = OPEN_PROBABILITY[d_state], CLICK_GIVEN_OPEN[d_state]
+        if own_email is not None:
+            own = own_email[0][delivered]
+            p_open, p_click = np.where(own, own_email[1][d_state], p_open), np.where(own, own_email[2][d_state], p_click)
+        opened = (~never_opens[delivered]) & (rng.random(len(delivered)) < p_open)
         open_time = d_time + rng.exponential(0.3, len(delivered))
-        clicked = opened & (rng.random(len(delivered)) < CLICK_GIVEN_OPEN[d_state])
+        clicked = opened & (rng.random(len(delivered)) < p_click)
         click_time = open_time + rng.exponential(0.01, len(delivered))
         unsub_p = UNSUBSCRIBE_PROBABILITY[d_state] * PERSONA_UNSUBSCRIBE[persona[delivered]]
         unsubscribed = rng.random(len(delivered)) < unsub_p

@@ -50,18 +50,25 @@ class SyntheticCrm:
     settings: dict = field(default_factory=lambda: SETTINGS)
 
 
+SEGMENTS: tuple[str, ...] = ("none", "events")
+"""How the generated leads' behaviour differs by segment: not at all, or `events`: leads at companies of
+`personas.EVENT_BUYER_MIN_COMPANY_SIZE` people or more show intent at events and webinars, not in
+email or on the web (`personas.EVENT_BUYER_RATES`)."""
+
 VOCABULARIES: tuple[str, ...] = ("built-in", "custom")
 """The activity vocabularies the generator speaks: the 14 built-in type names, or 28 names of its own
 (`features.synthetic.vocabulary`) with the declarations that say what they mean."""
 
 
 def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months: int = 24,
-                 vocabulary: str = "built-in") -> SyntheticCrm:
+                 vocabulary: str = "built-in", segments: str = "none") -> SyntheticCrm:
     """Return a deterministic synthetic CRM of `n_leads` leads over `months` months.
 
     With `vocabulary="custom"` its activities use names of its own and carry no channel, as an
     event-log export gives them; the leads, opportunities and truth are those of the built-in
-    CRM of the same seed (the renaming draws from a random stream of its own).
+    CRM of the same seed (the renaming draws from a random stream of its own). With
+    `segments="events"` the leads at large companies behave differently (`SEGMENTS`); the
+    leads and their hidden buying states are those of the same seed without it.
 
     >>> crm = generate_crm(200, seed=1, months=6)
     >>> sorted(crm.opportunities["outcome"].unique()) <= ["lost", "open", "won"]
@@ -77,12 +84,19 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
     leads = _lead_attributes(persona, rng)
     states = simulate_states(persona, created_day, start_states(leads["lead_source"].to_numpy(), rng), days, rng)
     runs = state_runs(states)
+    if segments not in SEGMENTS:
+        raise ValueError(f"segments must be one of {', '.join(SEGMENTS)}, not {segments!r}")
+    own_rates = own_email = None
+    if segments == "events":
+        event_buyers = leads["company_size"].fillna(0).to_numpy(dtype="int64") >= P.EVENT_BUYER_MIN_COMPANY_SIZE
+        own_rates = (event_buyers, P.EVENT_BUYER_RATES)
+        own_email = (event_buyers, P.EVENT_BUYER_OPEN_PROBABILITY, P.EVENT_BUYER_CLICK_GIVEN_OPEN)
 
     bad_address = rng.random(n_leads) < P.BAD_ADDRESS_SHARE
     never_opens = rng.random(n_leads) < P.NEVER_OPENS_SHARE[persona]
     events = pd.concat([
-        behaviour_events(runs, persona, rng),
-        email_events(states, persona, bad_address, never_opens, t0, rng),
+        behaviour_events(runs, persona, rng, own_rates=own_rates),
+        email_events(states, persona, bad_address, never_opens, t0, rng, own_email=own_email),
     ], ignore_index=True)
     if vocabulary not in VOCABULARIES:
         raise ValueError(f"vocabulary must be one of {', '.join(VOCABULARIES)}, not {vocabulary!r}")
@@ -114,7 +128,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
     opportunities = _opportunities(runs, lead_ids, leads["company_size"].to_numpy(), closed_at, t0, rng)
     truth = _truth(runs, persona, lead_ids, t0)
     params = {"n_leads": n_leads, "seed": seed, "start": str(t0.date()), "months": months, "end": str(end.date()),
-              "vocabulary": vocabulary}
+              "vocabulary": vocabulary, **({"segments": segments} if segments != "none" else {})}
     settings = SETTINGS if vocabulary == "built-in" else _merged(SETTINGS, DECLARATIONS)
     return SyntheticCrm(leads, activities, opportunities, truth, t0, end, params, settings=settings)
 

@@ -116,3 +116,17 @@ UNSUBSCRIBE_PROBABILITY = np.array([0.006, 0.002, 0.0005, 0.0002])
 PERSONA_UNSUBSCRIBE = np.array([0.5, 0.7, 1.8, 1.5, 1.0, 0.5])
 # some people never open marketing email at all
 NEVER_OPENS_SHARE = np.array([0.15, 0.20, 0.40, 0.50, 0.30, 0.30])
+
+# The "events" segment (`generate_crm(segments="events")`): buyers at companies of 1,000 people or more
+# show intent offline. Their events and webinars rise steeply towards a deal, while their email
+# and web behaviour is the research of a buying committee's juniors: as busy in a cold state as
+# in a hot one, a little less when the buyer is hot. A global model learns the opposite from
+# the other leads.
+EVENT_BUYER_MIN_COMPANY_SIZE = 1000
+EVENT_BUYER_RATES: dict[str, tuple[float, float, float, float]] = {
+    "web_visit": (0.40, 0.35, 0.30, 0.30),
+    "event_attended": (0.001, 0.030, 0.150, 0.050),
+    "webinar_attended": (0.002, 0.020, 0.100, 0.020),
+}
+EVENT_BUYER_OPEN_PROBABILITY = np.array([0.40, 0.35, 0.20, 0.20])  # per state
+EVENT_BUYER_CLICK_GIVEN_OPEN = np.array([0.35, 0.30, 0.20, 0.20])

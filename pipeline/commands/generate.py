@@ -21,6 +21,13 @@ class CrmFormat(str, Enum):
     csv = "csv"
 
 
+class CrmSegments(str, Enum):
+    """How the generated leads' behaviour differs by segment (`features.synthetic.SEGMENTS`)."""
+
+    none = "none"
+    events = "events"
+
+
 class CrmVocabulary(str, Enum):
     """The activity vocabularies a generated CRM can speak (`features.synthetic.VOCABULARIES`)."""
 
@@ -40,13 +47,17 @@ def generate_command(
                              "column, declared in the leadscore.yaml written beside the tables.")] = CrmVocabulary.builtin,
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Also write the lifecycle table: MQL when the packaged points "
                                             "table crosses its threshold, Sales accepting or recycling, deals.")] = False,
+    segments: Annotated[CrmSegments, typer.Option(
+        "--segments", help="none: every lead behaves alike; events: leads at companies of 1,000 people or more show intent at "
+                           "events and webinars, not in email or on the web (README: Segments).")] = CrmSegments.none,
     sync_days: Annotated[int, typer.Option("--sync-days", min=1, help="With --lifecycle: days between two points-table "
                                            "syncs (each scores every open lead).")] = 7,
 ) -> None:
     """Generate a synthetic B2B CRM (with the hidden truth in truth.parquet)."""
     first_day = str(parse_date("--start", start).date())
     with _out.status(f"generating {leads:,} leads over {months} months"):
-        crm = generate_crm(leads, seed=seed, start=first_day, months=months, vocabulary=vocabulary.value)
+        crm = generate_crm(leads, seed=seed, start=first_day, months=months, vocabulary=vocabulary.value,
+                           segments=segments.value)
         if lifecycle:
             from leadscore.pipeline.synthetic_lifecycle import with_lifecycle
 
