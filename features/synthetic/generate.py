@@ -51,9 +51,9 @@ class SyntheticCrm:
 
 
 SEGMENTS: tuple[str, ...] = ("none", "events")
-"""How the generated leads' behaviour differs by segment: not at all, or `events`: leads at companies of
-`personas.EVENT_BUYER_MIN_COMPANY_SIZE` people or more show intent at events and webinars, not in
-email or on the web (`personas.EVENT_BUYER_RATES`)."""
+"""How the generated leads' behaviour differs by segment: not at all, or `events`: leads in the countries
+`personas.EVENT_BUYER_COUNTRIES` (DE, FR, NL, ES) show intent at events and webinars, not in email
+or on the web (`personas.EVENT_BUYER_RATES`)."""
 
 VOCABULARIES: tuple[str, ...] = ("built-in", "custom")
 """The activity vocabularies the generator speaks: the 14 built-in type names, or 28 names of its own
@@ -88,7 +88,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
         raise ValueError(f"segments must be one of {', '.join(SEGMENTS)}, not {segments!r}")
     own_rates = own_email = None
     if segments == "events":
-        event_buyers = leads["company_size"].fillna(0).to_numpy(dtype="int64") >= P.EVENT_BUYER_MIN_COMPANY_SIZE
+        event_buyers = leads["country"].isin(P.EVENT_BUYER_COUNTRIES).to_numpy()
         own_rates = (event_buyers, P.EVENT_BUYER_RATES)
         own_email = (event_buyers, P.EVENT_BUYER_OPEN_PROBABILITY, P.EVENT_BUYER_CLICK_GIVEN_OPEN)
 

@@ -117,16 +117,20 @@ PERSONA_UNSUBSCRIBE = np.array([0.5, 0.7, 1.8, 1.5, 1.0, 0.5])
 # some people never open marketing email at all
 NEVER_OPENS_SHARE = np.array([0.15, 0.20, 0.40, 0.50, 0.30, 0.30])
 
-# The "events" segment (`generate_crm(segments="events")`): buyers at companies of 1,000 people or more
-# show intent offline. Their events and webinars rise steeply towards a deal, while their email
-# and web behaviour is the research of a buying committee's juniors: as busy in a cold state as
-# in a hot one, a little less when the buyer is hot. A global model learns the opposite from
-# the other leads.
-EVENT_BUYER_MIN_COMPANY_SIZE = 1000
+# The "events" segment (`generate_crm(segments="events")`): buyers in continental Europe show intent
+# offline, at trade fairs and webinars, which rise steeply towards a deal, while their email and
+# web behaviour (visits, downloads, forms, demo requests) is colleagues' research: as busy in a cold state as in a hot one, a little less
+# when the buyer is hot. They convert as often as anyone, so a global model learns email and the
+# web from the other leads and has no base rate pulling it to split on the country first.
+EVENT_BUYER_COUNTRIES = ("DE", "FR", "NL", "ES")
 EVENT_BUYER_RATES: dict[str, tuple[float, float, float, float]] = {
     "web_visit": (0.40, 0.35, 0.30, 0.30),
-    "event_attended": (0.001, 0.030, 0.150, 0.050),
+    "content_download": (0.030, 0.030, 0.020, 0.020),
+    "form_submit": (0.015, 0.015, 0.010, 0.010),
+    "demo_request": (0.004, 0.004, 0.003, 0.003),
+    "webinar_registered": (0.002, 0.030, 0.120, 0.030),
     "webinar_attended": (0.002, 0.020, 0.100, 0.020),
+    "event_attended": (0.001, 0.030, 0.150, 0.050),
 }
 EVENT_BUYER_OPEN_PROBABILITY = np.array([0.40, 0.35, 0.20, 0.20])  # per state
 EVENT_BUYER_CLICK_GIVEN_OPEN = np.array([0.35, 0.30, 0.20, 0.20])

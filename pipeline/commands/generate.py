@@ -48,7 +48,7 @@ def generate_command(
     lifecycle: Annotated[bool, typer.Option("--lifecycle", help="Also write the lifecycle table: MQL when the packaged points "
                                             "table crosses its threshold, Sales accepting or recycling, deals.")] = False,
     segments: Annotated[CrmSegments, typer.Option(
-        "--segments", help="none: every lead behaves alike; events: leads at companies of 1,000 people or more show intent at "
+        "--segments", help="none: every lead behaves alike; events: leads in DE, FR, NL and ES show intent at "
                            "events and webinars, not in email or on the web (README: Segments).")] = CrmSegments.none,
     sync_days: Annotated[int, typer.Option("--sync-days", min=1, help="With --lifecycle: days between two points-table "
                                            "syncs (each scores every open lead).")] = 7,

@@ -31,9 +31,35 @@ def train_command(
     if check_split:
         print_split_check(data, cfg)
         return
+    if cfg.segments:
+        from leadscore.pipeline.segment_train import train_segmented
+
+        with out.status(f"training the global model and one per segment ({', '.join(s.name for s in cfg.segments)})"):
+            segmented = train_segmented(data, cfg, promote=promote)
+        print_train_summary(segmented.global_result)
+        print_segments_summary(segmented)
+        return
     with out.status("building snapshots and features, training, calibrating"):
         result = train(data, cfg, promote=promote)
     print_train_summary(result)
+
+
+def print_segments_summary(result) -> None:
+    """Print each segment's leads and model, the comparison with the global model, and each segment's promotion."""
+    from rich.markup import escape
+
+    counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items())
+    out.print(f"segments: leads {counts}")
+    for name, trained in result.segments.items():
+        out.print(f"segment {name}: registered as {trained.bundle.manifest['name']} version {trained.model_version}, "
+                  f"report {trained.report_paths.get('html')}")
+    for name, why in result.skipped.items():
+        out.print(f"segment {name}: no model of its own ({escape(why)}); the global model scores it")
+    for line in result.lines:
+        out.print(escape(line))
+    for name, decision in result.promotions.items():
+        out.print(f"segment {name}: {escape(decision.reason)}")
+    out.print(f"segments report: {result.report_paths['markdown']}")
 
 
 def print_split_check(data: Path, cfg) -> None:
