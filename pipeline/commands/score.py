@@ -69,6 +69,9 @@ def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine
     if cfg.engine.name == "spark":
         _score_on_spark(data, when, model, out_path, held_out, cfg, log)
         return
+    if cfg.segments and model is None:
+        _score_segments(data, when, out_path, cfg, db_url, held_out)
+        return
     result = score(data, when, cfg, model=model, out=out_path, db_url=db_url, db_table=db_table, fail_on_drift=fail_on_drift,
                    held_out=held_out, log=log)
     if summary_path is not None:
@@ -80,6 +83,19 @@ def _score(data, as_of, model, out_path, db_url, db_table, fail_on_drift, engine
 
 
 score_command.__doc__ = SCORE_HELP
+
+
+def _score_segments(data, when, out_path, cfg, db_url, held_out) -> None:
+    """Score each lead with its segment's champion (the global champion for the rest) and print the routing."""
+    from leadscore.pipeline.errors import BadInputError
+    from leadscore.pipeline.segment_score import routing_counts, score_segmented
+
+    if db_url or held_out:
+        raise BadInputError("segments: --db-url and --held-out score with one model; pass --model to score every lead with it")
+    result = score_segmented(data, when, cfg, out=out_path)
+    for row in routing_counts(result.frame).itertuples():
+        out.print(f"{row.lead_segment}: {row.leads:,} open leads scored by {row.model_name} v{row.model_version}")
+    out.print(f"scores: {result.out_path} (column lead_segment names each lead's segment, model_name its model)")
 
 
 def _score_on_spark(data, when, model, out_path, held_out, cfg, log: RunLog) -> None:
