@@ -67,7 +67,7 @@ def generate_crm(n_leads: int, seed: int = 0, start: str = "2024-01-01", months:
     With `vocabulary="custom"` its activities use names of its own and carry no channel, as an
     event-log export gives them; the leads, opportunities and truth are those of the built-in
     CRM of the same seed (the renaming draws from a random stream of its own). With
-    `segments="events"` the leads at large companies behave differently (`SEGMENTS`); the
+    `segments="events"` the leads in DE, FR, NL and ES behave differently (`SEGMENTS`); the
     leads and their hidden buying states are those of the same seed without it.
 
     >>> crm = generate_crm(200, seed=1, months=6)
