@@ -65,7 +65,7 @@ def main() -> None:
         print(f"nightly load: {load_s:.1f} s; {crm.summary['validated_parts'].text()}")
     print(f"load + validate {crm.summary['leads_rows']:,} leads, {crm.summary['activities_rows']:,} activities: {load_s:.0f} s")
     t = time.perf_counter()
-    result = score(None, None, config, model=str(trained.bundle_dir), crm=crm, show_progress=False, log_to_mlflow=False,
+    result = score(None, None, config, model=str(trained.bundle_dir), crm=crm, log_to_mlflow=False,
                    out=DATA / "score_work" / "scores.parquet")
     score_s = time.perf_counter() - t
     print(f"scored {result.counts['leads']:,} open leads (features, model, rules, reasons): {score_s:.0f} s; "
