@@ -125,6 +125,32 @@ def test_a_drifting_macro_column_chooses_the_family_that_extrapolates():
     assert table[result.candidate.name] == table.max()
 
 
+def _changing_frame(n_dates=20, per_date=400, seed=7, change_at=16):
+    """Monthly snapshots whose winners change kind at `change_at`: a bend in x before, a drifting macro column after."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, day in enumerate(pd.date_range(START, periods=n_dates, freq="30D")):
+        x = rng.normal(size=per_date)
+        macro = np.full(per_date, 0.8 * max(i - change_at + 1, 0)) + rng.normal(scale=0.05, size=per_date)
+        logit = -2 + (2 * (np.abs(x) - 0.8) if i < change_at else 0.0) + macro
+        parts.append(pd.DataFrame({"lead_id": [f"L{j}" for j in range(per_date)], "as_of": day, "x": x, "macro": macro,
+                                   "kind": rng.choice(["a", "b"], per_date),
+                                   "label": (rng.random(per_date) < 1 / (1 + np.exp(-logit))).astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_the_deployed_family_is_chosen_on_the_latest_periods_not_on_the_held_out_ones():
+    # before the test period a bend in x wins (trees); in it a macro column drifts out of range (a line)
+    config = load_config(model={"params": {"n_estimators": 60}, "logistic": {"C": [1.0]}},
+                         split={"min_won": 10, "min_lost": 10}, backtest={"folds": 2})
+    result = _run(_changing_frame(), config, reach_days=1)
+    assert result.holdout.model.family == "lightgbm"
+    assert result.candidate.family == "logistic" and result.deployed.model.family == "logistic"
+    table = result.selection.set_index("candidate")["validation_roc_auc"]
+    assert table[result.candidate.name] == table.max()
+    assert set(result.backtest["family"]) <= {"lightgbm", "logistic (C=1)"}
+
+
 def test_a_base_rate_jump_is_said_in_words_and_narrows_calibration_to_the_latest_period():
     frame = _frame(n_dates=20, per_date=400, seed=6, jump_at=18)
     config = load_config(model={"params": {"n_estimators": 40}, "families": ["logistic"], "logistic": {"C": [1.0]}},
