@@ -1,6 +1,7 @@
 """The training core both paths share: choose the family, judge it held out and by backtest, refit it to the data end.
 
-1. Every candidate (LightGBM; logistic regression at each configured C) is ranked by its
+1. Every candidate (LightGBM; logistic regression at each configured C, unweighted and at
+   each configured recency half-life, `model.logistic.half_lives`) is ranked by its
    mean ROC AUC over `model.selection_folds` forward folds of the latest labelled periods
    before an origin (as many periods as the time split's calibration slice holds), each
    fold scored by the candidate fitted on everything labelled before it: time-ordered
@@ -49,11 +50,14 @@ class Candidate:
 
     family: str
     C: float | None = None
+    half_life: float | None = None  # recency weights: a row's weight halves every `half_life` periods back
 
     @property
     def name(self) -> str:
-        """Return the candidate's name, e.g. 'logistic (C=0.1)'."""
-        return self.family if self.C is None else f"{self.family} (C={self.C:g})"
+        """Return the candidate's name, e.g. 'logistic (C=0.1)' or 'logistic (C=0.1, half-life 4 periods)'."""
+        if self.C is None:
+            return self.family
+        return f"{self.family} (C={self.C:g}" + (f", half-life {self.half_life:g} periods)" if self.half_life else ")")
 
     def make(self, config: Config, rounds: int | None = None):
         """Return an unfitted model of this candidate (LightGBM with `rounds` fixed rounds when given)."""
@@ -66,12 +70,26 @@ class Candidate:
         return LeadScoringModel(params, config.model.early_stopping_rounds, config.model.seed)
 
 
-def candidates(config: Config) -> list[Candidate]:
-    """Return the configured candidates, in config order (the first wins a tie)."""
-    out = []
+def candidates(config: Config, recency: bool = True) -> list[Candidate]:
+    """Return the configured candidates, in config order (the first wins a tie).
+
+    Each logistic C competes unweighted and, with `recency`, at each configured half-life.
+    """
+    lr, out = config.model.logistic, []
+    half_lives = (None, *lr.half_lives) if recency else (None,)
     for family in config.model.families:
-        out += [Candidate("logistic", c) for c in config.model.logistic.C] if family == "logistic" else [Candidate(family)]
+        out += [Candidate("logistic", c, h) for c in lr.C for h in half_lives] if family == "logistic" else [Candidate(family)]
     return out
+
+
+def recency_weights(as_of: pd.Series, half_life: float) -> np.ndarray:
+    """Return each row's weight, 0.5 ** (how many of the rows' dates are later than its own / `half_life`).
+
+    >>> recency_weights(pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-01"])), 1).tolist()
+    [0.25, 0.5, 1.0, 1.0]
+    """
+    rank = pd.Series(as_of).rank(method="dense").to_numpy()
+    return 0.5 ** ((rank.max() - rank) / half_life)
 
 
 @dataclass
@@ -109,13 +127,13 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
     returns an unfitted points scorer; `score(rows, calibrated, points)` returns rows scored
     as the report reads them; `period_name` words an `as_of` in messages (default: its date).
     """
-    X, y = frame[names], frame["label"].to_numpy()
+    X, y, as_of = frame[names], frame["label"].to_numpy(), frame["as_of"]
     periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
     make_window = _window_maker(frame, periods, reach, config)
     fits: dict = {}  # (candidate, fold start) -> fitted model: consecutive origins share validation folds
     chosen, _, on_holdout = _select(X, y, frame, holdout.calibration, make_window, config, fits, holdout)
     # the first validation fold's window is the held-out one: its fit is reused, not repeated
-    model = on_holdout[chosen] if chosen in on_holdout else fit_candidate(chosen, X, y, holdout, config, rounds=None)
+    model = on_holdout[chosen] if chosen in on_holdout else fit_candidate(chosen, X, y, holdout, config, None, as_of)
     lightgbm = next((m for m in (model, *on_holdout.values()) if getattr(m, "best_iteration_", None)), None)
     rounds = lightgbm.best_iteration_ if lightgbm is not None else None
     held = calibrate_fitted(model, X, y, holdout, config, make_points)
@@ -129,14 +147,15 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
     for i, (start, end) in enumerate(fold_bounds(frame.loc[test, "as_of"], config.backtest.folds), start=1):
         window = make_window(start)
         family = chosen if i == 1 and start == holdout.origin else choose_before(start)[0]
-        fitted = fit_calibrated(family, X, y, window, config, rounds if family.family == "lightgbm" else None, make_points)
+        fitted = fit_calibrated(family, X, y, window, config, rounds if family.family == "lightgbm" else None, make_points,
+                                as_of)
         block = ((frame["as_of"] >= start) & (frame["as_of"] < end if end is not None else True)).to_numpy() & test
         part = score(frame.loc[block].reset_index(drop=True), fitted.calibrated, fitted.points).assign(fold=i)
         scored.append(part)
         rows.append(fold_row(i, part, window, frame, fitted.method) | {"family": family.name})
     deployed_family, selection = choose_before(None)
     deployed = fit_calibrated(deployed_family, X, y, make_window(None), config,
-                              rounds if deployed_family.family == "lightgbm" else None, make_points)
+                              rounds if deployed_family.family == "lightgbm" else None, make_points, as_of)
     shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
     calibration_frame = score(frame.loc[holdout.calibration].reset_index(drop=True), held.calibrated, held.points)
     return CoreResult(deployed_family, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
@@ -201,7 +220,7 @@ def _select(X, y, frame: pd.DataFrame, validation: np.ndarray, make_window, conf
             key = (candidate, "held out" if held else start)
             if key not in fits:
                 window = window or make_window(start)
-                fits[key] = fit_candidate(candidate, X, y, window, config, rounds=None)
+                fits[key] = fit_candidate(candidate, X, y, window, config, rounds=None, as_of=as_of)
             if held:
                 on_holdout[candidate] = fits[key]
             scores[candidate].append(roc_auc_score(y[block], fits[key].predict_proba(X[block])[:, 1]))
@@ -212,12 +231,19 @@ def _select(X, y, frame: pd.DataFrame, validation: np.ndarray, make_window, conf
     return options[best], table, on_holdout
 
 
-def fit_candidate(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
-    """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None."""
+def fit_candidate(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None,
+                  as_of: pd.Series | None = None):
+    """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None.
+
+    A candidate with a half-life weighs its rows by recency over their `as_of` dates.
+    """
     rate, seed = config.model.negative_sampling, config.model.seed
     fit = np.flatnonzero(window.fit if rounds is None else window.train)
     fit = fit[keep_for_training(y[fit], rate, seed)]
     model = candidate.make(config, rounds)
+    if candidate.half_life and as_of is not None:
+        weights = recency_weights(as_of.iloc[fit], candidate.half_life)
+        return model.fit(X.iloc[fit], y[fit], negative_rate=rate, sample_weight=weights)
     if rounds is None and candidate.family == "lightgbm":
         validation = np.flatnonzero(window.validation)
         validation = validation[keep_for_training(y[validation], rate, seed + 1)]
@@ -235,9 +261,10 @@ def calibrate_fitted(model, X, y, window: Window, config: Config, make_points) -
     return Fitted(model, calibrated, points, method, window)
 
 
-def fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points) -> Fitted:
-    """Return `candidate` fitted and calibrated on `window`."""
-    return calibrate_fitted(fit_candidate(candidate, X, y, window, config, rounds), X, y, window, config, make_points)
+def fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points,
+                   as_of: pd.Series | None = None) -> Fitted:
+    """Return `candidate` fitted and calibrated on `window` (recency-weighted over `as_of` if it has a half-life)."""
+    return calibrate_fitted(fit_candidate(candidate, X, y, window, config, rounds, as_of), X, y, window, config, make_points)
 
 
 def _window_maker(frame: pd.DataFrame, periods: int, reach: pd.Timedelta, config: Config):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from leadscore.pipeline.config import load_config, with_settings
-from leadscore.pipeline.core import Candidate, candidates, fold_bounds, train_core
+from leadscore.pipeline.core import Candidate, candidates, fit_candidate, fold_bounds, recency_weights, train_core
 from leadscore.pipeline.promotion import decide
 from leadscore.pipeline.split import split_by_time
 from leadscore.pipeline.windows import Window, base_rate_shifts, window_at
@@ -179,3 +179,23 @@ def test_a_single_candidate_needs_no_validation_fold():
     assert candidates(config) == [Candidate("logistic", 0.5)]
     with pytest.raises(Exception, match="families"):
         load_config(model={"families": []})
+
+
+def test_each_logistic_penalty_competes_at_each_recency_half_life_on_a_time_split_only():
+    config = load_config(model={"families": ["lightgbm", "logistic"], "logistic": {"C": [1.0], "half_lives": [4]}})
+    assert [c.name for c in candidates(config)] == ["lightgbm", "logistic (C=1)", "logistic (C=1, half-life 4 periods)"]
+    assert [c.name for c in candidates(config, recency=False)] == ["lightgbm", "logistic (C=1)"]
+    with pytest.raises(Exception, match="half-life"):
+        load_config(model={"logistic": {"half_lives": [0]}})
+
+
+def test_a_half_life_weighs_the_fit_rows_by_how_recent_their_period_is():
+    frame = _changing_frame(n_dates=8, per_date=200)
+    window = window_at(frame, None, 1, pd.Timedelta(0), 0.2, 0, 1, 1, 1.5)
+    config = load_config()
+    X, y = frame[["x", "macro", "kind"]], frame["label"].to_numpy()
+    weighted = fit_candidate(Candidate("logistic", 1.0, 1.0), X, y, window, config, None, frame["as_of"])
+    plain = fit_candidate(Candidate("logistic", 1.0), X, y, window, config, None, frame["as_of"])
+    # the winners change kind at period 7 of 8: weighting recent periods moves the fit towards them
+    assert not np.allclose(weighted.regression_.coef_, plain.regression_.coef_)
+    assert recency_weights(frame["as_of"], 2.0).max() == 1.0
