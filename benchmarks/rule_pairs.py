@@ -3,7 +3,7 @@
 The fitted table is additive; what the model has beyond it is interactions. This script
 offers the fit, beside the single conditions `models.rules.fit.candidates` generates, every
 AND of two of the M single conditions most associated with winning (on different features),
-runs the same L1 selection (at most 12 rules) and rounding to multiples of 5, and prints the
+runs the same selection (at most 12 rules) and rounding to multiples of 5, and prints the
 test ROC AUC of the integer sums (without decay or caps, on both sides) beside a LightGBM:
 
     .venv/bin/python benchmarks/rule_pairs.py [--leads 30000]
@@ -55,7 +55,7 @@ def with_pairs(pool: list, on_test: list, y: np.ndarray, most: int, settings) ->
 
 
 def integer_table_auc(pool: list, on_test: list, X_fit, y_fit, y_test, settings, limit: int = 12) -> tuple[int, float]:
-    """Select at most `limit` conditions (L1), refit, round onto the grid at the best scale; return rules and test AUC."""
+    """Select at most `limit` conditions (forward selection), refit, round onto the grid at the best scale; return rules and test AUC."""
     from sklearn.metrics import roc_auc_score
 
     from leadscore.models.rules import fit

@@ -2,11 +2,14 @@
 
 DuckDB's default takes 80% of RAM and every core; a scheduled job sharing a machine must
 not. With a `memory_limit` and a `temp_directory`, large joins spill to disk instead of
-failing.
+failing. Without a configured `temp_directory` spills go under the system's temporary folder:
+DuckDB's own default (`.tmp` in the current directory) litters the folder a job is started
+from, and a killed job leaves its spill files there.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -30,9 +33,9 @@ def connect(config: EngineSettings | None = None, database: str = ":memory:", re
         con.execute("SET enable_progress_bar = true")
     except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses to touch the setting at all
         pass
-    if config.temp_directory:
-        ensure_folder(Path(config.temp_directory))
-        con.execute("SET temp_directory = ?", [str(config.temp_directory)])
+    spill = Path(config.temp_directory) if config.temp_directory else Path(tempfile.gettempdir()) / "leadscore-duckdb"
+    ensure_folder(spill)
+    con.execute("SET temp_directory = ?", [str(spill)])
     return con
 
 

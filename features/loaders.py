@@ -21,7 +21,8 @@ from leadscore.features.crm import Crm, latest_timestamp
 from leadscore.features.engine import connect
 from leadscore.features.errors import BadInputError
 from leadscore.features.settings import EngineSettings
-from leadscore.features.validation import validate_and_type, validate_optional_table
+from leadscore.features.validated_parts import PartsStore
+from leadscore.features.validation import ActivityParts, validate_and_type, validate_optional_table
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 _FILE_OPTION = ", filename = '_file'"
@@ -38,7 +39,9 @@ def find_table_files(folder: Path, name: str) -> list[Path]:
     an error, not a choice: an old export left next to a new one would be read without a word.
     """
     singles = [folder / f"{name}{suffix}" for suffix in _SUFFIXES if (folder / f"{name}{suffix}").exists()]
-    in_folder = sorted(p for p in (folder / name).glob("*") if p.name.endswith(_SUFFIXES)) if (folder / name).is_dir() else []
+    # parts may sit in partition folders (activities/date=2026-07-01/part.parquet): any depth, in path order
+    in_folder = sorted(p for p in (folder / name).rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES)
+                       and not any(q.startswith(".") for q in p.relative_to(folder / name).parts)) if (folder / name).is_dir() else []
     prefixed = sorted(p for p in folder.glob(f"{name}-*") if p.name.endswith(_SUFFIXES))
     candidates = [([p], str(p)) for p in singles]
     candidates += [(group, where) for group, where in ((in_folder, f"{folder / name}/"), (prefixed, f"{folder / name}-*")) if group]
@@ -65,15 +68,18 @@ def load_crm(source: str | Path, engine: EngineSettings | None = None, now: pd.T
     engine = engine or EngineSettings()
     con = connect(engine)
     with unreadable_files_named(source, engine):
+        parts = None
         if source.is_file():
             origins = _attach_duckdb(con, source)
         else:
-            origins = {table.name: _register_folder_table(con, source, table) for table in TABLES}
+            parts = _activity_parts(con, source, engine)
+            origins = {table.name: _register_folder_table(con, source, table, registered=parts is not None and table.name == "activities")
+                       for table in TABLES}
             origins |= {table.name: _register_folder_table(con, source, table) for table in OPTIONAL_TABLES
                         if find_table_files(source, table.name)}
         now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
         now = now.tz_localize("UTC") if now.tzinfo is None else now
-        summary = validate_and_type(con, origins, now, engine.copy_activities_up_to)
+        summary = validate_and_type(con, origins, now, engine.copy_activities_up_to, parts)
         for table in OPTIONAL_TABLES:
             if table.name in origins:
                 summary[f"{table.name}_rows"] = validate_optional_table(con, table, origins[table.name], now)
@@ -101,13 +107,28 @@ def unreadable_files_named(source: Path, engine: EngineSettings):
                             "the file is damaged or not what its name says: export it again") from None
 
 
-def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table) -> str:
-    """Expose the table's files as raw_<table> with a `_row` number, and `_file` when it has several parts."""
+def _activity_parts(con: duckdb.DuckDBPyConnection, folder: Path, engine: EngineSettings) -> ActivityParts | None:
+    """Return the activity parts to validate one by one against the store, if there is a store and they are Parquet."""
+    if engine.validated_store is None or not engine.reuse_validated_parts:
+        return None
+    files = find_table_files(folder, "activities")
+    if not files or not files[0].name.endswith(".parquet"):
+        return None  # CSV is read whole as text so validation can name rows; its parts are not kept
+    return ActivityParts(files, lambda part: _register_parquet(con, "activities", [part]), PartsStore(engine.validated_store))
+
+
+def _register_folder_table(con: duckdb.DuckDBPyConnection, folder: Path, table: Table, registered: bool = False) -> str:
+    """Expose the table's files as raw_<table> with a `_row` number, and `_file` when it has several parts.
+
+    With `registered`, the parts are exposed one at a time by validation (`ActivityParts`): only the label is returned.
+    """
     files = find_table_files(folder, table.name)
     if not files:
         raise BadInputError(f"{folder}: no {table.name} file (expected {table.name}.parquet, {table.name}.csv or a "
                             f"{table.name}/ folder of parts)")
     label = str(files[0]) if len(files) == 1 else f"{folder / table.name} ({len(files)} parts)"
+    if registered:
+        return label
     try:
         if files[0].name.endswith(".parquet"):
             _register_parquet(con, table.name, files)

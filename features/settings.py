@@ -40,6 +40,10 @@ class EngineSettings(_Strict):
     # activity tables up to this many rows are copied into DuckDB once at load: training scans them
     # once per build, and a copy scans ~2x faster than Parquet; larger ones stay views over the files
     copy_activities_up_to: int = Field(30_000_000, ge=0)
+    # a run checks only the activity parts (Parquet) that are new or changed since a run with the
+    # same store validated them (`features.validated_parts`); the commands keep it in the working folder
+    reuse_validated_parts: bool = True
+    validated_store: str | None = None
 
     @field_validator("memory_limit")
     @classmethod

@@ -11,13 +11,19 @@ table split in parts each row is named with its part and its row within that par
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
-from leadscore.features.contract import ACTIVITY_TYPES, LEADS, TABLES, Column, Table
+from leadscore.features.contract import ACTIVITIES, ACTIVITY_TYPES, LEADS, TABLES, Column, Table
 from leadscore.features.declarations import quoted
 from leadscore.features.errors import BadInputError
 from leadscore.features.layout import create_keyed_copy
+from leadscore.features.validated_parts import PartsOutcome, PartsStore, checks_digest
 
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
 _NOUN = {"timestamp": ("a timestamp", "timestamps"), "integer": ("a whole number", "whole numbers"),
@@ -33,7 +39,7 @@ _SHOWN_VALUES = 20
 
 
 def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], now: pd.Timestamp,
-                      copy_activities_up_to: int = 0) -> dict:
+                      copy_activities_up_to: int = 0, activity_parts: ActivityParts | None = None) -> dict:
     """Validate raw_<table> relations and expose typed relations named after the tables; return a summary.
 
     The summary counts rows per table, names the leads and activities files (`leads_file`,
@@ -45,12 +51,20 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
     filled with NULLs (`contract.OPTIONAL_LEAD_COLUMNS`).
 
     `activities` is copied into DuckDB when it has at most `copy_activities_up_to` rows (after
-    dropping duplicates), and otherwise stays a view over the source.
+    dropping duplicates), and otherwise stays a view over the source. With `activity_parts`, the
+    activities are checked part by part and only the parts its store has not validated are read
+    (`features.validated_parts`); `validated_parts` in the summary says what was reused.
     """
     summary: dict = {"leads_file": origins["leads"], "activities_file": origins["activities"]}
     out_of_range: dict[str, list[str]] = {}
     activity_kinds: list[tuple] = []
     for table in TABLES:
+        if table is ACTIVITIES and activity_parts is not None:
+            rows, kinds, summary["validated_parts"], ignored = _validate_activity_parts(con, activity_parts, now)
+            activity_kinds += kinds
+            summary["activities_rows"], out_of_range["activities"] = rows, []
+            summary.setdefault("ignored_columns", {})["activities"] = ignored
+            continue
         raw_types = _raw_types(con, table, origins[table.name])
         rows, failures, out_of_range[table.name], kinds = _scan_values(con, table, raw_types, now)
         activity_kinds += kinds
@@ -73,6 +87,69 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, origins: dict[str, str], n
         summary["activity_types"][activity_type] = summary["activity_types"].get(activity_type, 0) + n
         summary["activity_channels"].setdefault(activity_type, {})[channel or "none"] = n
     return summary
+
+
+@dataclass(frozen=True)
+class ActivityParts:
+    """The activity table's Parquet parts, how to expose one as raw_activities, and the store of those validated."""
+
+    parts: list[Path]
+    register: Callable[[Path], None]
+    store: PartsStore
+
+
+_STORED_COLUMNS = "lead_id, occurred_at, activity_type, channel, value, asset_id"
+"""The activity columns a typed copy holds, in the order the exact-duplicate hash reads them."""
+
+
+def _validate_activity_parts(con, parts: ActivityParts, now: pd.Timestamp) -> tuple[int, list[tuple], PartsOutcome, list[str]]:
+    """Check the parts the store cannot vouch for, one at a time, and expose all parts' typed copies.
+
+    Return the row count, the vocabulary counts (type, channel, rows), what was reused and
+    validated, and the columns outside the contract. `raw_activities` and `typed_activities`
+    end as views over the copies (with `_file`, the part, when there are several, and `_row`,
+    the row in its part), so a later check names rows as a full load does.
+    """
+    limit = now + _FUTURE_TOLERANCE
+    outcome, kinds, rows, ignored = PartsOutcome(), Counter(), 0, []
+    try:
+        for part in parts.parts:
+            parts.register(part)
+            raw_types = _raw_types(con, ACTIVITIES, str(part))
+            select = _typed_select(con, ACTIVITIES, raw_types)
+            digest = checks_digest(select, repr([c for _, c, _ in _value_checks(ACTIVITIES, raw_types)]), _EARLIEST.isoformat(),
+                                   _STORED_COLUMNS)
+            entry, changed = parts.store.reusable(part, digest, now, limit)
+            if entry is None:
+                entry = _validate_part(con, part, raw_types, now, parts.store, digest)
+                outcome.validated.append(str(part))
+                if changed:
+                    outcome.changed.append(str(part))
+            else:
+                outcome.reused.append(str(part))
+            rows += entry["rows"]
+            kinds.update({(t, c): n for t, c, n in entry["kinds"]})
+            ignored += [c for c in raw_types if c not in set(ACTIVITIES.column_names) and c not in ignored]
+    finally:
+        outcome.forgotten = parts.store.save(parts.parts)
+    copies = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts.store.copy_paths(parts.parts))
+    one_part = " REPLACE (CAST(NULL AS VARCHAR) AS _file)" if len(parts.parts) == 1 else ""  # named as a single file is
+    con.execute(f"CREATE OR REPLACE VIEW raw_activities AS SELECT *{one_part} FROM read_parquet([{copies}])")
+    con.execute("CREATE OR REPLACE VIEW typed_activities AS SELECT * FROM raw_activities")
+    return rows, [(t, c, n) for (t, c), n in sorted(kinds.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))], outcome, ignored
+
+
+def _validate_part(con, part: Path, raw_types: dict[str, str], now: pd.Timestamp, store: PartsStore, digest: str) -> dict:
+    """Run a full load's activity checks on one part (raw_activities over it alone); record its typed copy."""
+    rows, failures, out_of_range, kinds = _scan_values(con, ACTIVITIES, raw_types, now)
+    if failures:
+        _raise_with_rows(con, ACTIVITIES, str(part), *failures[0])
+    _create_typed_view(con, ACTIVITIES, raw_types)
+    _check_range(con, {"activities": str(part)}, ACTIVITIES, out_of_range, now)
+    latest = _scalar(con, "SELECT max(occurred_at) FROM typed_activities")
+    path = str(part).replace("'", "''")
+    select = (f"SELECT {_STORED_COLUMNS}, '{path}' AS _file, _row, hash({_STORED_COLUMNS}) AS _h FROM typed_activities")
+    return store.record(con, part, select, digest, rows, kinds, latest)
 
 
 def _scalar(con, sql: str, params=None):
@@ -269,6 +346,11 @@ def activity_type_sql(expr: str) -> str:
 
 
 def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS {_typed_select(con, table, raw_types)}")
+
+
+def _typed_select(con, table: Table, raw_types: dict[str, str]) -> str:
+    """Return the SELECT over raw_<table> that gives the contract's types (with `_file` and `_row`)."""
     present = list(raw_types)
     select = []
     for column in table.columns:
@@ -279,7 +361,7 @@ def _create_typed_view(con, table: Table, raw_types: dict[str, str]) -> None:
         declared = set(table.column_names)
         select += [f'"{c}"' for c in present if c not in declared]
     select += [f"{_file_column(con, table.name)} AS _file", "_row"]
-    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {', '.join(select)} FROM raw_{table.name}")
+    return f"SELECT {', '.join(select)} FROM raw_{table.name}"
 
 
 def _report(con, origins: dict[str, str], name: str, sql: str, what: str) -> None:
@@ -375,8 +457,10 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int, kin
     con.execute("CREATE OR REPLACE VIEW leads AS SELECT * FROM leads_copy")
     con.execute("CREATE OR REPLACE TABLE opportunities_copy AS SELECT * EXCLUDE (_file, _row) FROM typed_opportunities")
     con.execute("CREATE OR REPLACE VIEW opportunities AS SELECT * FROM opportunities_copy")
-    columns = "lead_id, occurred_at, activity_type, channel, value, asset_id"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT hash({columns}) AS h, count(*) AS n "
+    columns = _STORED_COLUMNS
+    stored = "_h" in {row[0] for row in con.execute("DESCRIBE typed_activities").fetchall()}
+    row_hash = "_h" if stored else f"hash({columns})"  # typed copies of validated parts carry their rows' hashes
+    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activity_hashes AS SELECT {row_hash} AS h, count(*) AS n "
                 f"FROM typed_activities GROUP BY h HAVING count(*) > 1")
     repeated = int(_scalar(con, "SELECT coalesce(sum(n), 0) FROM repeated_activity_hashes"))
     dropped = 0
@@ -384,9 +468,9 @@ def _create_final_views(con, activity_rows: int, copy_activities_up_to: int, kin
         con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE repeated_activities_once AS SELECT DISTINCT {columns} FROM typed_activities "
-                    f"WHERE hash({columns}) IN (SELECT h FROM repeated_activity_hashes)")
+                    f"WHERE {row_hash} IN (SELECT h FROM repeated_activity_hashes)")
         con.execute(f"CREATE OR REPLACE VIEW activities AS SELECT {columns} FROM typed_activities "
-                    f"WHERE hash({columns}) NOT IN (SELECT h FROM repeated_activity_hashes) "
+                    f"WHERE {row_hash} NOT IN (SELECT h FROM repeated_activity_hashes) "
                     f"UNION ALL SELECT {columns} FROM repeated_activities_once")
         dropped = repeated - int(_scalar(con, "SELECT count(*) FROM repeated_activities_once"))
     if activity_rows - dropped <= copy_activities_up_to:

@@ -37,11 +37,12 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.max_iter = max_iter
 
-    def fit(self, X: pd.DataFrame, y, eval_set=None, negative_rate: float = 1.0) -> LinearLeadModel:
+    def fit(self, X: pd.DataFrame, y, eval_set=None, negative_rate: float = 1.0, sample_weight=None) -> LinearLeadModel:
         """Fit on X, y (`eval_set` is accepted for the shared interface; a penalized line needs no early stopping).
 
         `negative_rate` is the share of non-wins X keeps (models.sampling): predictions are
-        shifted back to the population's odds.
+        shifted back to the population's odds. `sample_weight` weighs each row's loss (e.g. by
+        recency); the encoding is learned unweighted.
         """
         y = np.asarray(y).astype(int)
         if len(np.unique(y)) < 2:
@@ -53,7 +54,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         self.encoder_ = ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
         encoded = self.encoder_.fit_transform(prepared)
         self.encoded_mean_ = np.asarray(encoded.mean(axis=0)).ravel()
-        self.regression_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(encoded, y)
+        self.regression_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(encoded, y, sample_weight=sample_weight)
         self.negative_rate_ = float(negative_rate)
         self.classes_ = np.array([0, 1])
         self.log_odds_for_calibration_ = True

@@ -83,6 +83,11 @@ class Catalog:
         return self.root / "cache" / "registry"
 
     @property
+    def validated(self) -> Path:
+        """The record of the activity parts runs have validated, with their typed copies (`features.validated_parts`)."""
+        return self.root / "validated"
+
+    @property
     def tmp(self) -> Path:
         """Return the folder DuckDB spills large joins to."""
         return self.root / "tmp"
@@ -126,8 +131,11 @@ def quote_url_path(path: str) -> str:
 
 
 def engine_settings(config):
-    """Return `config.engine` with DuckDB spilling to the catalog's tmp folder unless one is configured."""
+    """Return `config.engine` with DuckDB spilling to the catalog's tmp folder unless one is configured,
+    and the record of validated activity parts in the catalog's `validated/` folder unless one is configured."""
     engine = config.engine
     if engine.temp_directory is None:
         engine = engine.model_copy(update={"temp_directory": str(Catalog.of(config).tmp)})
+    if engine.validated_store is None:
+        engine = engine.model_copy(update={"validated_store": str(Catalog.of(config).validated)})
     return engine

@@ -49,11 +49,15 @@ class LogisticConfig(_Strict):
     C: tuple[float, ...] = Field((0.1, 1.0), min_length=1)  # inverse L2 strength; each value is a candidate
     spline_knots: int = Field(0, ge=0)  # 0: numbers enter as lines; >= 3: a spline basis beside the line
     min_frequency: int = Field(20, ge=1)  # categories seen fewer times are pooled into one column
+    # recency half-lives in periods: each competes beside the unweighted fit, at every C (time splits only)
+    half_lives: tuple[float, ...] = ()
 
     @model_validator(mode="after")
     def _positive(self) -> LogisticConfig:
         if any(c <= 0 for c in self.C):
             raise ValueError(f"every C must be above 0, got {list(self.C)}")
+        if any(h <= 0 for h in self.half_lives):
+            raise ValueError(f"every half-life must be above 0 periods, got {list(self.half_lives)}")
         return self
 
 

@@ -1,18 +1,22 @@
 """The training core both paths share: choose the family, judge it held out and by backtest, refit it to the data end.
 
-1. Every candidate (LightGBM; logistic regression at each configured C) is ranked by its
-   mean ROC AUC over `model.selection_folds` forward folds of the time split's calibration
-   slice (after the fit rows, before the test slice), each fold scored by the candidate
-   fitted on everything labelled before it: time-ordered validation folds.
-2. The chosen candidate, fitted on the fit rows and calibrated on that slice, scores the test
-   slice: the held-out figures.
+1. Every candidate (LightGBM; logistic regression at each configured C, unweighted and at
+   each configured recency half-life, `model.logistic.half_lives`) is ranked by its
+   mean ROC AUC over `model.selection_folds` forward folds of the latest labelled periods
+   before an origin (as many periods as the time split's calibration slice holds), each
+   fold scored by the candidate fitted on everything labelled before it: time-ordered
+   validation folds. The choice is part of what is refitted: it is made again for every
+   model, from the periods just before its origin, so under drift each model is chosen on
+   the population nearest the one it scores.
+2. The candidate chosen before the test slice, fitted on the fit rows and calibrated on that
+   slice, scores the test slice: the held-out figures.
 3. Rolling-origin backtest: the test period is cut into `backtest.folds` forward blocks;
-   each block is scored by the candidate fitted on everything labelled before it and
-   calibrated on the latest labelled period before it, as the deployed model is used when
-   it is retrained every period. Promotion reads
-   the backtest's mean over folds.
-4. The deployed model is the candidate refitted on all labelled history (labels that
-   cannot be seen yet are censored before this) and calibrated on the latest labelled period.
+   each block is scored by the candidate chosen before it, fitted on everything labelled
+   before it and calibrated on the latest labelled period before it, as the deployed model
+   is used when it is retrained every period. Promotion reads the backtest's mean over folds.
+4. The deployed model is the candidate chosen on the latest periods, refitted on all
+   labelled history (labels that cannot be seen yet are censored before this) and
+   calibrated on the latest labelled period.
 
 LightGBM's later fits reuse the number of rounds early stopping chose on the held-out fit.
 Non-wins may be sampled for fitting (`model.negative_sampling`); calibration always sees
@@ -46,11 +50,14 @@ class Candidate:
 
     family: str
     C: float | None = None
+    half_life: float | None = None  # recency weights: a row's weight halves every `half_life` periods back
 
     @property
     def name(self) -> str:
-        """Return the candidate's name, e.g. 'logistic (C=0.1)'."""
-        return self.family if self.C is None else f"{self.family} (C={self.C:g})"
+        """Return the candidate's name, e.g. 'logistic (C=0.1)' or 'logistic (C=0.1, half-life 4 periods)'."""
+        if self.C is None:
+            return self.family
+        return f"{self.family} (C={self.C:g}" + (f", half-life {self.half_life:g} periods)" if self.half_life else ")")
 
     def make(self, config: Config, rounds: int | None = None):
         """Return an unfitted model of this candidate (LightGBM with `rounds` fixed rounds when given)."""
@@ -63,12 +70,26 @@ class Candidate:
         return LeadScoringModel(params, config.model.early_stopping_rounds, config.model.seed)
 
 
-def candidates(config: Config) -> list[Candidate]:
-    """Return the configured candidates, in config order (the first wins a tie)."""
-    out = []
+def candidates(config: Config, recency: bool = True) -> list[Candidate]:
+    """Return the configured candidates, in config order (the first wins a tie).
+
+    Each logistic C competes unweighted and, with `recency`, at each configured half-life.
+    """
+    lr, out = config.model.logistic, []
+    half_lives = (None, *lr.half_lives) if recency else (None,)
     for family in config.model.families:
-        out += [Candidate("logistic", c) for c in config.model.logistic.C] if family == "logistic" else [Candidate(family)]
+        out += [Candidate("logistic", c, h) for c in lr.C for h in half_lives] if family == "logistic" else [Candidate(family)]
     return out
+
+
+def recency_weights(as_of: pd.Series, half_life: float) -> np.ndarray:
+    """Return each row's weight, 0.5 ** (how many of the rows' dates are later than its own / `half_life`).
+
+    >>> recency_weights(pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-01"])), 1).tolist()
+    [0.25, 0.5, 1.0, 1.0]
+    """
+    rank = pd.Series(as_of).rank(method="dense").to_numpy()
+    return 0.5 ** ((rank.max() - rank) / half_life)
 
 
 @dataclass
@@ -86,8 +107,8 @@ class Fitted:
 class CoreResult:
     """Everything the training core decided and fitted."""
 
-    candidate: Candidate
-    selection: pd.DataFrame  # candidate, validation ROC AUC
+    candidate: Candidate  # the deployed model's: chosen on the latest labelled periods
+    selection: pd.DataFrame  # candidate, validation ROC AUC on the latest labelled periods (the deployed model's choice)
     holdout: Fitted  # fitted before the test slice: the held-out figures
     test_frame: pd.DataFrame  # the test slice scored by `holdout`
     backtest: pd.DataFrame  # one row per fold: dates, rows, wins, model_* and rule_* figures
@@ -106,29 +127,54 @@ def train_core(frame: pd.DataFrame, names: list[str], holdout: Window, test: np.
     returns an unfitted points scorer; `score(rows, calibrated, points)` returns rows scored
     as the report reads them; `period_name` words an `as_of` in messages (default: its date).
     """
-    X, y = frame[names], frame["label"].to_numpy()
+    X, y, as_of = frame[names], frame["label"].to_numpy(), frame["as_of"]
     periods = int(holdout.calibration.sum() and frame.loc[holdout.calibration, "as_of"].nunique())
     make_window = _window_maker(frame, periods, reach, config)
-    chosen, selection, on_holdout = _select(X, y, frame, holdout, make_window, config)
+    fits: dict = {}  # (candidate, fold start) -> fitted model: consecutive origins share validation folds
+    chosen, _, on_holdout = _select(X, y, frame, holdout.calibration, make_window, config, fits, holdout)
     # the first validation fold's window is the held-out one: its fit is reused, not repeated
-    model = on_holdout[chosen] if chosen in on_holdout else fit_candidate(chosen, X, y, holdout, config, rounds=None)
-    rounds = getattr(model, "best_iteration_", None)
+    model = on_holdout[chosen] if chosen in on_holdout else fit_candidate(chosen, X, y, holdout, config, None, as_of)
+    lightgbm = next((m for m in (model, *on_holdout.values()) if getattr(m, "best_iteration_", None)), None)
+    rounds = lightgbm.best_iteration_ if lightgbm is not None else None
     held = calibrate_fitted(model, X, y, holdout, config, make_points)
     test_frame = score(frame.loc[test].reset_index(drop=True), held.calibrated, held.points)
+
+    def choose_before(origin):
+        latest = latest_periods(frame, origin, periods, reach)
+        return _select(X, y, frame, latest, make_window, config, fits)[:2]
 
     rows, scored = [], []
     for i, (start, end) in enumerate(fold_bounds(frame.loc[test, "as_of"], config.backtest.folds), start=1):
         window = make_window(start)
-        fitted = fit_calibrated(chosen, X, y, window, config, rounds, make_points)
+        family = chosen if i == 1 and start == holdout.origin else choose_before(start)[0]
+        fitted = fit_calibrated(family, X, y, window, config, rounds if family.family == "lightgbm" else None, make_points,
+                                as_of)
         block = ((frame["as_of"] >= start) & (frame["as_of"] < end if end is not None else True)).to_numpy() & test
         part = score(frame.loc[block].reset_index(drop=True), fitted.calibrated, fitted.points).assign(fold=i)
         scored.append(part)
-        rows.append(fold_row(i, part, window, frame, fitted.method))
-    deployed = fit_calibrated(chosen, X, y, make_window(None), config, rounds, make_points)
+        rows.append(fold_row(i, part, window, frame, fitted.method) | {"family": family.name})
+    deployed_family, selection = choose_before(None)
+    deployed = fit_calibrated(deployed_family, X, y, make_window(None), config,
+                              rounds if deployed_family.family == "lightgbm" else None, make_points, as_of)
     shifts = [shift_text(*shift, name=period_name) for shift in deployed.window.shifts]
     calibration_frame = score(frame.loc[holdout.calibration].reset_index(drop=True), held.calibrated, held.points)
-    return CoreResult(chosen, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
+    return CoreResult(deployed_family, selection, held, test_frame, pd.DataFrame(rows), pd.concat(scored, ignore_index=True),
                       deployed, shifts, calibration_frame)
+
+
+def latest_periods(frame: pd.DataFrame, origin: pd.Timestamp | None, periods: int, reach: pd.Timedelta) -> np.ndarray:
+    """Return the rows of the latest `periods` dates whose labels are decided before `origin` (None: the data end).
+
+    >>> f = pd.DataFrame({"as_of": pd.date_range("2024-01-01", periods=5, freq="MS", tz="UTC")})
+    >>> latest_periods(f, pd.Timestamp("2024-05-01", tz="UTC"), 2, pd.Timedelta(0)).tolist()
+    [False, False, True, True, False]
+    """
+    as_of = frame["as_of"]
+    decided = ((as_of + reach <= origin) & (as_of < origin)) if origin is not None else pd.Series(True, index=frame.index)
+    dates = np.array(sorted(as_of[decided].unique()))
+    if len(dates) == 0:
+        return np.zeros(len(frame), dtype=bool)
+    return (decided & (as_of >= dates[max(len(dates) - max(periods, 1), 0)])).to_numpy()
 
 
 def fold_bounds(test_dates: pd.Series, folds: int) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:
@@ -149,9 +195,14 @@ def backtest_means(backtest: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {scorer: {m: float(backtest[f"{scorer}_{m}"].mean()) for m in BACKTEST_METRICS} for scorer in ("model", "rule")}
 
 
-def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Config) -> tuple[Candidate, pd.DataFrame, dict]:
-    """Return the candidate with the best mean ROC AUC over forward folds of the calibration slice, the table,
-    and the candidates fitted on the held-out window (the first fold's)."""
+def _select(X, y, frame: pd.DataFrame, validation: np.ndarray, make_window, config: Config, fits: dict,
+            holdout: Window | None = None) -> tuple[Candidate, pd.DataFrame, dict]:
+    """Return the candidate with the best mean ROC AUC over forward folds of the `validation` rows, the table,
+    and the candidates fitted on the `holdout` window (when it is the first fold's).
+
+    Each fold is scored by the candidate fitted on everything labelled before it; `fits`
+    keeps those fits by (candidate, fold start), so a later origin whose folds overlap reuses them.
+    """
     options = candidates(config)
     if len(options) == 1:
         return options[0], pd.DataFrame([{"candidate": options[0].name, "family": options[0].family,
@@ -159,16 +210,20 @@ def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Con
     as_of = frame["as_of"]
     scores = {candidate: [] for candidate in options}
     on_holdout = {}
-    for start, end in fold_bounds(as_of[holdout.calibration], config.model.selection_folds):
-        window = holdout if start == holdout.calibration_start else make_window(start)
-        block = holdout.calibration & (as_of >= start).to_numpy() & ((as_of < end).to_numpy() if end is not None else True)
+    for start, end in fold_bounds(as_of[validation], config.model.selection_folds):
+        held = holdout is not None and start == holdout.calibration_start
+        block = validation & (as_of >= start).to_numpy() & ((as_of < end).to_numpy() if end is not None else True)
         if len(np.unique(y[block])) < 2:
             continue
+        window = holdout if held else None
         for candidate in options:
-            model = fit_candidate(candidate, X, y, window, config, rounds=None)
-            if window is holdout:
-                on_holdout[candidate] = model
-            scores[candidate].append(roc_auc_score(y[block], model.predict_proba(X[block])[:, 1]))
+            key = (candidate, "held out" if held else start)
+            if key not in fits:
+                window = window or make_window(start)
+                fits[key] = fit_candidate(candidate, X, y, window, config, rounds=None, as_of=as_of)
+            if held:
+                on_holdout[candidate] = fits[key]
+            scores[candidate].append(roc_auc_score(y[block], fits[key].predict_proba(X[block])[:, 1]))
     table = pd.DataFrame([{"candidate": c.name, "family": c.family,
                            "validation_roc_auc": float(np.mean(s)) if s else float("nan"), "folds": len(s)}
                           for c, s in scores.items()])
@@ -176,12 +231,19 @@ def _select(X, y, frame: pd.DataFrame, holdout: Window, make_window, config: Con
     return options[best], table, on_holdout
 
 
-def fit_candidate(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None):
-    """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None."""
+def fit_candidate(candidate: Candidate, X, y, window: Window, config: Config, rounds: int | None,
+                  as_of: pd.Series | None = None):
+    """Fit `candidate` on the window's fit rows (sampled non-wins, if configured); early stopping when rounds is None.
+
+    A candidate with a half-life weighs its rows by recency over their `as_of` dates.
+    """
     rate, seed = config.model.negative_sampling, config.model.seed
     fit = np.flatnonzero(window.fit if rounds is None else window.train)
     fit = fit[keep_for_training(y[fit], rate, seed)]
     model = candidate.make(config, rounds)
+    if candidate.half_life and as_of is not None:
+        weights = recency_weights(as_of.iloc[fit], candidate.half_life)
+        return model.fit(X.iloc[fit], y[fit], negative_rate=rate, sample_weight=weights)
     if rounds is None and candidate.family == "lightgbm":
         validation = np.flatnonzero(window.validation)
         validation = validation[keep_for_training(y[validation], rate, seed + 1)]
@@ -199,9 +261,10 @@ def calibrate_fitted(model, X, y, window: Window, config: Config, make_points) -
     return Fitted(model, calibrated, points, method, window)
 
 
-def fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points) -> Fitted:
-    """Return `candidate` fitted and calibrated on `window`."""
-    return calibrate_fitted(fit_candidate(candidate, X, y, window, config, rounds), X, y, window, config, make_points)
+def fit_calibrated(candidate: Candidate, X, y, window: Window, config: Config, rounds, make_points,
+                   as_of: pd.Series | None = None) -> Fitted:
+    """Return `candidate` fitted and calibrated on `window` (recency-weighted over `as_of` if it has a half-life)."""
+    return calibrate_fitted(fit_candidate(candidate, X, y, window, config, rounds, as_of), X, y, window, config, make_points)
 
 
 def _window_maker(frame: pd.DataFrame, periods: int, reach: pd.Timedelta, config: Config):

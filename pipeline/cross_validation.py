@@ -55,7 +55,7 @@ def cross_validate(frame: pd.DataFrame, names: list[str], folds: np.ndarray, con
     `score` are those of `pipeline.core.train_core`.
     """
     X, y = frame[names], frame["label"].to_numpy()
-    options = candidates(config)
+    options = candidates(config, recency=False)  # folds have no time order to weigh by
     k = int(folds.max()) + 1
     rows, scored, calibration_parts, chosen, validation = [], [], [], Counter(), {c: [] for c in options}
     last = None

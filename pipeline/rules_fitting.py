@@ -46,13 +46,14 @@ def thresholds_on(table: PointsTable, calibration: pd.DataFrame, registry: dict,
     scorer = PointsScorer(table, features=registry).fit(calibration, y)
     points = scorer.decision_function(calibration)
     capacity, _ = capacity_share(calibration, config)
-    cut = recommend_threshold(y, points, config.targets.min_conversion_rate, capacity)
+    # whole points: a decayed rule gives fractions, but a threshold people type is a whole number
+    cut = recommend_threshold(y, points, config.targets.min_conversion_rate, capacity, whole=True)
     if cut is None:
-        cut = recommend_threshold(y, points, 0.0, capacity)
-    cut = float(points.max()) if cut is None else cut
+        cut = recommend_threshold(y, points, 0.0, capacity, whole=True)
+    cut = float(np.floor(points.max())) if cut is None else cut
     proba = scorer.predict_proba(calibration)[:, 1]
     nurture = _fewest_points(points, proba, config.grades.nurture, default=cut)
-    sql = _fewest_points(points, proba, config.grades.a, default=float(points.max()))
+    sql = _fewest_points(points, proba, config.grades.a, default=float(np.floor(points.max())))
     return with_thresholds(table, mql=cut, sql=sql, nurture=nurture, hot=cut)
 
 

@@ -94,8 +94,10 @@ def score(data, as_of, config: Config, model: str | None = None, out: str | Path
             crm = crm or load_crm(data, engine_settings(config))
             as_of = scoring_date(as_of, crm.data_end, crm.source)
             sizes = {k: v for k, v in getattr(crm, "summary", {}).items() if k.endswith("_rows")}
-            end.report(_sizes_text(sizes) or str(crm.source), source=str(crm.source), data_end=str(crm.data_end),
-                       as_of=str(as_of.date()), **sizes)
+            parts = getattr(crm, "summary", {}).get("validated_parts")
+            end.report((_sizes_text(sizes) or str(crm.source)) + (f"; {parts.text()}" if parts else ""), source=str(crm.source),
+                       data_end=str(crm.data_end), as_of=str(as_of.date()), **sizes,
+                       **({"parts_validated": len(parts.validated), "parts_reused": len(parts.reused)} if parts else {}))
         seen_until = bundle.outcomes_seen_until()
         warn_if_in_sample(as_of, seen_until, bundle.scorer)
         out = Path(out) if out else Catalog.of(config).scores_file(as_of)

@@ -2,10 +2,11 @@
 
 Candidate conditions a person can read are generated from the features: a count at least k
 (k at quantiles of the values above the least), a value at most d (`between` the least and
-d: "days since at most d"), an attribute in a set, a flag. An L1-penalised logistic
-regression (scikit-learn) picks at most `max_rules` of them; a condition whose weight has
-the wrong sign for its family (a negative criterion never gains points, an activity never
-loses any) leaves the pool and the fit is repeated. The weights (log-odds) are then scaled
+d: "days since at most d"), an attribute in a set, a flag. Forward selection on a logistic
+regression (scikit-learn) picks at most `max_rules` of them, each step the condition that
+explains most of what the rules already chosen leave unexplained; a condition whose weight
+turns to the wrong sign for its family (a negative criterion never gains points, an activity
+never loses any) leaves the pool. The weights (log-odds) are then scaled
 onto the grid people use (multiples of `grid` within `points_range`), at the scale that
 ranks the training leads best, and the count rules share one decay half-life, picked among
 the offered ones on held-out leads of the training period.
@@ -341,55 +342,55 @@ def _with_saturation_caps(table: PointsTable, X, y, features, settings) -> Point
 
 
 def _select(pool, y, free, limit) -> tuple[list[int], list[int]]:
-    """Return the pool indices an L1 fit keeps (at most `limit` of the non-free ones), and those dropped for their sign.
+    """Return the pool indices forward selection keeps (at most `limit` of the non-free ones), and those dropped for their sign.
 
-    Candidates whose own association with winning has the wrong sign for their family are
-    screened out first, then the `_SCREEN` x `limit` most associated are offered to the L1
-    path: the fit is then a fraction of a second per penalty, on hundreds of candidates.
+    Each step adds the condition with the largest score statistic (the gain in likelihood
+    a one-step Newton move on it alone would give, g^2 / I, against the model of the conditions
+    already chosen) whose sign its family allows, then refits them all. A condition whose
+    refitted weight turns to the wrong sign leaves the pool. Greedy selection on the current
+    model spends each rule where the evidence is not yet explained: an L1 path spends several
+    on nested cuts of one strong feature before it reaches the next one. Selection stops early
+    when no condition's statistic passes `_ENTRY_CHI2` (a chi-squared of one degree of
+    freedom): on a small CRM, a rule the evidence does not support is not worth a line.
+    Free columns (a user's own rules) enter first and stay unless their sign turns wrong.
     """
-    design = sparse.csc_matrix(np.column_stack([c.shape if c.rule is not None else c.fires for c in pool]).astype(float))
-    n = len(y)
-    centred = y - y.mean()
-    spread = np.sqrt(np.asarray(design.multiply(design).mean(axis=0)).ravel() - np.asarray(design.mean(axis=0)).ravel() ** 2)
-    association = (design.T @ centred) / (n * np.where(spread > 0, spread, np.inf))
+    design = sparse.hstack([sparse.csc_matrix((c.shape if c.rule is not None else c.fires).astype(float).reshape(-1, 1))
+                            for c in pool]).tocsc()
+    squared = design.multiply(design).tocsc()
     signs = np.array([c.sign for c in pool])
-    contradicted = [j for j in range(len(pool)) if free[j] and signs[j] * association[j] < 0]
-    allowed = np.flatnonzero((signs * association >= 0) & (spread > 0))
-    offered = set(allowed[np.argsort(-np.abs(association[allowed]))][: _SCREEN * max(limit, 1)].tolist())
-    offered |= {j for j in allowed if free[j]}
-    # a free column (a user's own rule) is multiplied up so that its L1 penalty is negligible: it stays unless its sign is wrong
-    boost = np.where(free, 1000.0, 1.0)
-    offered_mask = np.zeros(len(pool), dtype=bool)
-    offered_mask[sorted(offered)] = True
-    chosen: list[int] = []
-    lo, hi = 0.0, 4.0  # log10 of C x rows: from a penalty that keeps nothing to one that keeps most candidates
-    for _ in range(8):
-        mid = (lo + hi) / 2
-        # a sign turns wrong at one penalty through a near twin (a count >= 1 and its days-since), so each penalty starts afresh
-        active = offered_mask.copy()
-        picked, wrong = _l1(design, y, boost, active, pool, 10 ** mid / n)
-        while wrong:
-            active[wrong] = False
-            contradicted += [j for j in wrong if free[j]]
-            picked, wrong = _l1(design, y, boost, active, pool, 10 ** mid / n)
-        if sum(1 for j in picked if not free[j]) <= limit:
-            chosen, lo = picked, mid
-        else:
-            hi = mid
+    banned = np.zeros(len(pool), dtype=bool)
+    contradicted: list[int] = []
+    chosen, probability = _fit_chosen(design, y, [j for j in range(len(pool)) if free[j]], signs, banned, free, contradicted)
+    while sum(1 for j in chosen if not free[j]) < limit:
+        residual = y - probability
+        gradient = design.T @ residual
+        information = squared.T @ (probability * (1 - probability))
+        statistic = np.where(information > 0, gradient ** 2 / np.maximum(information, 1e-12), 0.0)
+        open_ = (signs * gradient >= 0) & ~banned
+        open_[chosen] = False
+        open_ &= statistic >= _ENTRY_CHI2
+        if not open_.any():
+            break
+        best = int(np.argmax(np.where(open_, statistic, -1.0)))
+        chosen, probability = _fit_chosen(design, y, chosen + [best], signs, banned, free, contradicted)
     return chosen, contradicted
 
 
-_SCREEN = 8
+_ENTRY_CHI2 = 10.83
+"""Chi-squared (1 df) a condition's score statistic must reach to enter: p < 0.001, as many candidates are tried."""
 
 
-def _l1(design, y, boost, active, pool, C) -> tuple[list[int], list[int]]:
-    idx = np.flatnonzero(active)
-    model = LogisticRegression(l1_ratio=1.0, solver="liblinear", C=C, max_iter=200, tol=1e-3)
-    model.fit(design[:, idx] @ sparse.diags(boost[idx]), y)
-    coef = model.coef_[0] * boost[idx]
-    picked = [int(j) for j, w in zip(idx, coef) if w != 0]
-    wrong = [int(j) for j, w in zip(idx, coef) if pool[j].sign * w < 0]
-    return picked, wrong
+def _fit_chosen(design, y, chosen, signs, banned, free, contradicted) -> tuple[list[int], np.ndarray]:
+    """Refit `chosen` (lightly penalised) until no weight has a sign its family forbids; return them and the fitted probabilities."""
+    while chosen:
+        model = LogisticRegression(C=10.0, max_iter=300).fit(design[:, chosen], y)
+        wrong = [j for j, w in zip(chosen, model.coef_[0]) if signs[j] * w < 0]
+        if not wrong:
+            return chosen, model.predict_proba(design[:, chosen])[:, 1]
+        banned[wrong] = True
+        contradicted += [j for j in wrong if free[j]]
+        chosen = [j for j in chosen if j not in wrong]
+    return [], np.full(len(y), float(np.mean(y)))
 
 
 def _refit(columns, y, pool, chosen) -> tuple[dict[int, float], list[int]]:

@@ -103,10 +103,11 @@ def print_flat_summary(trained) -> None:
     out.print(f"rows: train {split['train_rows']:,}, calibration {split['calibration_rows']:,} (from {split['calibration_from']}), "
               f"test {split['test_rows']:,} (from {split['test_from']} to {split['last']}); calibration: {result.calibration_method}")
     choice = "; ".join(f"{c['candidate']} {c['validation_roc_auc']:.3f}" for c in core.selection.to_dict(orient="records"))
-    out.print(f"family: {core.candidate.name} (validation ROC AUC: {choice})")
+    out.print(f"family: {core.candidate.name} (validation ROC AUC over the latest labelled blocks: {choice})")
     out.print(f"backtest over the test rows, {len(core.backtest)} blocks, each scored by a model fitted on all rows before it: "
               + ", ".join(f"{f.model_roc_auc:.3f}" for f in core.backtest.itertuples()) + " ROC AUC per block (points table "
-              + ", ".join(f"{f.rule_roc_auc:.3f}" for f in core.backtest.itertuples()) + ")")
+              + ", ".join(f"{f.rule_roc_auc:.3f}" for f in core.backtest.itertuples()) + ")"
+              + ("; family per block: " + ", ".join(core.backtest["family"]) if "family" in core.backtest else ""))
     out.print(f"win rate: train {result.drift['win_rate_train']:.1%}, calibration {result.drift['win_rate_calibration']:.1%}, "
               f"test {result.drift['win_rate_test']:.1%} (mean predicted on test {result.drift['mean_predicted_test']:.1%})")
     out.print(f"test ROC AUC (backtest blocks pooled): model {m['roc_auc']:.3f}, points table {r['roc_auc']:.3f}; "

@@ -32,6 +32,8 @@ def validate_command(
             table.add_row(name, f"{s[f'{name}_rows']:,}")
     out.print(table)
     out.print(f"data up to {crm.data_end:%Y-%m-%d %H:%M} UTC; exact duplicate activities dropped: {s['duplicate_activities_dropped']:,}")
+    if "validated_parts" in s:
+        out.print(escape(s["validated_parts"].text()))
     ignored = [f"{name}.{column}" for name, columns in s.get("ignored_columns", {}).items() for column in columns]
     if ignored:
         out.print(f"[yellow]columns outside the data contract, not read:[/] {escape(', '.join(ignored))}")

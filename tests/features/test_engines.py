@@ -33,3 +33,17 @@ def test_open_engine_loads_a_folder_with_the_engine_the_settings_name(synthetic_
     snapshot = pd.DataFrame({"lead_id": pd.Series([lead], dtype="string"), "as_of": [crm.data_end.normalize()]})
     features = crm.features(snapshot, load_config())
     assert len(features) == 1 and "web_visit_count_30d" in features.columns
+
+
+def test_a_connection_without_a_temp_directory_spills_under_the_system_temp_folder_not_the_current_one(tmp_path, monkeypatch):
+    import tempfile
+    from pathlib import Path
+
+    from leadscore.features.engine import connect
+    from leadscore.features.settings import EngineSettings
+
+    monkeypatch.chdir(tmp_path)
+    spill = connect().execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert Path(spill).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()), spill
+    configured = connect(EngineSettings(temp_directory=str(tmp_path / "spill"))).execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert Path(configured) == tmp_path / "spill"

@@ -85,3 +85,48 @@ def test_a_logistic_bundle_loads_through_the_hash_check(tmp_path):
         handle.write(b"x")
     with pytest.raises(SchemaMismatchError, match="does not match the .* its training run recorded"):
         load_bundle(folder, recorded)
+
+
+def _table(n=6000, seed=3):
+    """Leads with text categories (as a flat export reads them), numbers on very different scales and a rare category."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"job": pd.array(rng.choice(["admin", "tech", "retired", "student"], n, p=[0.4, 0.4, 0.15, 0.05]),
+                                      dtype="string"),
+                      "rate": rng.normal(4, 1.5, n), "employed": rng.normal(5100, 70, n), "calls": rng.poisson(2, n).astype(float)})
+    job = X["job"].to_numpy(dtype=object)
+    logit = (-2.5 + 0.9 * (job == "retired") + 1.2 * (job == "student") - 0.5 * (X["rate"].to_numpy() - 4)
+             - 0.01 * (X["employed"].to_numpy() - 5100) - 0.2 * X["calls"].to_numpy())
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("C", [0.1, 1.0])
+def test_the_family_ranks_as_a_plain_scikit_learn_logistic_regression_does(C):
+    """One-hot categories and standardized numbers, fitted on the first 4000 rows, scored on the rest."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, y = _table()
+    fit, test = slice(0, 4000), slice(4000, None)
+    plain = make_pipeline(ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore", min_frequency=20), ["job"]),
+                                             ("n", StandardScaler(), ["rate", "employed", "calls"])]),
+                          LogisticRegression(C=C, max_iter=2000))
+    Xo = X.astype({"job": object})
+    plain_auc = roc_auc_score(y[test], plain.fit(Xo[fit], y[fit]).predict_proba(Xo[test])[:, 1])
+    ours = LinearLeadModel(C=C).fit(X[fit], y[fit])
+    assert roc_auc_score(y[test], ours.predict_proba(X[test])[:, 1]) == pytest.approx(plain_auc, abs=0.01)
+    assert plain_auc > 0.7
+
+
+def test_sample_weights_reach_the_regression():
+    X, y = _table(3000)
+    recent = np.r_[np.full(1500, 0.01), np.ones(1500)]
+    weighted = LinearLeadModel().fit(X, y, sample_weight=recent)
+    only_recent = LinearLeadModel().fit(X.iloc[1500:], y[1500:])
+    unweighted = LinearLeadModel().fit(X, y)
+    # nearly zero weight on the first half: close to fitting the second half alone, apart from the unweighted one
+    gap = lambda m: np.abs(m.predict_proba(X)[:, 1] - only_recent.predict_proba(X)[:, 1]).mean()  # noqa: E731
+    assert gap(weighted) < gap(unweighted) / 2

@@ -141,3 +141,26 @@ def test_from_a_users_table_at_most_max_changes_of_its_rules_are_dropped():
     added = [e.rule_id for e in fitted.evidence if e.change == "added"]
     assert len(dropped) <= 1 and len(added) <= 1
     assert fitted.table.rule("demo").points > 10
+
+
+def test_a_second_feature_gets_a_rule_before_a_strong_feature_gets_nested_cuts():
+    # demos count in steps (each demo adds odds) and visits carry one step as strong as the second demo:
+    # two rules should be one for each, not two cuts of the demo count
+    rng = np.random.default_rng([7, 2024])
+    n = 40_000
+    demo = rng.choice([0, 1, 2, 3], n, p=[0.6, 0.2, 0.12, 0.08])
+    visits = rng.poisson(1.5, n)
+    X = pd.DataFrame({"demo_count_30d": demo, "days_since_last_demo": np.where(demo > 0, rng.uniform(0, 30, n), np.nan),
+                      "visit_count_30d": visits, "seniority": rng.choice(["vp", "manager"], n),
+                      "is_unsubscribed": rng.random(n) < 0.1, "noise_count_30d": rng.poisson(2.0, n)})
+    logit = -3.0 + 1.5 * (demo >= 1) + 0.6 * (demo >= 2) + 0.6 * (demo >= 3) + 1.2 * (visits >= 3)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    table = fit_points_table(X, y, FEATURES, FitSettings(max_rules=2)).table
+    assert {r.feature for r in table.rules} == {"demo_count_30d", "visit_count_30d"}, [r.id for r in table.rules]
+
+
+def test_on_a_small_crm_a_condition_the_evidence_does_not_support_gets_no_rule():
+    # only demos matter; 3,000 snapshots are too few to support rules on noise, however many are allowed
+    X, y = crm_frame(n=3000, seed=8, effects={"demo": 2.0, "visits": 0.0, "senior": 0.0, "unsubscribed": 0.0})
+    table = fit_points_table(X, y, FEATURES, FitSettings(max_rules=12)).table
+    assert table.rules and {r.feature for r in table.rules} <= {"demo_count_30d", "days_since_last_demo"}, [r.id for r in table.rules]

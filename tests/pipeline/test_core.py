@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from leadscore.pipeline.config import load_config, with_settings
-from leadscore.pipeline.core import Candidate, candidates, fold_bounds, train_core
+from leadscore.pipeline.core import Candidate, candidates, fit_candidate, fold_bounds, recency_weights, train_core
 from leadscore.pipeline.promotion import decide
 from leadscore.pipeline.split import split_by_time
 from leadscore.pipeline.windows import Window, base_rate_shifts, window_at
@@ -125,6 +125,32 @@ def test_a_drifting_macro_column_chooses_the_family_that_extrapolates():
     assert table[result.candidate.name] == table.max()
 
 
+def _changing_frame(n_dates=20, per_date=400, seed=7, change_at=16):
+    """Monthly snapshots whose winners change kind at `change_at`: a bend in x before, a drifting macro column after."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, day in enumerate(pd.date_range(START, periods=n_dates, freq="30D")):
+        x = rng.normal(size=per_date)
+        macro = np.full(per_date, 0.8 * max(i - change_at + 1, 0)) + rng.normal(scale=0.05, size=per_date)
+        logit = -2 + (2 * (np.abs(x) - 0.8) if i < change_at else 0.0) + macro
+        parts.append(pd.DataFrame({"lead_id": [f"L{j}" for j in range(per_date)], "as_of": day, "x": x, "macro": macro,
+                                   "kind": rng.choice(["a", "b"], per_date),
+                                   "label": (rng.random(per_date) < 1 / (1 + np.exp(-logit))).astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_the_deployed_family_is_chosen_on_the_latest_periods_not_on_the_held_out_ones():
+    # before the test period a bend in x wins (trees); in it a macro column drifts out of range (a line)
+    config = load_config(model={"params": {"n_estimators": 60}, "logistic": {"C": [1.0]}},
+                         split={"min_won": 10, "min_lost": 10}, backtest={"folds": 2})
+    result = _run(_changing_frame(), config, reach_days=1)
+    assert result.holdout.model.family == "lightgbm"
+    assert result.candidate.family == "logistic" and result.deployed.model.family == "logistic"
+    table = result.selection.set_index("candidate")["validation_roc_auc"]
+    assert table[result.candidate.name] == table.max()
+    assert set(result.backtest["family"]) <= {"lightgbm", "logistic (C=1)"}
+
+
 def test_a_base_rate_jump_is_said_in_words_and_narrows_calibration_to_the_latest_period():
     frame = _frame(n_dates=20, per_date=400, seed=6, jump_at=18)
     config = load_config(model={"params": {"n_estimators": 40}, "families": ["logistic"], "logistic": {"C": [1.0]}},
@@ -153,3 +179,23 @@ def test_a_single_candidate_needs_no_validation_fold():
     assert candidates(config) == [Candidate("logistic", 0.5)]
     with pytest.raises(Exception, match="families"):
         load_config(model={"families": []})
+
+
+def test_each_logistic_penalty_competes_at_each_recency_half_life_on_a_time_split_only():
+    config = load_config(model={"families": ["lightgbm", "logistic"], "logistic": {"C": [1.0], "half_lives": [4]}})
+    assert [c.name for c in candidates(config)] == ["lightgbm", "logistic (C=1)", "logistic (C=1, half-life 4 periods)"]
+    assert [c.name for c in candidates(config, recency=False)] == ["lightgbm", "logistic (C=1)"]
+    with pytest.raises(Exception, match="half-life"):
+        load_config(model={"logistic": {"half_lives": [0]}})
+
+
+def test_a_half_life_weighs_the_fit_rows_by_how_recent_their_period_is():
+    frame = _changing_frame(n_dates=8, per_date=200)
+    window = window_at(frame, None, 1, pd.Timedelta(0), 0.2, 0, 1, 1, 1.5)
+    config = load_config()
+    X, y = frame[["x", "macro", "kind"]], frame["label"].to_numpy()
+    weighted = fit_candidate(Candidate("logistic", 1.0, 1.0), X, y, window, config, None, frame["as_of"])
+    plain = fit_candidate(Candidate("logistic", 1.0), X, y, window, config, None, frame["as_of"])
+    # the winners change kind at period 7 of 8: weighting recent periods moves the fit towards them
+    assert not np.allclose(weighted.regression_.coef_, plain.regression_.coef_)
+    assert recency_weights(frame["as_of"], 2.0).max() == 1.0

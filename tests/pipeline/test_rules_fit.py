@@ -38,6 +38,8 @@ def test_fit_check_score_round_trip_and_from_a_users_table(crm_dir, tmp_path, ca
 
     table = load_points_table(out)
     assert 0 < len(table.rules) <= 12 and all(r.points % 5 == 0 for r in table.rules)
+    cuts = [*table.thresholds.stages.values(), *table.thresholds.segments.values()]
+    assert all(float(cut).is_integer() for cut in cuts), cuts  # thresholds people type, even when decay gives fractions
     cfg = load_config(crm_dir / "leadscore.yaml")
     crm = load_crm(crm_dir, engine_settings(cfg))
     cfg = fit_to_crm(cfg, crm)
