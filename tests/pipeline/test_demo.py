@@ -30,7 +30,7 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     assert [r["matured"] for r in monitored["runs"]] == [True, True, False, False]
     # nothing is written outside the working folder
     assert {p.name for p in workdir.iterdir()} <= {"data", "models", "reports", "scores", "history", "mlflow.db", "mlartifacts",
-                                                   "cache", "tmp", "own_vocabulary"}
+                                                   "cache", "tmp", "validated", "own_vocabulary"}
 
     # with the generated CRM's settings (its competitors), as the demo ran it
     assert main(["evaluate", "--data", str(workdir / "data"), "--workdir", str(workdir), "--out", str(tmp_path / "eval"),
