@@ -111,7 +111,7 @@ class PartsStore:
         target = self.folder / name
         if not target.exists():
             temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-            con.execute(f"COPY ({select_sql}) TO '{_sql_path(temporary)}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY ({select_sql}) TO {sql_literal(temporary)} (FORMAT parquet, COMPRESSION zstd)")
             os.replace(temporary, target)
         entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "blake2b": blake, "checks": digest, "rows": rows,
                  "kinds": [list(k) for k in kinds], "latest": None if latest is None else pd.Timestamp(latest).isoformat(),
@@ -139,5 +139,6 @@ class PartsStore:
         return [self.folder / self.entries[str(p)]["copy"] for p in parts]
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+def sql_literal(path: Path | str) -> str:
+    """Return `path` as a SQL string literal, quotes doubled (a part named o'brien.parquet reads that part)."""
+    return "'" + str(path).replace("'", "''") + "'"

@@ -23,7 +23,7 @@ from leadscore.features.contract import ACTIVITIES, ACTIVITY_TYPES, LEADS, TABLE
 from leadscore.features.declarations import quoted
 from leadscore.features.errors import BadInputError
 from leadscore.features.layout import create_keyed_copy
-from leadscore.features.validated_parts import PartsOutcome, PartsStore, checks_digest
+from leadscore.features.validated_parts import PartsOutcome, PartsStore, checks_digest, sql_literal
 
 _SQL_TYPE = {"string": "VARCHAR", "category": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "float": "DOUBLE"}
 _NOUN = {"timestamp": ("a timestamp", "timestamps"), "integer": ("a whole number", "whole numbers"),
@@ -132,7 +132,7 @@ def _validate_activity_parts(con, parts: ActivityParts, now: pd.Timestamp) -> tu
             ignored += [c for c in raw_types if c not in set(ACTIVITIES.column_names) and c not in ignored]
     finally:
         outcome.forgotten = parts.store.save(parts.parts)
-    copies = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts.store.copy_paths(parts.parts))
+    copies = ", ".join(sql_literal(p) for p in parts.store.copy_paths(parts.parts))
     one_part = " REPLACE (CAST(NULL AS VARCHAR) AS _file)" if len(parts.parts) == 1 else ""  # named as a single file is
     con.execute(f"CREATE OR REPLACE VIEW raw_activities AS SELECT *{one_part} FROM read_parquet([{copies}])")
     con.execute("CREATE OR REPLACE VIEW typed_activities AS SELECT * FROM raw_activities")
@@ -147,8 +147,7 @@ def _validate_part(con, part: Path, raw_types: dict[str, str], now: pd.Timestamp
     _create_typed_view(con, ACTIVITIES, raw_types)
     _check_range(con, {"activities": str(part)}, ACTIVITIES, out_of_range, now)
     latest = _scalar(con, "SELECT max(occurred_at) FROM typed_activities")
-    path = str(part).replace("'", "''")
-    select = (f"SELECT {_STORED_COLUMNS}, '{path}' AS _file, _row, hash({_STORED_COLUMNS}) AS _h FROM typed_activities")
+    select = f"SELECT {_STORED_COLUMNS}, {sql_literal(part)} AS _file, _row, hash({_STORED_COLUMNS}) AS _h FROM typed_activities"
     return store.record(con, part, select, digest, rows, kinds, latest)
 
 
