@@ -29,14 +29,15 @@ demo: $(RUNTIME_STAMP)
 
 # Everything CI runs (.ci/run): the whole suite on both cores, Spark included, then the notebooks.
 # loadscope keeps a module's tests on one worker, so a Spark session or module fixture is built once.
+# One OpenMP thread per worker: two workers on two cores, each LightGBM or BLAS call on its own core.
 test: $(DEV_STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadscope
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadscope
 	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
 
 # Under a minute on 2 cores: every layer (features, models, pipeline and its CLI errors), but
 # nothing that trains a model, runs the demo, starts Spark or searches long (markers slow, spark).
 test-fast: $(DEV_STAMP)
-	$(BIN)/pytest -q -n 2 -m "not slow and not spark"
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 -m "not slow and not spark"
 
 benchmark: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -58,7 +58,9 @@ class LeadScoringModel(ClassifierMixin, BaseEstimator):
             raise ValueError("training labels hold a single class; a scorer needs wins and non-wins")
         self.feature_names_in_ = np.array(list(X.columns), dtype=object)
         self.categories_ = training_categories(X)
-        params = {"random_state": self.seed, "n_jobs": 2, "verbose": -1, **(self.params or {})}
+        # threads: OpenMP's default (every core, or OMP_NUM_THREADS) unless params set n_jobs; a fixed count
+        # above the cores left free oversubscribes them, and LightGBM's spinning threads then run several times slower
+        params = {"random_state": self.seed, "n_jobs": None, "verbose": -1, **(self.params or {})}
         self.booster_model_ = lgb.LGBMClassifier(**params)
         fit_args = {}
         if eval_set is not None:

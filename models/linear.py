@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
 
 from leadscore.models.lgbm import as_numbers, require_columns, training_categories
@@ -50,9 +50,9 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.array(list(X.columns), dtype=object)
         self.categories_ = training_categories(X)
         prepared = self.prepare(X)
-        steps = [(name, self._encoder(name, prepared[name]), [name]) for name in self.feature_names_in_]
-        self.encoder_ = ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
+        self.encoder_ = self._encoder(prepared)
         encoded = self.encoder_.fit_transform(prepared)
+        self.columns_of_ = self._output_columns()
         self.encoded_mean_ = np.asarray(encoded.mean(axis=0)).ravel()
         self.regression_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(encoded, y, sample_weight=sample_weight)
         self.negative_rate_ = float(negative_rate)
@@ -60,16 +60,46 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         self.log_odds_for_calibration_ = True
         return self
 
-    def _encoder(self, name: str, column: pd.Series):
-        if name in self.categories_:
-            return make_pipeline(SimpleImputer(strategy="constant", fill_value=_MISSING),
-                                 OneHotEncoder(handle_unknown="ignore", min_frequency=self.min_frequency, sparse_output=False))
-        scaled = make_pipeline(SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler())
-        knots = _quantile_knots(column, self.spline_knots)
-        if knots is None:
-            return scaled
-        spline = SplineTransformer(knots=knots.reshape(-1, 1), degree=3, extrapolation="linear")
-        return make_union(scaled, make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), spline))
+    def _encoder(self, prepared: pd.DataFrame) -> ColumnTransformer:
+        """Return the encoding: every number in one imputer and scaler, each category and spline on its own.
+
+        One transformer over all numbers (not one per column) keeps the fit fast on a wide
+        frame; per column the result is the same: its median, its missing indicator, its scale.
+        """
+        numbers = [name for name in self.feature_names_in_ if name not in self.categories_]
+        steps = []
+        if numbers:
+            steps.append(("numbers", make_pipeline(SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                                                   StandardScaler()), numbers))
+        for name in self.feature_names_in_:
+            if name in self.categories_:
+                steps.append((f"category:{name}", make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=_MISSING),
+                    OneHotEncoder(handle_unknown="ignore", min_frequency=self.min_frequency, sparse_output=False)), [name]))
+                continue
+            knots = _quantile_knots(prepared[name], self.spline_knots)
+            if knots is not None:
+                spline = SplineTransformer(knots=knots.reshape(-1, 1), degree=3, extrapolation="linear")
+                steps.append((f"spline:{name}", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), spline),
+                              [name]))
+        return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
+
+    def _output_columns(self) -> dict[str, np.ndarray]:
+        """Return each feature's columns in the encoded matrix: its scaled value, its missing indicator, its spline or one-hot columns."""
+        out = {name: [] for name in self.feature_names_in_}
+        slices = self.encoder_.output_indices_
+        if "numbers" in self.encoder_.named_transformers_:
+            numbers = [name for name in self.feature_names_in_ if name not in self.categories_]
+            start = slices["numbers"].start
+            for i, name in enumerate(numbers):
+                out[name].append(start + i)
+            indicator = self.encoder_.named_transformers_["numbers"][0].indicator_
+            for j, i in enumerate(indicator.features_ if indicator is not None else []):
+                out[numbers[i]].append(start + len(numbers) + j)
+        for key, part in slices.items():
+            if ":" in key:
+                out[key.split(":", 1)[1]].extend(range(part.start, part.stop))
+        return {name: np.array(sorted(columns), dtype=int) for name, columns in out.items()}
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return X with the training columns in order: numbers as floats, categories as text (unseen ones kept)."""
@@ -105,8 +135,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         """
         centred = self.encoder_.transform(self.prepare(X)) - self.encoded_mean_
         weights = self.regression_.coef_.ravel()
-        out = {name: centred[:, self.encoder_.output_indices_[name]] @ weights[self.encoder_.output_indices_[name]]
-               for name in self.feature_names_in_}
+        out = {name: centred[:, self.columns_of_[name]] @ weights[self.columns_of_[name]] for name in self.feature_names_in_}
         return pd.DataFrame(out, index=X.index)
 
     def expected_log_odds(self) -> float:
@@ -117,7 +146,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
     def feature_importance(self) -> pd.Series:
         """Return each feature's mean absolute contribution scale (|coefficient| x spread), largest first."""
         weights = np.abs(self.regression_.coef_.ravel())
-        return pd.Series({name: float(weights[self.encoder_.output_indices_[name]].sum()) for name in self.feature_names_in_}
+        return pd.Series({name: float(weights[self.columns_of_[name]].sum()) for name in self.feature_names_in_}
                          ).sort_values(ascending=False)
 
 

@@ -17,8 +17,9 @@ from leadscore.features.loaders import load_crm
 from leadscore.features.registry import all_features
 from leadscore.features.snapshots import scoring_snapshots
 from leadscore.pipeline import tracking
-from leadscore.pipeline.config import load_config
+from leadscore.pipeline.config import load_config, with_settings
 from leadscore.pipeline.errors import InsufficientDataError
+from tests.quick_training import QUICK_TRAINING
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -100,7 +101,7 @@ def test_an_interrupted_training_run_leaves_the_registry_consistent(trained, tmp
     from leadscore.pipeline.train import train
 
     shared, crm, _ = trained
-    config = shared.model_copy(update={"workdir": str(tmp_path)})
+    config = with_settings(shared.model_copy(update={"workdir": str(tmp_path)}), QUICK_TRAINING)
     train(None, config, promote=True, crm=crm)
 
     def crash(*args, **kwargs):

@@ -20,6 +20,7 @@ from leadscore.models.bundle import MODEL_FILE, MANIFEST_FILE, sha256_of
 from leadscore.pipeline import tracking
 from leadscore.pipeline.catalog import Catalog
 from leadscore.pipeline.cli import main
+from tests.quick_training import QUICK_TRAINING
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def registered(trained_crm, tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     data = root / "crm"
     write_crm(trained_crm, data)
-    config = with_settings(load_config(workdir=str(root / "work")), SETTINGS)
+    config = with_settings(load_config(workdir=str(root / "work")), {**SETTINGS, **QUICK_TRAINING})
     crm = crm_from_frames(trained_crm.leads, trained_crm.activities, trained_crm.opportunities)
     result = train(None, config, promote=True, crm=crm)
     return SimpleNamespace(root=root, data=data, config=config, result=result, settings=data / "leadscore.yaml")

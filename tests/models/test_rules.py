@@ -17,6 +17,7 @@ from leadscore.models.rules import PointsScorer
 from leadscore.models.rules.table import check_against_registry, load_points_table, parse_points_table
 from leadscore.pipeline.cli import main
 from leadscore.pipeline.errors import BadInputError
+from tests.quick_training import QUICK_TRAINING
 
 THRESHOLDS = {"stages": {"MQL": 50, "SQL": 90}, "segments": {"nurture": 20, "hot": 60}}
 
@@ -232,7 +233,7 @@ def test_training_scores_a_table_that_names_a_feature_of_the_configured_windows(
     table = tmp_path / "points.yaml"
     rule = {"id": "fortnight_visits", "feature": "web_visit_count_14d", "condition": {"at_least": 2}, "points": 30}
     table.write_text(yaml.safe_dump({"rules": [rule], "thresholds": THRESHOLDS}))
-    config = load_config(workdir=str(tmp_path), points_table=str(table), windows={"lookback_days": [14, 30, 90]})
+    config = load_config(workdir=str(tmp_path), points_table=str(table), windows={"lookback_days": [14, 30, 90]}, **QUICK_TRAINING)
     result = fit_models(crm_from_frames(synthetic.leads, synthetic.activities, synthetic.opportunities), config)
     assert set(result.test_frame["rule_points"].unique()) == {0, 30}
 

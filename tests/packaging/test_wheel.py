@@ -11,6 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.quick_training import QUICK_TRAINING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,8 +60,10 @@ def test_the_demo_runs_from_the_wheel_beside_a_users_own_models_features_and_pip
     where = subprocess.run([python, "-c", "import leadscore.pipeline.cli as m; print(m.__file__)"], cwd=project,
                            check=True, capture_output=True, text=True, env=env).stdout
     assert str(site) in where
+    (project / "quick.yaml").write_text(yaml.safe_dump(QUICK_TRAINING), encoding="utf-8")  # the test is of imports, not of the model
     run = subprocess.run([env_dir / "bin" / "python", "-m", "leadscore.pipeline.cli", "demo", "--leads", "2000", "--seed", "3",
-                          "--workdir", "work"], cwd=project, capture_output=True, text=True, timeout=600, env=env)
+                          "--workdir", "work", "--config", "quick.yaml"], cwd=project, capture_output=True, text=True, timeout=600,
+                         env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "5/6 scored" in run.stdout and "6/6 monitored" in run.stdout
     served = subprocess.run(

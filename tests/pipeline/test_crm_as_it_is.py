@@ -14,6 +14,7 @@ from leadscore.features.synthetic import generate_crm
 from leadscore.pipeline.cli import main
 
 from .test_own_vocabulary import own_vocabulary
+from tests.quick_training import QUICK_TRAINING
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,8 @@ def export(tmp_path_factory):
     activities.sample(frac=1.0, random_state=4).to_csv(folder / "activities.csv", index=False)  # in no order
     crm.opportunities.to_csv(folder / "opportunities.csv", index=False)
     (folder / "leadscore.yaml").write_text(yaml.safe_dump({
-        "workdir": str(folder / "work"), "features": {"extra_lead_columns": {"annual_revenue": "numeric"}}}), encoding="utf-8")
+        **QUICK_TRAINING, "workdir": str(folder / "work"), "features": {"extra_lead_columns": {"annual_revenue": "numeric"}}}),
+        encoding="utf-8")
     return folder
 
 

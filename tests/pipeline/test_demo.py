@@ -13,7 +13,7 @@ from leadscore.pipeline.cli import main
 @pytest.mark.slow
 def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     workdir = tmp_path / "work"
-    assert main(["demo", "--leads", "3000", "--seed", "5", "--workdir", str(workdir)]) == 0
+    assert main(["demo", "--leads", "2000", "--seed", "5", "--workdir", str(workdir)]) == 0
     printed = capsys.readouterr().out
     for step in ("1/6 generated", "2/6 validated", "3/6 trained", "4/6 test ROC AUC", "5/6 scored", "6/6 monitored 4 scoring runs",
                  "verdict", "monitoring", "report:", "monitor:", "scores:", "MLflow UI:"):
@@ -41,7 +41,7 @@ def test_demo_runs_end_to_end_and_agrees_with_evaluate(tmp_path, capsys):
     assert separate["threshold_audit"] == during_train["threshold_audit"]
 
     # a rerun reuses the data, registers version 2, and keeps version 1 champion on a tie
-    assert main(["demo", "--leads", "3000", "--seed", "5", "--workdir", str(workdir)]) == 0
+    assert main(["demo", "--leads", "2000", "--seed", "5", "--workdir", str(workdir)]) == 0
     again = capsys.readouterr().out
     assert "1/6 reusing the synthetic CRM" in again
     assert "registered as leadscore v2: not promoted" in again.replace("\n", " ")

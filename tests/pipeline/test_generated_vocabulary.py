@@ -11,6 +11,7 @@ import yaml
 from leadscore.features.contract import ACTIVITY_TYPES
 from leadscore.features.synthetic import SETTINGS, generate_crm, write_crm
 from leadscore.pipeline.cli import main
+from tests.quick_training import QUICK_TRAINING
 
 pytestmark = pytest.mark.slow  # trains two models
 
@@ -30,10 +31,10 @@ def generated(tmp_path_factory):
     calls = crm.activities.index[crm.activities["activity_type"] == "Follow-up call"][:CONTRADICTED]
     crm.activities.loc[calls, "channel"] = "online"
     write_crm(crm, folder)
-    plain = {**SETTINGS, "workdir": str(folder / "plain")}  # the same settings without the declarations
+    plain = {**SETTINGS, **QUICK_TRAINING, "workdir": str(folder / "plain")}  # the same settings without the declarations
     (folder / "plain.yaml").write_text(yaml.safe_dump(plain), encoding="utf-8")
     declared = yaml.safe_load((folder / "leadscore.yaml").read_text(encoding="utf-8"))
-    (folder / "declared.yaml").write_text(yaml.safe_dump({**declared, "workdir": str(folder / "declared")}), encoding="utf-8")
+    (folder / "declared.yaml").write_text(yaml.safe_dump({**declared, **QUICK_TRAINING, "workdir": str(folder / "declared")}), encoding="utf-8")
     return folder
 
 

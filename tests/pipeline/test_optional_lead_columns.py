@@ -11,6 +11,7 @@ import yaml
 
 from leadscore.features.synthetic import generate_crm
 from leadscore.pipeline.cli import main
+from tests.quick_training import QUICK_TRAINING
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,7 @@ def minimal_crm(tmp_path_factory):
     table["name"] = "activity only"
     (folder / "points.yaml").write_text(yaml.safe_dump(table), encoding="utf-8")
     (folder / "leadscore.yaml").write_text(yaml.safe_dump({
-        "workdir": str(folder / "work"), "points_table": str(folder / "points.yaml"),
+        **QUICK_TRAINING, "workdir": str(folder / "work"), "points_table": str(folder / "points.yaml"),
         "features": {"extra_lead_columns": {"annual_revenue": "numeric"}}}), encoding="utf-8")
     return folder
 

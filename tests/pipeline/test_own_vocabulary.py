@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from leadscore.features.contract import ACTIVITY_TYPES
+from tests.quick_training import QUICK_TRAINING
 
 RENAMED = {
     "email_open": ["Mail opened"], "email_click": ["Mail link clicked"], "email_bounce": ["Mail undeliverable"],
@@ -63,7 +64,7 @@ def test_own_vocabulary_trains_evaluates_and_scores_without_and_with_declaration
     present = set(crm.con.execute("SELECT DISTINCT activity_type FROM activities").df()["activity_type"])
     assert len(present) >= 20 and not present & set(ACTIVITY_TYPES)
 
-    config = load_config(workdir=str(tmp_path / "plain"))
+    config = with_settings(load_config(workdir=str(tmp_path / "plain")), QUICK_TRAINING)
     result = train(None, config, promote=True, crm=crm)
     names = result.bundle.feature_names
     assert {"type_follow_up_call_count_30d", "type_status_changed_count_all", "type_pricing_page_view_decay_7d"} <= set(names)
@@ -84,7 +85,7 @@ def test_own_vocabulary_trains_evaluates_and_scores_without_and_with_declaration
     assert "' events " in reasons or "' event " in reasons
     assert "unopened emails" not in " ".join(scored.frame["reasons_model_down"].explode().dropna())
 
-    declared = with_settings(load_config(workdir=str(tmp_path / "declared")), DECLARATIONS)
+    declared = with_settings(load_config(workdir=str(tmp_path / "declared")), {**DECLARATIONS, **QUICK_TRAINING})
     again = train(None, declared, promote=True, crm=crm)
     assert "type_newsletter_sent_count_all" not in again.bundle.feature_names  # an alias counts as its role
     assert "type_follow_up_call_count_30d" in again.bundle.feature_names

@@ -11,10 +11,11 @@ import pytest
 
 from leadscore.features.builder import build_features
 from leadscore.pipeline.cli import exit_code_of, main
-from leadscore.pipeline.config import feature_settings, load_config, with_feature_settings
+from leadscore.pipeline.config import feature_settings, load_config, with_feature_settings, with_settings
 from leadscore.pipeline.errors import BadInputError, DriftError, LeadscoreError, SchemaMismatchError
 from leadscore.pipeline.score import OUTPUT_COLUMNS, score
 from leadscore.pipeline.vocabulary import with_crm_vocabulary
+from tests.quick_training import QUICK_TRAINING
 
 AS_OF = "2026-05-01"
 
@@ -172,7 +173,7 @@ def own_champion(trained, tmp_path):
     from leadscore.pipeline.train import train
 
     shared, crm, _ = trained
-    config = shared.model_copy(update={"workdir": str(tmp_path / "work")})
+    config = with_settings(shared.model_copy(update={"workdir": str(tmp_path / "work")}), QUICK_TRAINING)
     return config, train(None, config, promote=True, crm=crm)
 
 

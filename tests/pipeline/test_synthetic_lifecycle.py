@@ -14,6 +14,7 @@ from leadscore.features.synthetic import SETTINGS, generate_crm, write_crm
 from leadscore.features.synthetic.lifecycle import STAGES
 from leadscore.models.rules import PointsScorer, load_points_table
 from leadscore.pipeline.synthetic_lifecycle import with_lifecycle
+from tests.quick_training import QUICK_TRAINING
 
 SYNC = 14
 
@@ -117,7 +118,7 @@ def test_training_on_a_crm_with_lifecycle_sets_other_thresholds_handoffs_beside_
 
     world = with_lifecycle(generate_crm(3000, seed=8, months=24), sync_days=SYNC)
     write_crm(world, tmp_path / "crm")
-    config = with_settings(load_config(workdir=str(tmp_path / "work"), rules={"fit": True}), SETTINGS)
+    config = with_settings(load_config(workdir=str(tmp_path / "work"), rules={"fit": True}), {**SETTINGS, **QUICK_TRAINING})
     result = train(tmp_path / "crm", config)
     report = result.report_paths["html"].read_text()
     assert "Handoff audit" in report and "What other thresholds would have handed over instead" in report

@@ -81,3 +81,22 @@ def test_promoting_a_version_that_does_not_exist_is_bad_input_listing_the_regist
     listed = err.split("registered versions:")[1].replace("\n", " ")
     assert result.model_version in {v.strip() for v in listed.split(",")}
     assert tracking.alias_version(config, tracking.CHAMPION) == result.model_version
+
+
+def test_a_logged_datasets_schema_is_the_one_mlflow_infers_value_by_value():
+    """The schema read from a sample's types and a vectorised blank check equals MLflow's own, blanks past the sample included."""
+    import mlflow
+    from mlflow.types.utils import _infer_schema
+
+    rows = tracking.SCHEMA_SAMPLE_ROWS + 500
+    frame = pd.DataFrame({
+        "number": [float(i) for i in range(rows)],
+        "late_blank": [1.0] * (rows - 1) + [None],  # the only blank is beyond the sample
+        "text": pd.Series(["a", None] * (rows // 2), dtype="string"),
+        "count": list(range(rows)),
+        "as_of": pd.Timestamp("2024-01-01", tz="UTC"),
+        "label": [0, 1] * (rows // 2),
+    })
+    logged = tracking._dataset(mlflow, frame, "features.parquet", "training").schema
+    assert logged.to_dict() == _infer_schema(frame).to_dict()
+    assert not next(spec for spec in logged.inputs if spec.name == "late_blank").required
