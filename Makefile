@@ -27,12 +27,13 @@ install: $(DEV_STAMP)
 demo: $(RUNTIME_STAMP)
 	$(BIN)/leadscore demo
 
-# Everything CI runs (.ci/run): the whole suite on both cores, Spark included, then the notebooks.
+# Everything CI runs (.ci/run): the whole suite on both cores, Spark included, then the notebooks (a cell
+# may train a model: 15 minutes before it counts as hung, for a loaded CI machine).
 # loadscope keeps a module's tests on one worker, so a Spark session or module fixture is built once.
 # One OpenMP thread per worker: two workers on two cores, each LightGBM or BLAS call on its own core.
 test: $(DEV_STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadscope
-	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake notebooks
+	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake --nbmake-timeout=900 notebooks
 
 # Under a minute on 2 cores: every layer (features, models, pipeline and its CLI errors), but
 # nothing that trains a model, runs the demo, starts Spark or searches long (markers slow, spark).

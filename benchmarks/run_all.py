@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_features.py --pandas", "bench_quality.py", "bench_score.py", "bench_spark.py", "bench_train.py")
+BENCHMARKS = ("bench_features.py --pandas", "bench_quality.py", "bench_score.py", "bench_spark.py", "bench_train.py",
+              "bench_train_run.py")
 
 
 def main() -> int:
