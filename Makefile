@@ -35,7 +35,7 @@ test: $(DEV_STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadscope
 	$(BIN)/pytest -q -p no:cacheprovider -o addopts="" --nbmake --nbmake-timeout=900 notebooks
 
-# Under a minute on 2 cores: every layer (features, models, pipeline and its CLI errors), but
+# Under 4 minutes on 2 cores: every layer (features, models, pipeline and its CLI errors), but
 # nothing that trains a model, runs the demo, starts Spark or searches long (markers slow, spark).
 test-fast: $(DEV_STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 -m "not slow and not spark"
