@@ -101,6 +101,12 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
                 out[key.split(":", 1)[1]].extend(range(part.start, part.stop))
         return {name: np.array(sorted(columns), dtype=int) for name, columns in out.items()}
 
+    def _columns(self) -> dict:
+        """Return each feature's encoded columns; a model saved with one transformer per feature names them by feature."""
+        if hasattr(self, "columns_of_"):
+            return self.columns_of_
+        return {name: self.encoder_.output_indices_[name] for name in self.feature_names_in_}
+
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return X with the training columns in order: numbers as floats, categories as text (unseen ones kept)."""
         require_columns(X, self.feature_names_in_)
@@ -134,8 +140,8 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         log-odds exactly (a line has no interactions to share out).
         """
         centred = self.encoder_.transform(self.prepare(X)) - self.encoded_mean_
-        weights = self.regression_.coef_.ravel()
-        out = {name: centred[:, self.columns_of_[name]] @ weights[self.columns_of_[name]] for name in self.feature_names_in_}
+        weights, columns = self.regression_.coef_.ravel(), self._columns()
+        out = {name: centred[:, columns[name]] @ weights[columns[name]] for name in self.feature_names_in_}
         return pd.DataFrame(out, index=X.index)
 
     def expected_log_odds(self) -> float:
@@ -146,7 +152,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
     def feature_importance(self) -> pd.Series:
         """Return each feature's mean absolute contribution scale (|coefficient| x spread), largest first."""
         weights = np.abs(self.regression_.coef_.ravel())
-        return pd.Series({name: float(weights[self.columns_of_[name]].sum()) for name in self.feature_names_in_}
+        return pd.Series({name: float(weights[self._columns()[name]].sum()) for name in self.feature_names_in_}
                          ).sort_values(ascending=False)
 
 
