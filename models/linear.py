@@ -89,7 +89,7 @@ class LinearLeadModel(ClassifierMixin, BaseEstimator):
         out = {name: [] for name in self.feature_names_in_}
         slices = self.encoder_.output_indices_
         if "numbers" in self.encoder_.named_transformers_:
-            numbers = [name for name in self.feature_names_in_ if name not in self.categories_]
+            numbers = next(columns for key, _, columns in self.encoder_.transformers_ if key == "numbers")
             start = slices["numbers"].start
             for i, name in enumerate(numbers):
                 out[name].append(start + i)
